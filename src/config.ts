@@ -1,0 +1,198 @@
+import { type Static, Type as T } from "@sinclair/typebox";
+import { Value } from "@sinclair/typebox/value";
+
+/**
+ * Environment → typed configuration (SPEC §6). Parsed once at start-up; a bad value
+ * stops the service with one line naming the variable, never echoing its value (some
+ * of these are secrets).
+ */
+export const Environments = ["development", "staging", "uat", "production"] as const;
+export const EnvironmentName = T.Union(Environments.map((e) => T.Literal(e)));
+export type EnvironmentName = Static<typeof EnvironmentName>;
+
+export const KnackApps = ["STREET_BANNER", "SMART_MOBILITY"] as const;
+export type KnackAppName = (typeof KnackApps)[number];
+
+export interface KnackCredentials {
+	appId: string;
+	apiKey: string;
+}
+
+export interface Config {
+	environment: EnvironmentName;
+	host: string;
+	port: number;
+	databasePath: string;
+	knack: {
+		apiUrl: string;
+		/** null in development without credentials: the embedded sandbox is used instead */
+		credentials: Record<KnackAppName, KnackCredentials> | null;
+		rateLimitPerSecond: number;
+		timeoutMs: number;
+		sandboxPort: number;
+	};
+	postback: {
+		deadlineMs: number;
+		claimLeaseMs: number;
+		maxBodyBytes: number;
+		tokens: string[];
+	};
+	recovery: {
+		intervalMs: number;
+		maxAttempts: number;
+		maxAgeMs: number;
+	};
+	adminToken: string | null;
+	logLevel: "debug" | "info" | "warn" | "error";
+	/** every secret value, so the logger can redact them wherever they appear */
+	secrets: string[];
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+const positiveNumber = T.Number({ exclusiveMinimum: 0 });
+const port = T.Integer({ minimum: 0, maximum: 65535 });
+
+function read<S extends ReturnType<typeof T.Number> | ReturnType<typeof T.Integer>>(
+	env: Env,
+	name: string,
+	schema: S,
+	fallback: number,
+	rule: string,
+): number {
+	const raw = env[name];
+	if (raw === undefined || raw.trim() === "") return fallback;
+	const value = Number(raw);
+	if (!Number.isFinite(value) || !Value.Check(schema, value)) {
+		throw new ConfigError(`${name} must be ${rule}`);
+	}
+	return value;
+}
+
+function text(env: Env, name: string): string | undefined {
+	const raw = env[name]?.trim();
+	return raw ? raw : undefined;
+}
+
+const credentialVars: Record<KnackAppName, [string, string]> = {
+	STREET_BANNER: ["KNACK_STREET_BANNER_APP_ID", "KNACK_STREET_BANNER_API_KEY"],
+	SMART_MOBILITY: ["KNACK_SMART_MOBILITY_APP_ID", "KNACK_SMART_MOBILITY_API_KEY"],
+};
+
+function knackCredentials(env: Env, environment: EnvironmentName) {
+	const present = Object.values(credentialVars)
+		.flat()
+		.filter((name) => text(env, name));
+	if (present.length === 0 && environment === "development") return null;
+	const missing = Object.values(credentialVars)
+		.flat()
+		.filter((name) => !text(env, name));
+	if (missing.length > 0) {
+		throw new ConfigError(
+			`${missing.join(", ")} must be set (Knack credentials are required outside development, and all four together)`,
+		);
+	}
+	const pair = (app: KnackAppName) => {
+		const [id, key] = credentialVars[app];
+		return { appId: text(env, id) as string, apiKey: text(env, key) as string };
+	};
+	return { STREET_BANNER: pair("STREET_BANNER"), SMART_MOBILITY: pair("SMART_MOBILITY") };
+}
+
+function environmentName(env: Env): EnvironmentName {
+	const name = text(env, "CITYBASE_ENV") ? "CITYBASE_ENV" : text(env, "FLASK_ENV") ? "FLASK_ENV" : null;
+	if (!name) return "development";
+	const value = text(env, name);
+	if (!Value.Check(EnvironmentName, value)) {
+		throw new ConfigError(`${name} must be one of ${Environments.join(", ")}`);
+	}
+	return value;
+}
+
+function url(env: Env, name: string, fallback: string): string {
+	const value = text(env, name) ?? fallback;
+	try {
+		const parsed = new URL(value);
+		if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error();
+	} catch {
+		throw new ConfigError(`${name} must be an http(s) URL`);
+	}
+	return value.replace(/\/+$/, "");
+}
+
+export function loadConfig(env: Env = process.env): Config {
+	const environment = environmentName(env);
+	const credentials = knackCredentials(env, environment);
+	const tokens = (text(env, "POSTBACK_TOKENS") ?? "")
+		.split(",")
+		.map((t) => t.trim())
+		.filter(Boolean);
+	const postbackAuth = text(env, "POSTBACK_AUTH");
+	if (postbackAuth !== undefined && postbackAuth !== "none") {
+		throw new ConfigError("POSTBACK_AUTH must be unset or none");
+	}
+	if (environment === "production" && tokens.length === 0 && postbackAuth !== "none") {
+		throw new ConfigError(
+			"POSTBACK_TOKENS must be set in production (or POSTBACK_AUTH=none to accept unauthenticated postbacks on purpose)",
+		);
+	}
+	const logLevel = text(env, "LOG_LEVEL") ?? "info";
+	if (!["debug", "info", "warn", "error"].includes(logLevel)) {
+		throw new ConfigError("LOG_LEVEL must be one of debug, info, warn, error");
+	}
+	const adminToken = text(env, "ADMIN_TOKEN") ?? null;
+	const seconds = (name: string, fallback: number) =>
+		read(env, name, positiveNumber, fallback, "a positive number of seconds") * 1000;
+	const secrets = [
+		...(credentials ? Object.values(credentials).map((c) => c.apiKey) : []),
+		...tokens,
+		...(adminToken ? [adminToken] : []),
+		...[text(env, "AWS_SECRET_ACCESS_KEY")].filter((s): s is string => !!s),
+	];
+	const deadlineMs = seconds("POSTBACK_DEADLINE_SECONDS", 20);
+	const claimLeaseMs = seconds("CLAIM_LEASE_SECONDS", 30);
+	// A claim must outlive the postback that holds it, or a slow postback's writes could be redone.
+	if (claimLeaseMs <= deadlineMs) {
+		throw new ConfigError("CLAIM_LEASE_SECONDS must be longer than POSTBACK_DEADLINE_SECONDS");
+	}
+	return {
+		environment,
+		host: text(env, "HOST") ?? "0.0.0.0",
+		port: read(env, "PORT", port, 5000, "an integer port from 0 to 65535"),
+		databasePath: text(env, "DATABASE_PATH") ?? "./data/citybase.sqlite",
+		knack: {
+			apiUrl: url(env, "KNACK_API_URL", "https://api.knack.com/v1"),
+			credentials,
+			rateLimitPerSecond: read(env, "KNACK_RATE_LIMIT", positiveNumber, 10, "a positive number of requests per second"),
+			timeoutMs: seconds("KNACK_TIMEOUT_SECONDS", 10),
+			sandboxPort: read(env, "KNACK_SANDBOX_PORT", port, 5001, "an integer port from 0 to 65535"),
+		},
+		postback: {
+			deadlineMs,
+			claimLeaseMs,
+			maxBodyBytes: read(
+				env,
+				"MAX_BODY_BYTES",
+				T.Integer({ minimum: 1024 }),
+				256 * 1024,
+				"an integer of at least 1024",
+			),
+			tokens,
+		},
+		recovery: {
+			intervalMs: seconds("RECOVERY_INTERVAL_SECONDS", 30),
+			maxAttempts: read(env, "RECOVERY_MAX_ATTEMPTS", T.Integer({ minimum: 1 }), 50, "an integer of at least 1"),
+			maxAgeMs: read(env, "RECOVERY_MAX_AGE_HOURS", positiveNumber, 72, "a positive number of hours") * 3_600_000,
+		},
+		adminToken,
+		logLevel: logLevel as Config["logLevel"],
+		secrets,
+	};
+}
+
+/** Which Knack field map applies (SPEC §4): production data only in production. */
+export function fieldMapName(environment: EnvironmentName): "PRODUCTION" | "UAT" {
+	return environment === "production" ? "PRODUCTION" : "UAT";
+}

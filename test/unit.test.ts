@@ -1,0 +1,103 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../src/config.ts";
+import { pythonNumberText } from "../src/events/payload.ts";
+import { knackDate } from "../src/projections/knack/date.ts";
+
+describe("knackDate: MM/DD/YYYY HH:mm, 24-hour, America/Chicago whatever the host TZ", () => {
+	for (const [utc, chicago] of [
+		["2025-08-18T19:17:09Z", "08/18/2025 14:17"], // CDT, UTC-5
+		["2025-01-05T03:04:00Z", "01/04/2025 21:04"], // CST, UTC-6, the day before
+		["2025-03-09T07:59:00Z", "03/09/2025 01:59"], // just before spring forward
+		["2025-03-09T08:00:00Z", "03/09/2025 03:00"], // just after
+		["2025-11-02T06:30:00Z", "11/02/2025 01:30"], // first 01:30 (CDT)
+		["2025-11-02T07:30:00Z", "11/02/2025 01:30"], // second 01:30 (CST)
+		["2025-06-01T05:00:00Z", "06/01/2025 00:00"], // midnight is 00, not 24
+	] as const) {
+		test(`${utc} → ${chicago}`, () => {
+			expect(knackDate(Date.parse(utc))).toBe(chicago);
+		});
+	}
+});
+
+describe("pythonNumberText: the amount as the Flask service's str() wrote it", () => {
+	for (const [source, expected] of [
+		["6000.0", "6000.0"],
+		["6000", "6000"],
+		["50.55", "50.55"],
+		["1.50", "1.5"],
+		["1e3", "1000.0"],
+		["0.1", "0.1"],
+		["1e16", "1e+16"],
+		["0.00001", "1e-05"],
+		["-0.0", "-0.0"],
+	] as const) {
+		test(`${source} → ${expected}`, () => {
+			expect(pythonNumberText(source, Number(source))).toBe(expected);
+		});
+	}
+});
+
+describe("configuration", () => {
+	const creds = {
+		KNACK_STREET_BANNER_APP_ID: "a",
+		KNACK_STREET_BANNER_API_KEY: "secret-key-1",
+		KNACK_SMART_MOBILITY_APP_ID: "b",
+		KNACK_SMART_MOBILITY_API_KEY: "secret-key-2",
+	};
+	const fails = (env: Record<string, string>, message: string) => {
+		expect(() => loadConfig(env)).toThrow(ConfigError);
+		expect(() => loadConfig(env)).toThrow(message);
+	};
+
+	test("defaults (SPEC §6)", () => {
+		const c = loadConfig({});
+		expect(c.environment).toBe("development");
+		expect(c.host).toBe("0.0.0.0");
+		expect(c.port).toBe(5000);
+		expect(c.databasePath).toBe("./data/citybase.sqlite");
+		expect(c.knack.apiUrl).toBe("https://api.knack.com/v1");
+		expect(c.knack.credentials).toBeNull();
+		expect(c.knack.rateLimitPerSecond).toBe(10);
+		expect(c.postback.deadlineMs).toBe(20_000);
+		expect(c.postback.claimLeaseMs).toBe(30_000);
+		expect(c.adminToken).toBeNull();
+	});
+
+	test("FLASK_ENV is the fallback for CITYBASE_ENV", () => {
+		expect(loadConfig({ FLASK_ENV: "staging", ...creds }).environment).toBe("staging");
+		expect(loadConfig({ FLASK_ENV: "staging", CITYBASE_ENV: "uat", ...creds }).environment).toBe("uat");
+	});
+
+	test("one clear line per bad variable, never the secret", () => {
+		fails({ CITYBASE_ENV: "prod" }, "CITYBASE_ENV must be one of development, staging, uat, production");
+		fails({ FLASK_ENV: "test" }, "FLASK_ENV must be one of");
+		fails({ PORT: "http" }, "PORT must be an integer port");
+		fails({ KNACK_RATE_LIMIT: "-1" }, "KNACK_RATE_LIMIT must be a positive number");
+		fails({ KNACK_API_URL: "ftp://x" }, "KNACK_API_URL must be an http(s) URL");
+		fails({ CITYBASE_ENV: "uat" }, "KNACK_STREET_BANNER_APP_ID");
+		fails({ ...creds, KNACK_SMART_MOBILITY_API_KEY: "" }, "KNACK_SMART_MOBILITY_API_KEY must be set");
+		fails({ CITYBASE_ENV: "production", ...creds }, "POSTBACK_TOKENS must be set in production");
+		fails(
+			{ CLAIM_LEASE_SECONDS: "5", POSTBACK_DEADLINE_SECONDS: "10" },
+			"CLAIM_LEASE_SECONDS must be longer than POSTBACK_DEADLINE_SECONDS",
+		);
+		try {
+			loadConfig({ ...creds, PORT: "secret-key-1" });
+		} catch (error) {
+			expect((error as Error).message).not.toContain("secret-key-1");
+		}
+	});
+
+	test("production runs open only when told so explicitly", () => {
+		expect(loadConfig({ CITYBASE_ENV: "production", POSTBACK_AUTH: "none", ...creds }).environment).toBe("production");
+		expect(loadConfig({ CITYBASE_ENV: "production", POSTBACK_TOKENS: "t1, t2", ...creds }).postback.tokens).toEqual([
+			"t1",
+			"t2",
+		]);
+	});
+
+	test("every secret is known to the logger's redaction", () => {
+		const c = loadConfig({ ...creds, POSTBACK_TOKENS: "tok", ADMIN_TOKEN: "adm", AWS_SECRET_ACCESS_KEY: "aws" });
+		expect(c.secrets.sort()).toEqual(["adm", "aws", "secret-key-1", "secret-key-2", "tok"]);
+	});
+});
