@@ -1,0 +1,340 @@
+import { and, asc, eq, gte, inArray, lte, notInArray, sql } from "drizzle-orm";
+import type { OpenDatabase } from "./database.ts";
+import type { Verdict } from "./payload.ts";
+import { claims, events } from "./schema.ts";
+import {
+	type AcceptedData,
+	type AcceptedDelivery,
+	type AppliedData,
+	type EventType,
+	EventTypes,
+	type Outcome,
+	type ReceivedData,
+	type StoredEvent,
+} from "./types.ts";
+
+/**
+ * The event store: the only module that writes the log. A narrow interface on purpose,
+ * so a PostgreSQL store for multi-instance deployments can stand in for this one.
+ * Every write is one synchronous SQLite transaction (bun:sqlite commits at the first
+ * `await`, so nothing here awaits).
+ */
+export interface NewDelivery {
+	receivedAt: number;
+	body: Uint8Array;
+	contentType: string | null;
+	remoteAddress: string | null;
+	requestId: string | null;
+}
+
+export type ClaimResult =
+	| { state: "claimed" /** an earlier holder's lease ran out: its writes may have reached Knack */; inherited: boolean }
+	| { state: "held"; holder: string; expiresAt: number };
+
+export interface EventStore {
+	/** Appends the delivery and its verdict together, durably, before any Knack call. */
+	appendDelivery(delivery: NewDelivery, verdict: Verdict): { deliverySeq: number };
+	/**
+	 * Records a projection run in one transaction: its Knack outcomes, whether the
+	 * delivery is now fully applied, and the release of its claim.
+	 */
+	recordOutcomes(
+		deliverySeq: number,
+		outcomes: Outcome[],
+		now: number,
+		finish: { release?: { key: string; holder: string }; applied?: AppliedData },
+	): void;
+	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): void;
+
+	/** Takes the projection claim on `key` unless a live holder has it (BEGIN IMMEDIATE). */
+	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): ClaimResult;
+	release(key: string, holder: string): void;
+	claimOf(key: string): { holder: string; expiresAt: number } | null;
+
+	/** Every Knack outcome recorded for a (payment, status), whichever delivery caused it, oldest first. */
+	outcomesOf(citybaseId: number, status: string): StoredEvent[];
+	get(seq: number): StoredEvent | null;
+	accepted(deliverySeq: number): AcceptedDelivery | null;
+	/** Every event tied to a delivery (the delivery itself first). */
+	ofDelivery(deliverySeq: number): StoredEvent[];
+	byPayment(citybaseId: number): StoredEvent[];
+	byInvoice(invoice: string): StoredEvent[];
+	/** Events in [from, to] by position, read in pages so memory stays flat. */
+	range(from: number, to: number, pageSize?: number): Iterable<StoredEvent>;
+	/** Accepted deliveries with neither `delivery.applied` nor `delivery.dead_lettered`, oldest first. */
+	incomplete(limit?: number): AcceptedDelivery[];
+	lastSeq(): number;
+	close(): void;
+}
+
+type Row = typeof events.$inferSelect;
+
+function toEvent(row: Row): StoredEvent {
+	return {
+		...row,
+		type: row.type as EventType,
+		body: row.body ? new Uint8Array(row.body) : null,
+	};
+}
+
+export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore {
+	const insertEvent = db
+		.insert(events)
+		.values({
+			type: sql.placeholder("type"),
+			recordedAt: sql.placeholder("recordedAt"),
+			deliverySeq: sql.placeholder("deliverySeq"),
+			citybaseId: sql.placeholder("citybaseId"),
+			paymentStatus: sql.placeholder("paymentStatus"),
+			invoice: sql.placeholder("invoice"),
+			effectKey: sql.placeholder("effectKey"),
+			body: sql.placeholder("body"),
+			data: sql.placeholder("data"),
+		})
+		.returning({ seq: events.seq })
+		.prepare();
+
+	type Insert = {
+		type: EventType;
+		recordedAt: number;
+		deliverySeq?: number | null;
+		citybaseId?: number | null;
+		paymentStatus?: string | null;
+		invoice?: string | null;
+		effectKey?: string | null;
+		body?: Buffer | null;
+		data?: unknown;
+	};
+	const append = (e: Insert): number => {
+		const row = insertEvent.get({
+			type: e.type,
+			recordedAt: e.recordedAt,
+			deliverySeq: e.deliverySeq ?? null,
+			citybaseId: e.citybaseId ?? null,
+			paymentStatus: e.paymentStatus ?? null,
+			invoice: e.invoice ?? null,
+			effectKey: e.effectKey ?? null,
+			body: e.body ?? null,
+			data: (e.data ?? null) as Record<string, unknown> | null,
+		});
+		if (!row) throw new Error("event append returned no position");
+		return row.seq;
+	};
+
+	const selectOutcomes = db
+		.select()
+		.from(events)
+		.where(
+			and(
+				eq(events.citybaseId, sql.placeholder("citybaseId")),
+				eq(events.paymentStatus, sql.placeholder("status")),
+				inArray(events.type, [EventTypes.effectSucceeded, EventTypes.effectFailed]),
+			),
+		)
+		.orderBy(asc(events.seq))
+		.prepare();
+	const selectBySeq = db
+		.select()
+		.from(events)
+		.where(eq(events.seq, sql.placeholder("seq")))
+		.prepare();
+	const selectAccepted = db
+		.select()
+		.from(events)
+		.where(and(eq(events.deliverySeq, sql.placeholder("seq")), eq(events.type, EventTypes.accepted)))
+		.prepare();
+	const selectClaim = db
+		.select()
+		.from(claims)
+		.where(eq(claims.key, sql.placeholder("key")))
+		.prepare();
+	const deleteClaim = db
+		.delete(claims)
+		.where(and(eq(claims.key, sql.placeholder("key")), eq(claims.holder, sql.placeholder("holder"))))
+		.prepare();
+	const selectRange = db
+		.select()
+		.from(events)
+		.where(and(gte(events.seq, sql.placeholder("from")), lte(events.seq, sql.placeholder("to"))))
+		.orderBy(asc(events.seq))
+		.limit(sql.placeholder("limit"))
+		.prepare();
+
+	const toAccepted = (row: Row): AcceptedDelivery => ({
+		deliverySeq: row.deliverySeq as number,
+		receivedAt: row.recordedAt,
+		payment: (row.data as AcceptedData).payment,
+	});
+
+	return {
+		appendDelivery(delivery, verdict) {
+			return db.transaction(() => {
+				const received: ReceivedData = {
+					contentType: delivery.contentType,
+					remoteAddress: delivery.remoteAddress,
+					requestId: delivery.requestId,
+				};
+				const deliverySeq = append({
+					type: EventTypes.received,
+					recordedAt: delivery.receivedAt,
+					body: Buffer.from(delivery.body.buffer, delivery.body.byteOffset, delivery.body.byteLength),
+					data: received,
+				});
+				if (verdict.accepted) {
+					const { payment } = verdict;
+					append({
+						type: EventTypes.accepted,
+						recordedAt: delivery.receivedAt,
+						deliverySeq,
+						citybaseId: payment.citybaseId,
+						paymentStatus: payment.status,
+						invoice: payment.invoice,
+						data: { payment } satisfies AcceptedData,
+					});
+				} else {
+					append({
+						type: EventTypes.rejected,
+						recordedAt: delivery.receivedAt,
+						deliverySeq,
+						data: { reason: verdict.reason },
+					});
+				}
+				return { deliverySeq };
+			});
+		},
+
+		recordOutcomes(deliverySeq, outcomes, now, { release, applied }) {
+			const accepted = selectAccepted.get({ seq: deliverySeq });
+			const payment = {
+				recordedAt: now,
+				deliverySeq,
+				citybaseId: accepted?.citybaseId ?? null,
+				paymentStatus: accepted?.paymentStatus ?? null,
+				invoice: accepted?.invoice ?? null,
+			};
+			db.transaction(() => {
+				for (const outcome of outcomes) {
+					append({ ...payment, type: outcome.type, effectKey: outcome.effectKey, data: outcome.data });
+				}
+				if (applied) append({ ...payment, type: EventTypes.applied, data: applied });
+				if (release) deleteClaim.run(release);
+			});
+		},
+
+		recordDeadLetter(deliverySeq, reason, attempts, now) {
+			const accepted = selectAccepted.get({ seq: deliverySeq });
+			append({
+				type: EventTypes.deadLettered,
+				recordedAt: now,
+				deliverySeq,
+				citybaseId: accepted?.citybaseId ?? null,
+				paymentStatus: accepted?.paymentStatus ?? null,
+				invoice: accepted?.invoice ?? null,
+				data: { reason, attempts },
+			});
+		},
+
+		claim(key, holder, deliverySeq, now, leaseMs) {
+			return db.transaction(
+				(tx) => {
+					const current = selectClaim.get({ key });
+					if (current && current.holder !== holder && current.expiresAt > now) {
+						return { state: "held", holder: current.holder, expiresAt: current.expiresAt } as const;
+					}
+					tx.insert(claims)
+						.values({ key, holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs })
+						.onConflictDoUpdate({
+							target: claims.key,
+							set: { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs },
+						})
+						.run();
+					return { state: "claimed", inherited: current !== undefined && current.holder !== holder } as const;
+				},
+				{ behavior: "immediate" },
+			);
+		},
+
+		release(key, holder) {
+			deleteClaim.run({ key, holder });
+		},
+
+		claimOf(key) {
+			const row = selectClaim.get({ key });
+			return row ? { holder: row.holder, expiresAt: row.expiresAt } : null;
+		},
+
+		outcomesOf(citybaseId, status) {
+			return selectOutcomes.all({ citybaseId, status }).map(toEvent);
+		},
+
+		get(seq) {
+			const row = selectBySeq.get({ seq });
+			return row ? toEvent(row) : null;
+		},
+
+		accepted(deliverySeq) {
+			const row = selectAccepted.get({ seq: deliverySeq });
+			return row ? toAccepted(row) : null;
+		},
+
+		ofDelivery(deliverySeq) {
+			return db
+				.select()
+				.from(events)
+				.where(sql`${events.seq} = ${deliverySeq} or ${events.deliverySeq} = ${deliverySeq}`)
+				.orderBy(asc(events.seq))
+				.all()
+				.map(toEvent);
+		},
+
+		byPayment(citybaseId) {
+			return withDeliveries(db.select().from(events).where(eq(events.citybaseId, citybaseId)).all());
+		},
+
+		byInvoice(invoice) {
+			return withDeliveries(db.select().from(events).where(eq(events.invoice, invoice)).all());
+		},
+
+		*range(from, to, pageSize = 2000) {
+			let next = from;
+			while (next <= to) {
+				const page = selectRange.all({ from: next, to, limit: pageSize });
+				for (const row of page) yield toEvent(row);
+				if (page.length < pageSize) return;
+				next = (page.at(-1) as Row).seq + 1;
+			}
+		},
+
+		incomplete(limit = 1000) {
+			const finished = db
+				.select({ seq: events.deliverySeq })
+				.from(events)
+				.where(inArray(events.type, [EventTypes.applied, EventTypes.deadLettered]));
+			return db
+				.select()
+				.from(events)
+				.where(and(eq(events.type, EventTypes.accepted), notInArray(events.deliverySeq, finished)))
+				.orderBy(asc(events.seq))
+				.limit(limit)
+				.all()
+				.map(toAccepted);
+		},
+
+		lastSeq() {
+			const row = sqlite.query<{ seq: number | null }, []>("select max(seq) as seq from events").get();
+			return row?.seq ?? 0;
+		},
+
+		close() {
+			sqlite.close();
+		},
+	};
+
+	/** The payment's events plus the `delivery.received` events they belong to, in log order. */
+	function withDeliveries(rows: Row[]): StoredEvent[] {
+		const deliverySeqs = [...new Set(rows.map((r) => r.deliverySeq).filter((s): s is number => s !== null))];
+		const received =
+			deliverySeqs.length === 0 ? [] : db.select().from(events).where(inArray(events.seq, deliverySeqs)).all();
+		return [...rows, ...received].sort((a, b) => a.seq - b.seq).map(toEvent);
+	}
+}

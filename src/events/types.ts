@@ -1,0 +1,92 @@
+import { type Static, Type as T } from "@sinclair/typebox";
+import { Payment } from "./payload.ts";
+
+/**
+ * Every kind of event the log holds, and the shape of its `data`. A delivery is
+ * recorded first (`delivery.received`, with the exact bytes), then its verdict, then
+ * one outcome per Knack write, then whether the delivery is done.
+ */
+export const EventTypes = {
+	received: "delivery.received",
+	accepted: "delivery.accepted",
+	rejected: "delivery.rejected",
+	effectSucceeded: "effect.succeeded",
+	effectFailed: "effect.failed",
+	applied: "delivery.applied",
+	deadLettered: "delivery.dead_lettered",
+} as const;
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+
+export const EffectKind = T.Union([
+	T.Literal("message"),
+	T.Literal("refund"),
+	T.Literal("parent"),
+	T.Literal("transaction"),
+]);
+export type EffectKind = Static<typeof EffectKind>;
+
+const nullable = <S extends Parameters<typeof T.Union>[0][number]>(schema: S) => T.Union([schema, T.Null()]);
+
+export const ReceivedData = T.Object({
+	contentType: nullable(T.String()),
+	remoteAddress: nullable(T.String()),
+	requestId: nullable(T.String()),
+});
+export const AcceptedData = T.Object({ payment: Payment });
+export const RejectedData = T.Object({ reason: T.String() });
+export const EffectSucceededData = T.Object({
+	kind: EffectKind,
+	method: T.String(),
+	objectKey: T.String(),
+	recordId: nullable(T.String()),
+	knackStatus: T.Integer(),
+	/** "lookup": an insert whose outcome was unknown was found already in Knack, so nothing was sent */
+	via: T.Union([T.Literal("call"), T.Literal("lookup")]),
+	durationMs: T.Number(),
+});
+export const EffectFailedData = T.Object({
+	kind: EffectKind,
+	method: T.String(),
+	objectKey: T.String(),
+	recordId: nullable(T.String()),
+	/** null when Knack gave no HTTP answer (network error, timeout) */
+	knackStatus: nullable(T.Integer()),
+	error: T.String(),
+	/** false when Knack may have applied the write although we saw a failure */
+	certain: T.Boolean(),
+	durationMs: T.Number(),
+});
+export const AppliedData = T.Object({ performed: T.Integer(), skipped: T.Integer() });
+export const DeadLetteredData = T.Object({ reason: T.String(), attempts: T.Integer() });
+
+export type ReceivedData = Static<typeof ReceivedData>;
+export type AcceptedData = Static<typeof AcceptedData>;
+export type RejectedData = Static<typeof RejectedData>;
+export type EffectSucceededData = Static<typeof EffectSucceededData>;
+export type EffectFailedData = Static<typeof EffectFailedData>;
+export type AppliedData = Static<typeof AppliedData>;
+export type DeadLetteredData = Static<typeof DeadLetteredData>;
+
+export type Outcome =
+	| { type: typeof EventTypes.effectSucceeded; effectKey: string; data: EffectSucceededData }
+	| { type: typeof EventTypes.effectFailed; effectKey: string; data: EffectFailedData };
+
+export interface StoredEvent {
+	seq: number;
+	type: EventType;
+	recordedAt: number;
+	deliverySeq: number | null;
+	citybaseId: number | null;
+	paymentStatus: string | null;
+	invoice: string | null;
+	effectKey: string | null;
+	body: Uint8Array | null;
+	data: Record<string, unknown> | null;
+}
+
+/** An accepted delivery, as the projector needs it. */
+export interface AcceptedDelivery {
+	deliverySeq: number;
+	receivedAt: number;
+	payment: Payment;
+}
