@@ -1,0 +1,238 @@
+import type { EventStore } from "../../events/store.ts";
+import { type AcceptedDelivery, EventTypes, type Outcome, type StoredEvent } from "../../events/types.ts";
+import type { Logger } from "../../logging/logger.ts";
+import type { KnackClient, KnackFailure } from "./client.ts";
+import type { FieldMapName } from "./fieldMaps.ts";
+import { type PlanContext, type PlannedEffect, planPostback, refundBody } from "./plan.ts";
+
+/**
+ * Performs a delivery's plan against Knack, exactly once per effect key (SPEC §5):
+ * effects that already succeeded (for any delivery of the same payment and status)
+ * are skipped; the rest run in plan order under a database claim, so two deliveries
+ * of one payment — in one process or two — never both write. An insert whose earlier
+ * attempt may have reached Knack is first looked for in Knack. Failures are retried
+ * within the delivery's deadline; every attempt is recorded as an outcome event.
+ */
+export type ProjectionResult =
+	| { ok: true; performed: number; skipped: number; knownStatus: boolean; warnings: string[] }
+	| { ok: false; status: number; text: string; reason: "knack" | "busy" };
+
+export interface Projector {
+	project(delivery: AcceptedDelivery, deadline: number): Promise<ProjectionResult>;
+}
+
+export interface ProjectorOptions {
+	store: EventStore;
+	knack: KnackClient;
+	fieldMap: FieldMapName;
+	leaseMs: number;
+	logger: Logger;
+	clock?: () => number;
+	/** names this process in claims, so an operator can tell who held one */
+	holderPrefix?: string;
+	retry?: { baseMs: number; maxMs: number };
+	/** how often a delivery waiting for another's claim looks again */
+	pollMs?: number;
+}
+
+type Attempt =
+	| { ok: true; recordId: string | null; status: number; via: "call" | "lookup"; durationMs: number }
+	| (KnackFailure & { method: string; certain: boolean });
+
+export function createProjector(options: ProjectorOptions): Projector {
+	const { store, knack, logger } = options;
+	const clock = options.clock ?? Date.now;
+	const holderPrefix = options.holderPrefix ?? `${process.pid}-${crypto.randomUUID().slice(0, 8)}`;
+	const retry = options.retry ?? { baseMs: 250, maxMs: 4000 };
+	const pollMs = options.pollMs ?? 50;
+	let runs = 0;
+
+	async function project(delivery: AcceptedDelivery, deadline: number): Promise<ProjectionResult> {
+		const { payment, deliverySeq } = delivery;
+		const context: PlanContext = { fieldMap: options.fieldMap, recordedAt: delivery.receivedAt };
+		const plan = planPostback(payment, context);
+		const log = logger.child({ citybase_id: payment.citybaseId, event_seq: deliverySeq });
+		for (const warning of plan.warnings) log.warn(warning, { invoice: payment.invoice });
+		const claimKey = `${payment.citybaseId}:${payment.status}`;
+		const holder = `${holderPrefix}:${++runs}`;
+		const applied = (performed: number, skipped: number): ProjectionResult => ({
+			ok: true,
+			performed,
+			skipped,
+			knownStatus: plan.knownStatus,
+			warnings: plan.warnings,
+		});
+
+		let inherited = false;
+		for (;;) {
+			const remaining = unfinished(plan.effects, store.outcomesOf(payment.citybaseId, payment.status));
+			if (remaining.length === 0) {
+				store.recordOutcomes(deliverySeq, [], clock(), { applied: { performed: 0, skipped: plan.effects.length } });
+				return applied(0, plan.effects.length);
+			}
+			const claim = store.claim(claimKey, holder, deliverySeq, clock(), options.leaseMs);
+			if (claim.state === "claimed") {
+				inherited = claim.inherited;
+				break;
+			}
+			if (clock() + pollMs >= deadline) {
+				log.warn("gave up waiting for another delivery of this payment to finish", { claim_holder: claim.holder });
+				return {
+					ok: false,
+					status: 503,
+					text: "Another delivery of this payment is still being applied; please retry",
+					reason: "busy",
+				};
+			}
+			await Bun.sleep(pollMs);
+		}
+
+		// The claim is ours: read the history again, another holder may have finished just before.
+		const history = store.outcomesOf(payment.citybaseId, payment.status);
+		const remaining = unfinished(plan.effects, history);
+		const unsure = new Set(
+			history
+				.filter((e) => e.type === EventTypes.effectFailed && (e.data as { certain: boolean }).certain === false)
+				.map((e) => e.effectKey as string),
+		);
+		// The previous holder's lease ran out mid-run: any insert it left unrecorded may be in Knack.
+		if (inherited) for (const effect of remaining) unsure.add(effect.key);
+
+		const outcomes: Outcome[] = [];
+		let performed = 0;
+		let failure: (KnackFailure & { certain: boolean }) | null = null;
+		try {
+			for (const effect of remaining) {
+				const attempt = await performWithRetries(effect);
+				if (!attempt.ok) {
+					failure = attempt;
+					break;
+				}
+				if (attempt.via === "call") performed++;
+			}
+		} finally {
+			store.recordOutcomes(deliverySeq, outcomes, clock(), {
+				release: { key: claimKey, holder },
+				applied: failure === null ? { performed, skipped: plan.effects.length - remaining.length } : undefined,
+			});
+		}
+		if (failure) return { ok: false, ...answerFor(failure), reason: "knack" };
+		return applied(performed, plan.effects.length - remaining.length);
+
+		async function performWithRetries(effect: PlannedEffect): Promise<Attempt> {
+			for (let attempt = 1; ; attempt++) {
+				const result = await perform(effect);
+				const base = {
+					kind: effect.kind,
+					objectKey: effect.objectKey,
+					durationMs: result.durationMs,
+				};
+				if (result.ok) {
+					outcomes.push({
+						type: EventTypes.effectSucceeded,
+						effectKey: effect.key,
+						data: {
+							...base,
+							method: effect.method,
+							recordId: result.recordId,
+							knackStatus: result.status,
+							via: result.via,
+						},
+					});
+					log.info(`knack ${effect.kind} ${result.via === "lookup" ? "found already written" : "written"}`, {
+						knack_object: effect.objectKey,
+						knack_status: result.status,
+						knack_record_id: result.recordId,
+						method: effect.method,
+					});
+					return result;
+				}
+				outcomes.push({
+					type: EventTypes.effectFailed,
+					effectKey: effect.key,
+					data: {
+						...base,
+						method: result.method,
+						recordId: effect.recordId,
+						knackStatus: result.status,
+						error: result.text.slice(0, 2000),
+						certain: result.certain,
+					},
+				});
+				if (!result.certain) unsure.add(effect.key);
+				const wait = retryDelay(result, attempt);
+				log.warn(`knack ${effect.kind} failed`, {
+					knack_object: effect.objectKey,
+					knack_status: result.status,
+					reason: result.reason,
+					method: result.method,
+					attempt,
+					retry_in_ms: wait === null || clock() + wait >= deadline ? null : Math.round(wait),
+				});
+				if (wait === null || clock() + wait >= deadline) return result;
+				await Bun.sleep(wait);
+			}
+		}
+
+		async function perform(effect: PlannedEffect): Promise<Attempt> {
+			if (effect.lookup && unsure.has(effect.key)) {
+				const found = await knack.find(effect.app, effect.objectKey, effect.lookup, deadline);
+				if (!found.ok) return { ...found, method: "GET", certain: true };
+				const existing = found.value[0];
+				if (existing) {
+					return {
+						ok: true,
+						recordId: existing.id ?? null,
+						status: found.status,
+						via: "lookup",
+						durationMs: found.durationMs,
+					};
+				}
+			}
+			let body = effect.body;
+			if (effect.source) {
+				const source = await knack.get(effect.app, effect.source.objectKey, effect.source.recordId, deadline);
+				if (!source.ok) return { ...source, method: "GET", certain: true };
+				body = refundBody(payment, context, source.value);
+			}
+			const answer =
+				effect.method === "POST"
+					? await knack.create(effect.app, effect.objectKey, body ?? {}, deadline)
+					: await knack.update(effect.app, effect.objectKey, effect.recordId ?? "", body ?? {}, deadline);
+			if (answer.ok) {
+				return {
+					ok: true,
+					recordId: answer.value.id ?? effect.recordId,
+					status: answer.status,
+					via: "call",
+					durationMs: answer.durationMs,
+				};
+			}
+			// A 4xx (429 included) means Knack refused the write; a 5xx or no answer may hide a write that happened.
+			const refused = answer.reason === "deadline" || (answer.status !== null && answer.status < 500);
+			return { ...answer, method: effect.method, certain: refused };
+		}
+	}
+
+	function retryDelay(failure: KnackFailure, attempt: number): number | null {
+		if (failure.reason === "deadline") return null;
+		if (failure.status === 429) return failure.retryAfterMs ?? 1000;
+		if (failure.status !== null && failure.status < 500) return null;
+		const exponential = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
+		return exponential / 2 + Math.random() * (exponential / 2);
+	}
+
+	return { project };
+}
+
+function unfinished(effects: PlannedEffect[], history: StoredEvent[]): PlannedEffect[] {
+	const done = new Set(history.filter((e) => e.type === EventTypes.effectSucceeded).map((e) => e.effectKey));
+	return effects.filter((e) => !done.has(e.key));
+}
+
+/** What CityBase is answered when a Knack write could not be completed (SPEC §1.4). */
+function answerFor(failure: KnackFailure): { status: number; text: string } {
+	if (failure.status !== null) return { status: failure.status, text: failure.text };
+	const status = failure.reason === "timeout" ? 504 : failure.reason === "network" ? 502 : 503;
+	return { status, text: failure.text };
+}
