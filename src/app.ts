@@ -1,0 +1,9 @@
+import { Elysia } from "elysia";
+import type { AppContext } from "./context.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { postbackRoutes } from "./routes/postback.ts";
+
+/** The HTTP app, built from injected dependencies (no module-level singletons). */
+export function createApp(ctx: AppContext) {
+	return new Elysia().use(healthRoutes(ctx)).use(postbackRoutes(ctx));
+}

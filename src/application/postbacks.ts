@@ -1,0 +1,90 @@
+import { parseDelivery, type Verdict } from "../events/payload.ts";
+import type { EventStore } from "../events/store.ts";
+import type { Logger } from "../logging/logger.ts";
+import type { Projector } from "../projections/knack/run.ts";
+
+/**
+ * One CityBase postback, from bytes to answer (SPEC §1): validate, append the delivery
+ * and its verdict durably, then project it into Knack and say how that went.
+ * Nothing reaches Knack unless the delivery is in the log first.
+ */
+export interface IncomingDelivery {
+	body: Uint8Array;
+	contentType: string | null;
+	remoteAddress: string | null;
+	requestId: string | null;
+}
+
+export interface PostbackAnswer {
+	status: number;
+	body: string;
+	citybaseId: number | null;
+	deliverySeq: number | null;
+	outcome: "applied" | "duplicate" | "rejected" | "failed";
+}
+
+export interface PostbackDeps {
+	store: EventStore;
+	projector: Projector;
+	logger: Logger;
+	clock: () => number;
+	deadlineMs: number;
+}
+
+export const APPLIED = "Payment status updated";
+
+export async function receivePostback(deps: PostbackDeps, delivery: IncomingDelivery): Promise<PostbackAnswer> {
+	const receivedAt = deps.clock();
+	const unsupported = unsupportedContentType(delivery.contentType);
+	const verdict: Verdict = unsupported ? { accepted: false, reason: unsupported } : parseDelivery(delivery.body);
+	const citybaseId = verdict.accepted ? verdict.payment.citybaseId : null;
+
+	let deliverySeq: number;
+	try {
+		({ deliverySeq } = deps.store.appendDelivery({ ...delivery, receivedAt }, verdict));
+	} catch (error) {
+		deps.logger.error("could not record the delivery; nothing was sent to Knack", {
+			citybase_id: citybaseId,
+			error: (error as Error).message,
+		});
+		return {
+			status: 503,
+			body: "The postback could not be recorded; nothing was changed. Please retry.",
+			citybaseId,
+			deliverySeq: null,
+			outcome: "failed",
+		};
+	}
+
+	if (!verdict.accepted) {
+		return {
+			status: unsupported ? 415 : 400,
+			body: verdict.reason,
+			citybaseId,
+			deliverySeq,
+			outcome: "rejected",
+		};
+	}
+
+	const { payment } = verdict;
+	const result = await deps.projector.project({ deliverySeq, receivedAt, payment }, receivedAt + deps.deadlineMs);
+	if (!result.ok) {
+		return { status: result.status, body: result.text, citybaseId, deliverySeq, outcome: "failed" };
+	}
+	return {
+		status: 200,
+		body: result.knownStatus
+			? APPLIED
+			: `Payment status "${payment.status}" recorded as a message; no transaction or reservation was changed`,
+		citybaseId,
+		deliverySeq,
+		outcome: result.performed === 0 && result.skipped > 0 ? "duplicate" : "applied",
+	};
+}
+
+function unsupportedContentType(contentType: string | null): string | null {
+	if (contentType === null) return null;
+	const mediaType = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+	if (mediaType === "application/json" || mediaType.endsWith("+json")) return null;
+	return `Unsupported Content-Type "${mediaType}": the postback must be application/json`;
+}

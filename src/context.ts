@@ -1,0 +1,13 @@
+import type { Config } from "./config.ts";
+import type { EventStore } from "./events/store.ts";
+import type { Logger } from "./logging/logger.ts";
+import type { Projector } from "./projections/knack/run.ts";
+
+/** Everything the HTTP app needs, injected: tests build their own, with their own clock. */
+export interface AppContext {
+	config: Config;
+	store: EventStore;
+	projector: Projector;
+	logger: Logger;
+	clock: () => number;
+}

@@ -1,0 +1,53 @@
+import { ConfigError, loadConfig } from "./config.ts";
+import { createLogger, stdoutSink } from "./logging/logger.ts";
+import { developmentSandbox } from "./sandbox/embedded.ts";
+import { startService } from "./service.ts";
+
+/** `bun src/index.ts`: read the configuration, start the service, stop cleanly on a signal. */
+let config: ReturnType<typeof loadConfig>;
+try {
+	config = loadConfig();
+} catch (error) {
+	if (!(error instanceof ConfigError)) throw error;
+	console.error(`atd-citybase: configuration error: ${error.message}`);
+	process.exit(1);
+}
+
+const logger = createLogger({
+	sinks: [stdoutSink],
+	level: config.logLevel,
+	context: { environment: config.environment },
+});
+
+const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort);
+if (sandbox) {
+	logger.warn("no Knack credentials in development: using the embedded Knack sandbox", {
+		knack_api_url: sandbox.url,
+		records: `${sandbox.root}/__sandbox/records/{appId}/{objectKey}`,
+	});
+}
+
+const service = startService({
+	config,
+	logger,
+	knackCredentials: config.knack.credentials ?? sandbox?.credentials ?? missing(),
+	knackApiUrl: sandbox?.url,
+});
+logger.info("atd-citybase listening", { url: service.url, database: config.databasePath });
+
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+	process.on(signal, async () => {
+		if (stopping) return;
+		stopping = true;
+		logger.info("stopping", { signal });
+		await service.stop();
+		await sandbox?.stop();
+		await logger.flush();
+		process.exit(0);
+	});
+}
+
+function missing(): never {
+	throw new Error("no Knack credentials and no sandbox");
+}

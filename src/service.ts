@@ -1,0 +1,83 @@
+import { createApp } from "./app.ts";
+import { createRecoveryWorker, type RecoveryWorker } from "./application/recovery.ts";
+import { type Config, fieldMapName, type KnackAppName, type KnackCredentials } from "./config.ts";
+import { openDatabase } from "./events/database.ts";
+import { createSqliteEventStore, type EventStore } from "./events/store.ts";
+import type { Logger } from "./logging/logger.ts";
+import { createKnackClient } from "./projections/knack/client.ts";
+import { createRateLimiter } from "./projections/knack/rateLimiter.ts";
+import { createProjector, type Projector } from "./projections/knack/run.ts";
+
+/**
+ * Wires a running service from configuration: the store, the Knack client and
+ * projector, the HTTP app and the recovery worker. Used by `index.ts`, the tests and
+ * the benchmarks alike, so all three run the same thing.
+ */
+export interface ServiceOptions {
+	config: Config;
+	logger: Logger;
+	/** the Knack credentials to use; `config.knack.credentials` unless a sandbox stands in */
+	knackCredentials: Record<KnackAppName, KnackCredentials>;
+	knackApiUrl?: string;
+	clock?: () => number;
+	/** off in tests that drive recovery by hand */
+	recovery?: boolean;
+}
+
+export interface Service {
+	url: string;
+	store: EventStore;
+	projector: Projector;
+	recovery: RecoveryWorker;
+	stop(): Promise<void>;
+}
+
+export function startService(options: ServiceOptions): Service {
+	const { config, logger } = options;
+	const clock = options.clock ?? Date.now;
+	const store = createSqliteEventStore(openDatabase(config.databasePath));
+	const knack = createKnackClient({
+		apiUrl: options.knackApiUrl ?? config.knack.apiUrl,
+		credentials: options.knackCredentials,
+		timeoutMs: config.knack.timeoutMs,
+		limiter: createRateLimiter(config.knack.rateLimitPerSecond),
+	});
+	const projector = createProjector({
+		store,
+		knack,
+		logger,
+		clock,
+		fieldMap: fieldMapName(config.environment),
+		leaseMs: config.postback.claimLeaseMs,
+	});
+	const recovery = createRecoveryWorker({
+		store,
+		projector,
+		logger,
+		clock,
+		intervalMs: config.recovery.intervalMs,
+		deadlineMs: config.postback.deadlineMs,
+		maxAttempts: config.recovery.maxAttempts,
+		maxAgeMs: config.recovery.maxAgeMs,
+	});
+	const app = createApp({ config, store, projector, logger, clock }).listen({
+		hostname: config.host,
+		port: config.port,
+		maxRequestBodySize: config.postback.maxBodyBytes,
+	});
+	const server = app.server;
+	if (!server) throw new Error("the HTTP server did not start");
+	if (options.recovery !== false) recovery.start();
+
+	return {
+		url: `http://${server.hostname}:${server.port}`,
+		store,
+		projector,
+		recovery,
+		async stop() {
+			await recovery.stop();
+			await app.stop();
+			store.close();
+		},
+	};
+}
