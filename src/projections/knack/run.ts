@@ -18,7 +18,12 @@ export type ProjectionResult =
 	| { ok: false; status: number; text: string; reason: "knack" | "busy" };
 
 export interface Projector {
-	project(delivery: AcceptedDelivery, deadline: number): Promise<ProjectionResult>;
+	/**
+	 * `force` re-applies every write of the plan, even those recorded as done (an
+	 * operator's repair after Knack was edited by hand); inserts still look in Knack
+	 * first, so a forced replay never duplicates a record.
+	 */
+	project(delivery: AcceptedDelivery, deadline: number, options?: { force?: boolean }): Promise<ProjectionResult>;
 }
 
 export interface ProjectorOptions {
@@ -47,7 +52,11 @@ export function createProjector(options: ProjectorOptions): Projector {
 	const pollMs = options.pollMs ?? 50;
 	let runs = 0;
 
-	async function project(delivery: AcceptedDelivery, deadline: number): Promise<ProjectionResult> {
+	async function project(
+		delivery: AcceptedDelivery,
+		deadline: number,
+		{ force = false }: { force?: boolean } = {},
+	): Promise<ProjectionResult> {
 		const { payment, deliverySeq } = delivery;
 		const context: PlanContext = { fieldMap: options.fieldMap, recordedAt: delivery.receivedAt };
 		const plan = planPostback(payment, context);
@@ -66,7 +75,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 		let inherited = false;
 		for (;;) {
 			const remaining = unfinished(plan.effects, store.outcomesOf(payment.citybaseId, payment.status));
-			if (remaining.length === 0) {
+			if (remaining.length === 0 && !force) {
 				store.recordOutcomes(deliverySeq, [], clock(), { applied: { performed: 0, skipped: plan.effects.length } });
 				return applied(0, plan.effects.length);
 			}
@@ -89,14 +98,14 @@ export function createProjector(options: ProjectorOptions): Projector {
 
 		// The claim is ours: read the history again, another holder may have finished just before.
 		const history = store.outcomesOf(payment.citybaseId, payment.status);
-		const remaining = unfinished(plan.effects, history);
+		const remaining = force ? plan.effects : unfinished(plan.effects, history);
 		const unsure = new Set(
 			history
 				.filter((e) => e.type === EventTypes.effectFailed && (e.data as { certain: boolean }).certain === false)
 				.map((e) => e.effectKey as string),
 		);
 		// The previous holder's lease ran out mid-run: any insert it left unrecorded may be in Knack.
-		if (inherited) for (const effect of remaining) unsure.add(effect.key);
+		if (inherited || force) for (const effect of remaining) unsure.add(effect.key);
 
 		const outcomes: Outcome[] = [];
 		let performed = 0;
