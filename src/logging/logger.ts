@@ -3,6 +3,8 @@
  * Context (citybase_id, event_seq, request_id, ...) is carried by child loggers so
  * every line about a postback can be tied back to it.
  */
+import { createSecretMasker, needsReplacer, redactingReplacer } from "./redact.ts";
+
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogContext = Record<string, unknown>;
 
@@ -39,17 +41,37 @@ export interface LoggerOptions {
 	level?: LogLevel;
 	clock?: () => number;
 	context?: LogContext;
+	/** Values (API keys, tokens) masked wherever they appear in a line. */
+	secrets?: readonly string[];
 }
 
 export function createLogger(options: LoggerOptions): RootLogger {
 	const minRank = levelRank[options.level ?? "info"];
 	const clock = options.clock ?? Date.now;
+	const maskSecrets = createSecretMasker(options.secrets ?? []);
 
+	// A log call sits on the postback's path: it must not throw, whatever the context
+	// holds (a cycle, a BigInt) and whatever a sink does.
 	const emit = (level: LogLevel, message: string, context: LogContext) => {
 		if (levelRank[level] < minRank) return;
 		const now = clock();
-		const line = JSON.stringify({ time: new Date(now).toISOString(), level, message, ...context });
-		for (const sink of options.sinks) sink.write(line, now);
+		const time = new Date(now).toISOString();
+		let json: string;
+		try {
+			const record = { time, level, message, ...context };
+			json = JSON.stringify(record, needsReplacer(context) ? redactingReplacer : undefined);
+		} catch (error) {
+			const reason = error instanceof Error ? error.message : String(error);
+			json = JSON.stringify({ time, level, message, log_error: `context not serializable: ${reason}` });
+		}
+		const line = maskSecrets(json);
+		for (const sink of options.sinks) {
+			try {
+				sink.write(line, now);
+			} catch {
+				// A sink that breaks its contract loses its line, not the caller's request.
+			}
+		}
 	};
 
 	const make = (bound: LogContext): Logger => ({
