@@ -1,0 +1,61 @@
+# atd-citybase: CityBase postback receiver (Bun + TypeScript, no build step).
+#
+# The Bun version in both FROM lines must equal the `bun` devDependency in
+# package.json (test/deploy/compose.test.ts checks it). Bump them together.
+#
+#   docker build -t atd-citybase .
+#   docker compose --profile production up --detach --build   (see docs/RUNBOOK.md)
+
+# ---------------------------------------------------------------------------
+# Stage 1: production dependencies only, exactly as locked.
+# ---------------------------------------------------------------------------
+FROM oven/bun:1.4.5-slim AS deps
+WORKDIR /app
+
+# The repository is locked with npm's package-lock.json (there is no bun.lock).
+# When no bun.lock exists, `bun install` migrates package-lock.json in memory and
+# installs the exact versions (and integrity hashes) it records; `--frozen-lockfile`
+# makes it fail if package.json asks for anything the lock does not satisfy, and
+# `--production` leaves out devDependencies. This was checked against the lock:
+# every installed package has the version package-lock.json names. It avoids a
+# separate Node stage (`npm ci --omit=dev`) and a second, unrelated base image.
+# If a bun.lock is ever committed, copy it here too; bun then prefers it.
+COPY package.json package-lock.json bunfig.toml ./
+RUN bun install --production --frozen-lockfile --ignore-scripts
+
+# An empty, non-root-owned /data for the runtime stage (a named volume created
+# from it inherits the owner, so the service can create the SQLite file and its
+# -wal/-shm companions there).
+RUN mkdir -p /out/data && chown 1000:1000 /out/data
+
+# ---------------------------------------------------------------------------
+# Stage 2: runtime. Debian slim with Bun, CA certificates, /bin/sh; the image's
+# user `bun` (uid 1000) runs the service.
+# ---------------------------------------------------------------------------
+FROM oven/bun:1.4.5-slim AS runtime
+WORKDIR /app
+
+ENV NODE_ENV=production \
+    TZ=America/Chicago \
+    HOST=0.0.0.0 \
+    PORT=5000 \
+    DATABASE_PATH=/data/citybase.sqlite
+
+# Application files stay owned by root: the service can read but not change them.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json bunfig.toml tsconfig.json ./
+COPY drizzle ./drizzle
+COPY src ./src
+COPY --from=deps --chown=1000:1000 /out/data /data
+
+USER bun
+VOLUME /data
+EXPOSE 5000
+
+# No curl or wget in the slim image: ask Bun itself. Exits 0 only on HTTP 2xx
+# from GET / (the Flask-compatible health answer).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["bun", "-e", "fetch(`http://127.0.0.1:${process.env.PORT ?? 5000}/`, { signal: AbortSignal.timeout(4000) }).then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+
+# Database migrations (drizzle/) are applied by the service at start-up.
+CMD ["bun", "src/index.ts"]
