@@ -60,7 +60,7 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 				continue;
 			}
 
-			const result = await projector.project(delivery, now + options.deadlineMs);
+			const result = await projector.project(delivery, Date.now() + options.deadlineMs);
 			if (result.ok) {
 				notBefore.delete(delivery.deliverySeq);
 				log.info("incomplete delivery finished by recovery", { performed: result.performed });

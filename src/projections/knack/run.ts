@@ -21,7 +21,9 @@ export interface Projector {
 	/**
 	 * `force` re-applies every write of the plan, even those recorded as done (an
 	 * operator's repair after Knack was edited by hand); inserts still look in Knack
-	 * first, so a forced replay never duplicates a record.
+	 * first, so a forced replay never duplicates a record. `deadline` is real time
+	 * (Date.now), like claim leases, which other processes share; the injected clock only
+	 * stamps outcome events, so tests can pin recorded dates.
 	 */
 	project(delivery: AcceptedDelivery, deadline: number, options?: { force?: boolean }): Promise<ProjectionResult>;
 }
@@ -79,12 +81,12 @@ export function createProjector(options: ProjectorOptions): Projector {
 				store.recordOutcomes(deliverySeq, [], clock(), { applied: { performed: 0, skipped: plan.effects.length } });
 				return applied(0, plan.effects.length);
 			}
-			const claim = store.claim(claimKey, holder, deliverySeq, clock(), options.leaseMs);
+			const claim = store.claim(claimKey, holder, deliverySeq, Date.now(), options.leaseMs);
 			if (claim.state === "claimed") {
 				inherited = claim.inherited;
 				break;
 			}
-			if (clock() + pollMs >= deadline) {
+			if (Date.now() + pollMs >= deadline) {
 				log.warn("gave up waiting for another delivery of this payment to finish", { claim_holder: claim.holder });
 				return {
 					ok: false,
@@ -176,9 +178,9 @@ export function createProjector(options: ProjectorOptions): Projector {
 					reason: result.reason,
 					method: result.method,
 					attempt,
-					retry_in_ms: wait === null || clock() + wait >= deadline ? null : Math.round(wait),
+					retry_in_ms: wait === null || Date.now() + wait >= deadline ? null : Math.round(wait),
 				});
-				if (wait === null || clock() + wait >= deadline) return result;
+				if (wait === null || Date.now() + wait >= deadline) return result;
 				await Bun.sleep(wait);
 			}
 		}
