@@ -1,6 +1,7 @@
 import type { Config } from "./config.ts";
 import type { EventStore } from "./events/store.ts";
 import type { Logger } from "./logging/logger.ts";
+import type { Metrics } from "./metrics.ts";
 import type { Projector } from "./projections/knack/run.ts";
 
 /** Everything the HTTP app needs, injected: tests build their own, with their own clock. */
@@ -10,4 +11,5 @@ export interface AppContext {
 	projector: Projector;
 	logger: Logger;
 	clock: () => number;
+	metrics: Metrics;
 }

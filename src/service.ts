@@ -4,6 +4,7 @@ import { type Config, fieldMapName, type KnackAppName, type KnackCredentials } f
 import { openDatabase } from "./events/database.ts";
 import { createSqliteEventStore, type EventStore } from "./events/store.ts";
 import type { Logger } from "./logging/logger.ts";
+import { createMetrics } from "./metrics.ts";
 import { createKnackClient } from "./projections/knack/client.ts";
 import { createRateLimiter } from "./projections/knack/rateLimiter.ts";
 import { createProjector, type Projector } from "./projections/knack/run.ts";
@@ -22,6 +23,8 @@ export interface ServiceOptions {
 	clock?: () => number;
 	/** off in tests that drive recovery by hand */
 	recovery?: boolean;
+	/** the CloudWatch sink, when logging there, for its metrics */
+	cloudWatch?: { stats(): { sent: number; dropped: number } } | null;
 }
 
 export interface Service {
@@ -36,11 +39,13 @@ export function startService(options: ServiceOptions): Service {
 	const { config, logger } = options;
 	const clock = options.clock ?? Date.now;
 	const store = createSqliteEventStore(openDatabase(config.databasePath));
+	const metrics = createMetrics({ store, cloudWatch: options.cloudWatch });
 	const knack = createKnackClient({
 		apiUrl: options.knackApiUrl ?? config.knack.apiUrl,
 		credentials: options.knackCredentials,
 		timeoutMs: config.knack.timeoutMs,
 		limiter: createRateLimiter(config.knack.rateLimitPerSecond),
+		onCall: metrics.knackCall,
 	});
 	const projector = createProjector({
 		store,
@@ -60,7 +65,7 @@ export function startService(options: ServiceOptions): Service {
 		maxAttempts: config.recovery.maxAttempts,
 		maxAgeMs: config.recovery.maxAgeMs,
 	});
-	const app = createApp({ config, store, projector, logger, clock }).listen({
+	const app = createApp({ config, store, projector, logger, clock, metrics }).listen({
 		hostname: config.host,
 		port: config.port,
 		maxRequestBodySize: config.postback.maxBodyBytes,

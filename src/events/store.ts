@@ -64,6 +64,8 @@ export interface EventStore {
 	/** Accepted deliveries with neither `delivery.applied` nor `delivery.dead_lettered`, oldest first. */
 	incomplete(limit?: number): AcceptedDelivery[];
 	lastSeq(): number;
+	/** Cheap totals for metrics and health. */
+	counts(): { events: number; incomplete: number; deadLettered: number };
 	close(): void;
 }
 
@@ -323,6 +325,23 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 		lastSeq() {
 			const row = sqlite.query<{ seq: number | null }, []>("select max(seq) as seq from events").get();
 			return row?.seq ?? 0;
+		},
+
+		counts() {
+			const row = sqlite
+				.query<{ accepted: number; finished: number; dead: number }, []>(
+					`select
+					   (select count(*) from events where type = 'delivery.accepted') as accepted,
+					   (select count(distinct delivery_seq) from events
+					      where type in ('delivery.applied', 'delivery.dead_lettered')) as finished,
+					   (select count(distinct delivery_seq) from events where type = 'delivery.dead_lettered') as dead`,
+				)
+				.get();
+			return {
+				events: this.lastSeq(),
+				incomplete: Math.max(0, (row?.accepted ?? 0) - (row?.finished ?? 0)),
+				deadLettered: row?.dead ?? 0,
+			};
 		},
 
 		close() {

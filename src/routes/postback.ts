@@ -1,6 +1,8 @@
 import { Elysia } from "elysia";
 import { receivePostback } from "../application/postbacks.ts";
 import type { AppContext } from "../context.ts";
+import { Postback } from "../events/payload.ts";
+import { createFailureThrottle, isAuthenticated } from "./postbackAuth.ts";
 
 /** `POST /citybase_postback`: raw bytes in (never re-serialised), the application's answer out. */
 export function postbackRoutes(ctx: AppContext) {
@@ -11,6 +13,8 @@ export function postbackRoutes(ctx: AppContext) {
 		clock: ctx.clock,
 		deadlineMs: ctx.config.postback.deadlineMs,
 	};
+	const tokens = ctx.config.postback.tokens;
+	const throttle = createFailureThrottle();
 	return new Elysia({ name: "postback" })
 		.post(
 			"/citybase_postback",
@@ -18,6 +22,20 @@ export function postbackRoutes(ctx: AppContext) {
 				const started = performance.now();
 				const requestId = request.headers.get("x-request-id") ?? crypto.randomUUID();
 				const log = ctx.logger.child({ request_id: requestId });
+				const remoteAddress = server?.requestIP(request)?.address ?? null;
+				if (!isAuthenticated(request, tokens)) {
+					const delay = throttle.failed(remoteAddress ?? "unknown");
+					log.warn("postback refused: no valid token", { status: 401, remote_address: remoteAddress, delay_ms: delay });
+					ctx.metrics.postback("unauthenticated");
+					if (delay > 0) await Bun.sleep(delay);
+					return new Response("Unauthorized: a valid postback token is required", {
+						status: 401,
+						headers: {
+							"content-type": "text/plain; charset=utf-8",
+							"www-authenticate": 'Bearer, Basic realm="citybase"',
+						},
+					});
+				}
 				let answer: Awaited<ReturnType<typeof receivePostback>>;
 				try {
 					answer = await receivePostback(
@@ -25,7 +43,7 @@ export function postbackRoutes(ctx: AppContext) {
 						{
 							body: new Uint8Array(await request.arrayBuffer()),
 							contentType: request.headers.get("content-type"),
-							remoteAddress: server?.requestIP(request)?.address ?? null,
+							remoteAddress,
 							requestId,
 						},
 					);
@@ -41,6 +59,7 @@ export function postbackRoutes(ctx: AppContext) {
 						outcome: "failed",
 					};
 				}
+				ctx.metrics.postback(answer.outcome);
 				const level = answer.status >= 500 ? "error" : answer.status >= 400 ? "warn" : "info";
 				log[level]("postback answered", {
 					status: answer.status,
@@ -55,7 +74,27 @@ export function postbackRoutes(ctx: AppContext) {
 					headers: { "content-type": "text/plain; charset=utf-8", "x-request-id": requestId },
 				});
 			},
-			{ parse: "none" },
+			{
+				// The exact bytes go to the log, so Elysia must not parse (and consume) the body.
+				parse: "none",
+				detail: {
+					summary: "Receive a CityBase payment postback",
+					description:
+						"Records the delivery, validates it and applies it to Knack. 200 means every Knack write this payment needs is done (now or by an earlier delivery); anything else should be retried.",
+					requestBody: {
+						required: true,
+						content: { "application/json": { schema: Postback as unknown as Record<string, unknown> } },
+					},
+					responses: {
+						200: { description: "Payment status updated (or, for an unknown status, recorded as a message)" },
+						400: { description: "Invalid payload; the message names the field and the rule" },
+						415: { description: "Content-Type is not application/json" },
+						502: { description: "Knack could not be reached" },
+						503: { description: "The delivery could not be recorded, or another delivery of it is still running" },
+						504: { description: "Knack did not answer in time" },
+					},
+				},
+			},
 		)
 		.all(
 			"/citybase_postback",
