@@ -1,0 +1,24 @@
+/** The Knack sandbox the service starts for itself in development when it has no Knack credentials. */
+import { defaultCredentials, defaultSandboxOptions } from "./defaults.ts";
+import { startKnackSandbox } from "./knack.ts";
+
+export interface DevelopmentSandbox {
+	/** KNACK_API_URL for the service. */
+	url: string;
+	/** Where the control endpoints (`/__sandbox/...`) live. */
+	root: string;
+	credentials: typeof defaultCredentials;
+	stop(): Promise<void>;
+}
+
+/** `hostname` other than loopback only to publish the sandbox from a container. */
+export function developmentSandbox(port: number, hostname = "127.0.0.1"): DevelopmentSandbox {
+	// Development always runs with the UAT field map (SPEC §4).
+	const sandbox = startKnackSandbox(defaultSandboxOptions({ port, hostname, fieldMap: "UAT" }));
+	return {
+		url: sandbox.url,
+		root: new URL(sandbox.url).origin,
+		credentials: defaultCredentials,
+		stop: () => sandbox.stop(),
+	};
+}
