@@ -12,7 +12,7 @@ export function adminRoutes(ctx: AppContext) {
 	const token = ctx.config.adminToken;
 	return (
 		new Elysia({ name: "admin" })
-			// Before routing, so the documentation plugin's own routes are guarded too.
+			// Before routing, so the documentation plugin's routes are guarded too.
 			.onRequest(({ request, server }) => {
 				if (!isOperatorPath(new URL(request.url).pathname)) return;
 				const allowed = token
@@ -40,20 +40,22 @@ export function adminRoutes(ctx: AppContext) {
 					}),
 				{ detail: { summary: "Prometheus metrics", tags: ["operations"] } },
 			)
-			.use(
-				openapi({
-					path: "/docs",
-					documentation: {
-						info: {
-							title: "atd-citybase",
-							version: "1",
-							description:
-								"Receives CityBase payment postbacks, records each in an append-only event log, and applies it to the City of Austin's Knack apps exactly once.",
-						},
-					},
-				}),
-			)
 	);
+}
+
+/** The OpenAPI description at /docs (page) and /docs/json; used on the root app, so it sees every route. */
+export function apiDocs() {
+	return openapi({
+		path: "/docs",
+		documentation: {
+			info: {
+				title: "atd-citybase",
+				version: "1",
+				description:
+					"Receives CityBase payment postbacks, records each in an append-only event log, and applies it to the City of Austin's Knack apps exactly once.",
+			},
+		},
+	});
 }
 
 const isOperatorPath = (path: string) => path === "/metrics" || path === "/docs" || path.startsWith("/docs/");

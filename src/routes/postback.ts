@@ -36,6 +36,7 @@ export function postbackRoutes(ctx: AppContext) {
 						},
 					});
 				}
+				if (tokens.length > 0) throttle.succeeded(remoteAddress ?? "unknown");
 				let answer: Awaited<ReturnType<typeof receivePostback>>;
 				try {
 					answer = await receivePostback(
@@ -103,5 +104,7 @@ export function postbackRoutes(ctx: AppContext) {
 					status: 405,
 					headers: { allow: "POST", "content-type": "text/plain; charset=utf-8" },
 				}),
+			// Any other method; hidden, or the documentation would show it in place of POST.
+			{ detail: { hide: true } },
 		);
 }

@@ -1,0 +1,236 @@
+import { Database } from "bun:sqlite";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { appIds, type Harness, startHarness } from "./support/harness.ts";
+import { postback } from "./support/payloads.ts";
+
+/**
+ * SPEC §5: every Knack write happens once per (payment, status, effect kind), whatever
+ * is redelivered, whatever fails midway, whoever else is delivering the same payment.
+ */
+
+const ids = { transaction: "5f4000000000000000000001", lpb: "5f4000000000000000000002" };
+let h: Harness;
+let nextId = 84_000_000;
+
+beforeAll(() => {
+	h = startHarness({ env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "3", KNACK_TIMEOUT_SECONDS: "0.3" } });
+	h.sandbox.put(appIds.STREET_BANNER, "object_180", {
+		id: ids.transaction,
+		field_3326: [{ id: ids.lpb, identifier: "4" }],
+	});
+	h.sandbox.put(appIds.STREET_BANNER, "object_161", { id: ids.lpb });
+});
+afterAll(() => h.stop());
+beforeEach(() => {
+	h.sandbox.clearFaults();
+	h.sandbox.clearCalls();
+});
+
+const successful = (id = nextId++) =>
+	postback({
+		id,
+		status: "successful",
+		knackRecordId: ids.transaction,
+		bannerType: "LAMPPOST",
+		parentRecordId: ids.lpb,
+	});
+const writes = () =>
+	h.sandbox
+		.calls()
+		.filter((c) => c.method !== "GET" && c.status === 200)
+		.map((c) => `${c.method} ${c.objectKey}`);
+const messagesFor = (id: number) =>
+	h.sandbox.records(appIds.STREET_BANNER, "object_181").filter((r) => r.field_3378_raw === id || r.field_3378 === id);
+
+test("a redelivery of an applied postback answers 200 and calls Knack not at all", async () => {
+	const body = successful();
+	expect((await h.post(body)).status).toBe(200);
+	expect(writes()).toEqual(["POST object_181", "PUT object_161", "PUT object_180"]);
+	h.sandbox.clearCalls();
+	for (let i = 0; i < 3; i++) {
+		const again = await h.post(body);
+		expect(again.status).toBe(200);
+		expect(await again.text()).toBe("Payment status updated");
+	}
+	expect(h.sandbox.calls()).toEqual([]);
+});
+
+test("a postback that failed midway resumes at the first unfinished write", async () => {
+	const body = successful();
+	h.sandbox.inject({ method: "PUT", objectKey: "object_161", status: 400, body: "field_2809 is invalid" });
+	expect((await h.post(body)).status).toBe(400);
+	h.sandbox.clearCalls();
+	expect((await h.post(body)).status).toBe(200);
+	expect(writes()).toEqual(["PUT object_161", "PUT object_180"]);
+	expect(messagesFor(body.data.id as number)).toHaveLength(1);
+});
+
+test("a payment that goes successful and later refunded projects both", async () => {
+	const id = nextId++;
+	expect((await h.post(successful(id))).status).toBe(200);
+	const refund = postback({ id, status: "refunded", knackRecordId: ids.transaction });
+	expect((await h.post(refund)).status).toBe(200);
+	expect(writes()).toEqual([
+		"POST object_181",
+		"PUT object_161",
+		"PUT object_180",
+		"POST object_181",
+		"POST object_180",
+	]);
+	h.sandbox.clearCalls();
+	expect((await h.post(refund)).status).toBe(200);
+	expect((await h.post(successful(id))).status).toBe(200);
+	expect(h.sandbox.calls()).toEqual([]);
+});
+
+test("identical deliveries at the same instant produce one set of writes, and both are answered 200", async () => {
+	const body = successful();
+	h.sandbox.inject({ method: "POST", objectKey: "object_181", delayMs: 150 });
+	const answers = await Promise.all([h.post(body), h.post(body), h.post(body)]);
+	expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+	expect(writes()).toEqual(["POST object_181", "PUT object_161", "PUT object_180"]);
+});
+
+test("a claim left by a process that died is taken over after its lease, and the insert is looked up first", async () => {
+	const body = successful();
+	const id = body.data.id as number;
+	// What a holder that crashed right after Knack accepted the message leaves behind:
+	// the message in Knack, a claim in the database, no outcome in the log.
+	h.sandbox.put(appIds.STREET_BANNER, "object_181", { field_3378: id, field_3367: "successful" });
+	const db = new Database(h.databasePath);
+	db.run(
+		"insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'dead-process:1', 0, ?, ?)",
+		[`${id}:successful`, Date.now() - 5000, Date.now() - 1000],
+	);
+	db.close();
+	expect((await h.post(body)).status).toBe(200);
+	const [lookup] = h.sandbox.calls();
+	expect(lookup?.method).toBe("GET");
+	expect(JSON.parse(lookup?.query.filters ?? "{}").rules).toEqual([
+		{ field: "field_3378", operator: "is", value: id },
+		{ field: "field_3367", operator: "is", value: "successful" },
+	]);
+	expect(writes()).toEqual(["PUT object_161", "PUT object_180"]);
+	expect(messagesFor(id)).toHaveLength(1);
+});
+
+test("a live claim held by someone else makes a delivery wait, then answer from the outcome", async () => {
+	const body = successful();
+	const id = body.data.id as number;
+	const db = new Database(h.databasePath);
+	db.run("insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'other:1', 0, ?, ?)", [
+		`${id}:successful`,
+		Date.now(),
+		Date.now() + 60_000,
+	]);
+	const answer = h.post(body);
+	await Bun.sleep(300);
+	expect(h.sandbox.calls()).toEqual([]);
+	db.run("delete from claims where key = ?", [`${id}:successful`]);
+	db.close();
+	expect((await answer).status).toBe(200);
+	expect(writes()).toEqual(["POST object_181", "PUT object_161", "PUT object_180"]);
+});
+
+test("a delivery still waiting on another's claim at its deadline answers 503", async () => {
+	const body = successful();
+	const db = new Database(h.databasePath);
+	db.run("insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'other:2', 0, ?, ?)", [
+		`${body.data.id}:successful`,
+		Date.now(),
+		Date.now() + 60_000,
+	]);
+	const answer = await h.post(body);
+	expect(answer.status).toBe(503);
+	expect(h.sandbox.calls()).toEqual([]);
+	db.run("delete from claims where holder = 'other:2'");
+	db.close();
+});
+
+describe("the log tells what was done", () => {
+	test("every Knack write and every failed attempt is an event tied to its delivery", async () => {
+		const body = successful();
+		h.sandbox.inject({ method: "PUT", objectKey: "object_180", status: 500 });
+		expect((await h.post(body)).status).toBe(200);
+		const db = new Database(h.databasePath, { readonly: true });
+		const rows = db
+			.query<{ type: string; effect_key: string | null; data: string }, [number]>(
+				"select type, effect_key, data from events where citybase_id = ? order by seq",
+			)
+			.all(body.data.id as number);
+		db.close();
+		const id = body.data.id;
+		expect(rows.map((r) => `${r.type} ${r.effect_key ?? ""}`.trim())).toEqual([
+			"delivery.accepted",
+			`effect.succeeded ${id}:successful:message`,
+			`effect.succeeded ${id}:successful:parent`,
+			`effect.failed ${id}:successful:transaction`,
+			`effect.succeeded ${id}:successful:transaction`,
+			"delivery.applied",
+		]);
+		const failed = JSON.parse(rows[3]?.data ?? "{}");
+		expect(failed).toMatchObject({ knackStatus: 500, method: "PUT", objectKey: "object_180", certain: false });
+		const message = JSON.parse(rows[1]?.data ?? "{}");
+		expect(message.recordId).toMatch(/^[0-9a-f]{24}$/);
+	});
+
+	test("the log refuses updates and deletes", () => {
+		const db = new Database(h.databasePath);
+		expect(() => db.run("update events set type = 'x'")).toThrow("append-only");
+		expect(() => db.run("delete from events")).toThrow("append-only");
+		db.close();
+	});
+});
+
+describe("recovery finishes what CityBase gave up on", () => {
+	let r: Harness;
+	beforeAll(() => {
+		r = startHarness({
+			env: {
+				POSTBACK_DEADLINE_SECONDS: "0.5",
+				CLAIM_LEASE_SECONDS: "1",
+				KNACK_TIMEOUT_SECONDS: "0.2",
+				RECOVERY_MAX_ATTEMPTS: "3",
+				RECOVERY_INTERVAL_SECONDS: "0.01",
+			},
+		});
+		r.sandbox.put(appIds.STREET_BANNER, "object_180", { id: ids.transaction });
+		r.sandbox.put(appIds.STREET_BANNER, "object_161", { id: ids.lpb });
+	});
+	afterAll(() => r.stop());
+	const recoveryWrites = () =>
+		r.sandbox
+			.calls()
+			.filter((c) => c.method !== "GET" && c.status === 200)
+			.map((c) => `${c.method} ${c.objectKey}`);
+
+	test("an incomplete delivery is finished by the recovery worker once Knack is back", async () => {
+		r.sandbox.inject({ method: "PUT", objectKey: "object_161", status: 503, times: 1000 });
+		expect((await r.post(successful())).status).toBe(503);
+		r.sandbox.clearFaults();
+		r.sandbox.clearCalls();
+		expect(r.service.store.counts().incomplete).toBe(1);
+		// Recovery leaves deliveries younger than the deadline to their own request.
+		await Bun.sleep(600);
+		expect(await r.service.recovery.runOnce()).toEqual({ finished: 1, failed: 0, deadLettered: 0 });
+		expect(recoveryWrites()).toEqual(["PUT object_161", "PUT object_180"]);
+		expect(r.service.store.counts().incomplete).toBe(0);
+	});
+
+	test("a delivery that keeps failing is dead-lettered, as an event, and left for an operator", async () => {
+		r.sandbox.inject({ method: "PUT", objectKey: "object_161", status: 500, times: 10_000 });
+		const body = successful();
+		expect((await r.post(body)).status).toBe(500);
+		await Bun.sleep(600);
+		let tally = { finished: 0, failed: 0, deadLettered: 0 };
+		for (let pass = 0; pass < 20 && tally.deadLettered === 0; pass++) {
+			tally = await r.service.recovery.runOnce();
+			await Bun.sleep(r.service.store.counts().incomplete ? 50 : 0);
+		}
+		expect(tally.deadLettered).toBe(1);
+		expect(r.service.store.counts()).toMatchObject({ incomplete: 0, deadLettered: 1 });
+		const events = r.service.store.byPayment(body.data.id as number).map((e) => e.type);
+		expect(events.at(-1)).toBe("delivery.dead_lettered");
+		r.sandbox.clearFaults();
+	});
+});
