@@ -1,5 +1,6 @@
 import { ConfigError, loadConfig } from "./config.ts";
-import { createLogger, stdoutSink } from "./logging/logger.ts";
+import { logGroupName } from "./logging/cloudwatch.ts";
+import { cloudWatchConfigFromEnv, createServiceLogger } from "./logging/setup.ts";
 import { developmentSandbox } from "./sandbox/embedded.ts";
 import { startService } from "./service.ts";
 
@@ -13,11 +14,13 @@ try {
 	process.exit(1);
 }
 
-const logger = createLogger({
-	sinks: [stdoutSink],
+const { logger, cloudWatch } = createServiceLogger({
 	level: config.logLevel,
-	context: { environment: config.environment },
+	environment: config.environment,
+	secrets: config.secrets,
+	cloudWatch: cloudWatchConfigFromEnv(process.env, config.environment),
 });
+if (cloudWatch) logger.info("logging to CloudWatch Logs", { group: logGroupName(config.environment) });
 
 const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort);
 if (sandbox) {
@@ -26,10 +29,14 @@ if (sandbox) {
 		records: `${sandbox.root}/__sandbox/records/{appId}/{objectKey}`,
 	});
 }
+if (config.postback.tokens.length === 0) {
+	logger.warn("POSTBACK_TOKENS is not set: postbacks are accepted without authentication");
+}
 
 const service = startService({
 	config,
 	logger,
+	cloudWatch,
 	knackCredentials: config.knack.credentials ?? sandbox?.credentials ?? missing(),
 	knackApiUrl: sandbox?.url,
 });
@@ -40,10 +47,11 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 	process.on(signal, async () => {
 		if (stopping) return;
 		stopping = true;
-		logger.info("stopping", { signal });
+		logger.info("stopping: finishing postbacks in flight", { signal });
 		await service.stop();
 		await sandbox?.stop();
-		await logger.flush();
+		logger.info("stopped", { signal });
+		await logger.close();
 		process.exit(0);
 	});
 }

@@ -46,7 +46,11 @@ export interface PaymentsReadModel {
 	get(citybaseId: number): PaymentRow | undefined;
 }
 
-export function createPaymentsReadModel({ db, sqlite }: OpenDatabase, store: EventStore, pageSize = 5000): PaymentsReadModel {
+export function createPaymentsReadModel(
+	{ db, sqlite }: OpenDatabase,
+	store: EventStore,
+	pageSize = 5000,
+): PaymentsReadModel {
 	const position = () => db.select().from(checkpoints).where(eq(checkpoints.name, CHECKPOINT)).get()?.position ?? 0;
 
 	function catchUp() {
