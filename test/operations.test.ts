@@ -18,7 +18,7 @@ describe("open operator endpoints on loopback while ADMIN_TOKEN is unset", () =>
 	test("GET / answers the Flask service's health shape", async () => {
 		const response = await fetch(`${h.service.url}/`);
 		expect(response.status).toBe(200);
-		const body = await response.json();
+		const body = (await response.json()) as { message: unknown; timestamp: string };
 		expect(body).toMatchObject({ status: "OK", environment: "uat", checks: { database: "ok" } });
 		expect(typeof body.message).toBe("string");
 		expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
@@ -41,9 +41,18 @@ describe("open operator endpoints on loopback while ADMIN_TOKEN is unset", () =>
 		await h.post(body);
 		await h.post("{");
 		const after = await scrape();
-		expect(value(after, 'citybase_postbacks_total{outcome="applied"}') - value(before, 'citybase_postbacks_total{outcome="applied"}')).toBe(1);
-		expect(value(after, 'citybase_postbacks_total{outcome="duplicate"}') - value(before, 'citybase_postbacks_total{outcome="duplicate"}')).toBe(1);
-		expect(value(after, 'citybase_postbacks_total{outcome="rejected"}') - value(before, 'citybase_postbacks_total{outcome="rejected"}')).toBe(1);
+		expect(
+			value(after, 'citybase_postbacks_total{outcome="applied"}') -
+				value(before, 'citybase_postbacks_total{outcome="applied"}'),
+		).toBe(1);
+		expect(
+			value(after, 'citybase_postbacks_total{outcome="duplicate"}') -
+				value(before, 'citybase_postbacks_total{outcome="duplicate"}'),
+		).toBe(1);
+		expect(
+			value(after, 'citybase_postbacks_total{outcome="rejected"}') -
+				value(before, 'citybase_postbacks_total{outcome="rejected"}'),
+		).toBe(1);
 		const posts = `citybase_knack_calls_total{app="STREET_BANNER",method="POST",object="object_181",status="200"}`;
 		expect(value(after, posts) - value(before, posts)).toBe(1);
 		expect(value(after, "citybase_events_in_log")).toBeGreaterThan(value(before, "citybase_events_in_log"));
@@ -52,10 +61,14 @@ describe("open operator endpoints on loopback while ADMIN_TOKEN is unset", () =>
 	});
 
 	test("/docs/json is an OpenAPI document that names the postback's fields; /docs is a page", async () => {
-		const doc = await (await fetch(`${h.service.url}/docs/json`)).json();
+		type Schema = { properties: Record<string, Schema> };
+		const doc = (await (await fetch(`${h.service.url}/docs/json`)).json()) as {
+			openapi: string;
+			paths: Record<string, { post: { requestBody: { content: Record<string, { schema: Schema }> } } }>;
+		};
 		expect(doc.openapi).toStartWith("3.");
-		const schema = doc.paths["/citybase_postback"].post.requestBody.content["application/json"].schema;
-		expect(Object.keys(schema.properties.data.properties)).toEqual(
+		const schema = doc.paths["/citybase_postback"]?.post.requestBody.content["application/json"]?.schema;
+		expect(Object.keys(schema?.properties.data?.properties ?? {})).toEqual(
 			expect.arrayContaining(["id", "status", "total_amount", "custom_attributes", "line_items"]),
 		);
 		expect(doc.paths["/"]).toBeDefined();
@@ -132,7 +145,11 @@ describe("logs", () => {
 		const body = postback({ id: nextId++, status: "voided", knackRecordId: "5f6000000000000000000001" });
 		Object.assign(body.data, {
 			credit_card: { last_four: "4242", card_type: "visa-secret-type" },
-			bank_account: { account_number_last_four: "9876", routing_number: "111000025", account_holder_name: "Resident Name" },
+			bank_account: {
+				account_number_last_four: "9876",
+				routing_number: "111000025",
+				account_holder_name: "Resident Name",
+			},
 		});
 		h.sandbox.inject({ method: "PUT", status: 400, body: "rejected", times: 1 });
 		await h.post(body);
@@ -140,12 +157,17 @@ describe("logs", () => {
 		const group = "/dts/citybase/postback/staging";
 		const streams = cloudWatch.streams(group);
 		expect(streams.length).toBeGreaterThan(0);
-		const everything = [
-			...h.logs,
-			...streams.flatMap((s) => cloudWatch.events(group, s).map((e) => e.message)),
-		].join("\n");
+		const everything = [...h.logs, ...streams.flatMap((s) => cloudWatch.events(group, s).map((e) => e.message))].join(
+			"\n",
+		);
 		expect(everything).toContain(String(body.data.id));
-		for (const secret of ["sandbox-street-banner-key", "sandbox-smart-mobility-key", "111000025", "Resident Name", "visa-secret-type"]) {
+		for (const secret of [
+			"sandbox-street-banner-key",
+			"sandbox-smart-mobility-key",
+			"111000025",
+			"Resident Name",
+			"visa-secret-type",
+		]) {
 			expect(everything).not.toContain(secret);
 		}
 	});
