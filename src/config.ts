@@ -43,6 +43,8 @@ export interface Config {
 		maxAgeMs: number;
 	};
 	adminToken: string | null;
+	/** how long a stopping service waits for postbacks in flight */
+	shutdownGraceMs: number;
 	logLevel: "debug" | "info" | "warn" | "error";
 	/** every secret value, so the logger can redact them wherever they appear */
 	secrets: string[];
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
 			maxAgeMs: read(env, "RECOVERY_MAX_AGE_HOURS", positiveNumber, 72, "a positive number of hours") * 3_600_000,
 		},
 		adminToken,
+		shutdownGraceMs: seconds("SHUTDOWN_GRACE_SECONDS", 20),
 		logLevel: logLevel as Config["logLevel"],
 		secrets,
 	};

@@ -69,6 +69,9 @@ export function startService(options: ServiceOptions): Service {
 		hostname: config.host,
 		port: config.port,
 		maxRequestBodySize: config.postback.maxBodyBytes,
+		// Seconds a connection may sit idle (a slow client dribbling its body) before it is
+		// closed; a handler still working on a postback is not cut off by it.
+		idleTimeout: 15,
 	});
 	const server = app.server;
 	if (!server) throw new Error("the HTTP server did not start");
@@ -79,9 +82,25 @@ export function startService(options: ServiceOptions): Service {
 		store,
 		projector,
 		recovery,
+		/**
+		 * Stops accepting, lets postbacks in flight finish within the grace period, then
+		 * closes the store. A postback cut off here is never half-recorded: its writes
+		 * so far are not in the log, its claim expires, and recovery (or CityBase's
+		 * retry) finishes it, looking up any insert it may have made.
+		 */
 		async stop() {
+			const drained = server.stop();
+			const inTime = await Promise.race([
+				drained.then(() => true),
+				Bun.sleep(config.shutdownGraceMs).then(() => false),
+			]);
+			if (!inTime) {
+				logger.warn("shutdown grace period over: postbacks still in flight are left to recovery", {
+					grace_ms: config.shutdownGraceMs,
+				});
+				await server.stop(true);
+			}
 			await recovery.stop();
-			await app.stop();
 			store.close();
 		},
 	};

@@ -81,3 +81,12 @@ test("a body over MAX_BODY_BYTES is refused with 413 and not logged as an event"
 	expect(response.status).toBe(413);
 	expect(h.service.store.lastSeq()).toBe(before);
 });
+
+test("oversized headers are refused by the server (431) before reaching the application", async () => {
+	const before = h.service.store.lastSeq();
+	const response = await h.post(voided(), {
+		headers: { authorization: "Bearer new-secret-2", "x-padding": "x".repeat(64 * 1024) },
+	});
+	expect(response.status).toBe(431);
+	expect(h.service.store.lastSeq()).toBe(before);
+});

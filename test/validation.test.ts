@@ -119,6 +119,16 @@ const cases: [string, unknown, string][] = [
 	["body null", "null", "Validation error: body must be a JSON object with a data object"],
 	["malformed JSON", '{"data": {', "Malformed JSON: "],
 	["empty body", "", "Empty body: expected a JSON object with a data object"],
+	[
+		"nested 10,000 levels deep",
+		`{"data":${"[".repeat(10_000)}${"]".repeat(10_000)}}`,
+		"Malformed JSON: nested 10001 levels deep",
+	],
+	[
+		"brackets inside strings do not count as nesting",
+		JSON.stringify({ data: "[".repeat(100) }),
+		"Validation error: data must be object",
+	],
 	["whitespace body", "  \n", "Empty body: expected a JSON object with a data object"],
 ];
 

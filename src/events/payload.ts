@@ -68,6 +68,10 @@ export function parseDelivery(body: Uint8Array): Verdict {
 	const text = new TextDecoder("utf-8", { fatal: false }).decode(body);
 	if (text.trim() === "") return reject("Empty body: expected a JSON object with a data object");
 
+	const depth = nestingDepth(body);
+	if (depth > MAX_NESTING)
+		return reject(`Malformed JSON: nested ${depth} levels deep; at most ${MAX_NESTING} are accepted`);
+
 	const numberSources = new WeakMap<object, Record<string, string>>();
 	let parsed: unknown;
 	try {
@@ -115,6 +119,26 @@ export function parseDelivery(body: Uint8Array): Verdict {
 			totalAmountText: pythonNumberText(totalAmountSource, data.total_amount),
 		},
 	};
+}
+
+/** A real postback nests about 4 levels; this bound keeps a hostile body from exhausting the parser's stack. */
+const MAX_NESTING = 64;
+
+/** How deeply arrays and objects nest, ignoring brackets inside strings; one pass over the bytes. */
+function nestingDepth(body: Uint8Array): number {
+	let depth = 0;
+	let deepest = 0;
+	let inString = false;
+	for (let i = 0; i < body.length; i++) {
+		const byte = body[i];
+		if (inString) {
+			if (byte === 0x5c) i++;
+			else if (byte === 0x22) inString = false;
+		} else if (byte === 0x22) inString = true;
+		else if (byte === 0x5b || byte === 0x7b) deepest = Math.max(deepest, ++depth);
+		else if (byte === 0x5d || byte === 0x7d) depth--;
+	}
+	return deepest;
 }
 
 function reject(reason: string): Verdict {

@@ -1,0 +1,86 @@
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultSandboxOptions } from "../src/sandbox/defaults.ts";
+import { type KnackSandbox, startKnackSandbox } from "../src/sandbox/knack.ts";
+import { appIds } from "./support/harness.ts";
+import { postback } from "./support/payloads.ts";
+import { spawnService } from "./support/process.ts";
+
+/** SIGTERM: postbacks in flight finish within the grace period; one cut off is finished later, never duplicated. */
+
+const transaction = "5f7000000000000000000001";
+let sandbox: KnackSandbox;
+let dir: string;
+let nextId = 87_000_000;
+
+beforeAll(() => {
+	sandbox = startKnackSandbox(defaultSandboxOptions());
+	sandbox.put(appIds.STREET_BANNER, "object_180", { id: transaction });
+	dir = mkdtempSync(join(tmpdir(), "citybase-shutdown-"));
+});
+afterAll(async () => {
+	await sandbox.stop();
+	rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+	sandbox.clearFaults();
+	sandbox.clearCalls();
+});
+
+const post = (url: string, body: unknown) =>
+	fetch(`${url}/citybase_postback`, {
+		method: "POST",
+		headers: { "content-type": "application/json" },
+		body: JSON.stringify(body),
+	});
+
+test("a postback in flight when SIGTERM arrives is finished and answered, then the process exits 0", async () => {
+	const service = await spawnService({ DATABASE_PATH: join(dir, "graceful.sqlite") }, sandbox.url);
+	sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 700 });
+	const answer = post(service.url, postback({ id: nextId++, status: "voided", knackRecordId: transaction }));
+	await Bun.sleep(200);
+	service.process.kill("SIGTERM");
+	const response = await answer;
+	expect(response.status).toBe(200);
+	expect(await service.exited).toBe(0);
+	expect(service.lines.some((l) => l.includes('"message":"stopped"'))).toBe(true);
+	await expect(fetch(`${service.url}/`)).rejects.toThrow();
+});
+
+test("a postback cut off by the grace period is left incomplete, and finished after a restart without a duplicate", async () => {
+	const env = {
+		DATABASE_PATH: join(dir, "cutoff.sqlite"),
+		SHUTDOWN_GRACE_SECONDS: "0.3",
+		POSTBACK_DEADLINE_SECONDS: "1",
+		CLAIM_LEASE_SECONDS: "1.5",
+		KNACK_TIMEOUT_SECONDS: "0.5",
+		RECOVERY_INTERVAL_SECONDS: "0.2",
+	};
+	const id = nextId++;
+	const first = await spawnService(env, sandbox.url);
+	// The message insert reaches Knack; the transaction update hangs past the grace period.
+	sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 5000 });
+	const answer = post(first.url, postback({ id, status: "voided", knackRecordId: transaction })).catch(() => null);
+	await Bun.sleep(150);
+	first.process.kill("SIGTERM");
+	expect(await first.exited).toBe(0);
+	await answer;
+	sandbox.clearFaults();
+	const messagesFor = () =>
+		sandbox.records(appIds.STREET_BANNER, "object_181").filter((r) => r.field_3378_raw === id || r.field_3378 === id);
+	expect(messagesFor()).toHaveLength(1);
+
+	const second = await spawnService(env, sandbox.url);
+	const deadline = Date.now() + 10_000;
+	while (Date.now() < deadline && !second.lines.some((l) => l.includes("finished by recovery"))) await Bun.sleep(100);
+	second.process.kill("SIGTERM");
+	await second.exited;
+	expect(second.lines.some((l) => l.includes("finished by recovery"))).toBe(true);
+	expect(messagesFor()).toHaveLength(1);
+	const transactionPuts = sandbox
+		.calls()
+		.filter((c) => c.method === "PUT" && c.recordId === transaction && c.status === 200);
+	expect(transactionPuts.length).toBeGreaterThanOrEqual(1);
+});
