@@ -4,7 +4,16 @@ import { cloudWatchConfigFromEnv, createServiceLogger } from "./logging/setup.ts
 import { developmentSandbox } from "./sandbox/embedded.ts";
 import { startService } from "./service.ts";
 
-/** `bun src/index.ts`: read the configuration, start the service, stop cleanly on a signal. */
+/**
+ * `bun src/index.ts`: read the configuration, start the service, stop cleanly on a
+ * signal. `… cli <command>` runs the operator CLI instead, so the single executable
+ * (`dist/atd-citybase cli …`) carries both.
+ */
+if (process.argv[2] === "cli") {
+	const { runCli } = await import("./cli.ts");
+	process.exit(await runCli(process.argv.slice(3)));
+}
+
 let config: ReturnType<typeof loadConfig>;
 try {
 	config = loadConfig();
@@ -22,7 +31,7 @@ const { logger, cloudWatch } = createServiceLogger({
 });
 if (cloudWatch) logger.info("logging to CloudWatch Logs", { group: logGroupName(config.environment) });
 
-const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort);
+const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort, config.host);
 if (sandbox) {
 	logger.warn("no Knack credentials in development: using the embedded Knack sandbox", {
 		knack_api_url: sandbox.url,

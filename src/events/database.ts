@@ -1,15 +1,15 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
+import { migrationFiles } from "./migrationFiles.ts" with { type: "macro" };
 
 export interface OpenDatabase {
 	sqlite: Database;
 	db: BunSQLiteDatabase;
 }
-
-export const defaultMigrationsFolder = join(import.meta.dir, "..", "..", "drizzle");
 
 /**
  * Opens (creating when missing) the SQLite event store and brings its schema up to
@@ -17,7 +17,7 @@ export const defaultMigrationsFolder = join(import.meta.dir, "..", "..", "drizzl
  * WAL lets readers (the CLI, a second server) work while one writer commits;
  * busy_timeout makes a second process wait for the write lock instead of failing.
  */
-export function openDatabase(path: string, migrationsFolder = defaultMigrationsFolder): OpenDatabase {
+export function openDatabase(path: string): OpenDatabase {
 	if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
 	const sqlite = new Database(path, { create: true, strict: true });
 	sqlite.run("PRAGMA journal_mode = WAL");
@@ -25,6 +25,20 @@ export function openDatabase(path: string, migrationsFolder = defaultMigrationsF
 	sqlite.run("PRAGMA busy_timeout = 5000");
 	sqlite.run("PRAGMA foreign_keys = ON");
 	const db = drizzle({ client: sqlite });
-	migrate(db, { migrationsFolder });
+	migrateEmbedded(db);
 	return { sqlite, db };
+}
+
+/** drizzle's own migrator, fed from the migrations inlined at build time. */
+function migrateEmbedded(db: BunSQLiteDatabase) {
+	const folder = mkdtempSync(join(tmpdir(), "citybase-migrations-"));
+	try {
+		for (const [name, text] of Object.entries(migrationFiles())) {
+			mkdirSync(dirname(join(folder, name)), { recursive: true });
+			writeFileSync(join(folder, name), text);
+		}
+		migrate(db, { migrationsFolder: folder });
+	} finally {
+		rmSync(folder, { recursive: true, force: true });
+	}
 }

@@ -10,21 +10,38 @@ export interface ServiceProcess {
 	exited: Promise<number>;
 }
 
-export async function spawnService(env: Record<string, string>, knackApiUrl: string): Promise<ServiceProcess> {
-	const child = Bun.spawn([process.execPath, "src/index.ts"], {
-		cwd: `${import.meta.dir}/../..`,
-		env: {
-			PATH: process.env.PATH ?? "",
-			CITYBASE_ENV: "development",
-			HOST: "127.0.0.1",
-			PORT: "0",
-			KNACK_API_URL: knackApiUrl,
-			KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
-			KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
-			KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
-			KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
-			...env,
-		},
+/** The environment of a service process pointed at a sandbox with its default credentials. */
+export function serviceEnv(knackApiUrl: string, env: Record<string, string> = {}): Record<string, string> {
+	return {
+		PATH: process.env.PATH ?? "",
+		CITYBASE_ENV: "development",
+		HOST: "127.0.0.1",
+		PORT: "0",
+		KNACK_API_URL: knackApiUrl,
+		KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
+		KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
+		KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
+		KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+		...env,
+	};
+}
+
+export function spawnService(env: Record<string, string>, knackApiUrl: string): Promise<ServiceProcess> {
+	return spawnListening([process.execPath, "src/index.ts"], serviceEnv(knackApiUrl, env), `${import.meta.dir}/../..`);
+}
+
+/**
+ * Starts a command that logs "atd-citybase listening" with its url, and keeps reading
+ * its stdout for as long as it runs (a closed pipe would kill it on its next log line).
+ */
+export async function spawnListening(
+	command: string[],
+	env: Record<string, string>,
+	cwd: string,
+): Promise<ServiceProcess> {
+	const child = Bun.spawn(command, {
+		cwd,
+		env,
 		stdin: "ignore",
 		stdout: "pipe",
 		stderr: "pipe",

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { defaultSandboxOptions } from "../src/sandbox/defaults.ts";
+import { type KnackSandbox, startKnackSandbox } from "../src/sandbox/knack.ts";
+import { appIds } from "./support/harness.ts";
+import { postback } from "./support/payloads.ts";
+import { serviceEnv, spawnListening } from "./support/process.ts";
+
+/** `bun run build` makes one binary that serves and runs the CLI, with its migrations inside. */
+
+let dir: string;
+let sandbox: KnackSandbox;
+let binary: string;
+
+beforeAll(async () => {
+	dir = mkdtempSync(join(tmpdir(), "citybase-binary-"));
+	const built = join(dir, "build", "atd-citybase");
+	const build = Bun.spawnSync([process.execPath, "build", "--compile", "src/index.ts", "--outfile", built], {
+		cwd: join(import.meta.dir, ".."),
+		stderr: "pipe",
+	});
+	if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`);
+	// Alone in an empty folder: no node_modules, no drizzle/ beside it.
+	binary = join(dir, "bin", "atd-citybase");
+	Bun.spawnSync(["mkdir", "-p", join(dir, "bin")]);
+	copyFileSync(built, binary);
+	Bun.spawnSync(["chmod", "+x", binary]);
+	sandbox = startKnackSandbox(defaultSandboxOptions());
+	sandbox.put(appIds.STREET_BANNER, "object_180", { id: "5f8000000000000000000001" });
+}, 120_000);
+
+afterAll(async () => {
+	await sandbox.stop();
+	rmSync(dir, { recursive: true, force: true });
+});
+
+test("the binary starts, migrates, serves a postback, and its CLI reads the same log", async () => {
+	const env = serviceEnv(sandbox.url, { DATABASE_PATH: join(dir, "data", "events.sqlite") });
+	const server = await spawnListening([binary], env, join(dir, "bin"));
+	const url = server.url;
+	try {
+		const response = await fetch(`${url}/citybase_postback`, {
+			method: "POST",
+			headers: { "content-type": "application/json" },
+			body: JSON.stringify(postback({ id: 88_000_001, status: "voided", knackRecordId: "5f8000000000000000000001" })),
+		});
+		expect(response.status).toBe(200);
+		expect(sandbox.calls().map((c) => `${c.method} ${c.objectKey}`)).toEqual(["POST object_181", "PUT object_180"]);
+
+		const cli = Bun.spawnSync([binary, "cli", "events", "list", "--json"], { env, stdout: "pipe", stderr: "pipe" });
+		expect(cli.exitCode).toBe(0);
+		expect(cli.stdout.toString()).toContain("88000001");
+	} finally {
+		server.process.kill("SIGTERM");
+		await server.exited;
+	}
+}, 60_000);
