@@ -1,0 +1,127 @@
+import { parseArgs } from "node:util";
+import type { CliContext } from "./context.ts";
+
+/**
+ * What every operator command is made of: a name, its options (described once, so
+ * `--help` and parsing cannot drift apart) and a `run` that answers an exit code.
+ */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+
+/** Wrong invocation: the message and the command's usage are printed, exit 2. */
+export class UsageError extends Error {}
+/** An operational failure with a message meant for the operator, exit 1. */
+export class CliError extends Error {}
+
+export interface Writer {
+	write(chunk: string): unknown;
+	/** a stream that answered `false` to `write` says here when it can take more */
+	once?(event: "drain", listener: () => void): unknown;
+}
+
+export interface CliIo {
+	stdout: Writer;
+	stderr: Writer;
+	/** where a confirmation is read from */
+	stdin: AsyncIterable<Uint8Array | string>;
+	/** an operator is at a terminal: progress bars, and confirmations can be asked */
+	isTTY: boolean;
+	env: Record<string, string | undefined>;
+	/** aborted on Ctrl-C: long commands stop after the Knack call in flight */
+	signal?: AbortSignal;
+}
+
+export interface OptionSpec {
+	type: "string" | "boolean";
+	/** the value's placeholder in help, e.g. `ID` */
+	value?: string;
+	description: string;
+}
+
+export interface Args {
+	values: Record<string, string | boolean | undefined>;
+	positionals: string[];
+}
+
+export interface Command {
+	/** the words that select it, e.g. `events list` */
+	name: string;
+	summary: string;
+	/** positional arguments as shown in help, e.g. `SEQ` */
+	operands?: string;
+	/** more help text, shown under the usage line */
+	details?: string;
+	options: Record<string, OptionSpec>;
+	positionals: { min: number; max: number };
+	run(args: Args, ctx: CliContext): Promise<number>;
+}
+
+export const jsonOption: Record<string, OptionSpec> = {
+	json: { type: "boolean", description: "print JSON for scripts instead of a table" },
+};
+
+export function parseCommandArgs(command: Command, argv: string[]): Args | "help" {
+	const options = Object.fromEntries(
+		Object.entries(command.options).map(([name, spec]) => [name, { type: spec.type }]),
+	);
+	let parsed: ReturnType<typeof parseArgs>;
+	try {
+		parsed = parseArgs({
+			args: argv,
+			options: { ...options, help: { type: "boolean", short: "h" } },
+			allowPositionals: true,
+			strict: true,
+		});
+	} catch (error) {
+		throw new UsageError((error as Error).message.replace(/\. To specify a positional.*$/s, ""));
+	}
+	if (parsed.values.help) return "help";
+	const { min, max } = command.positionals;
+	if (parsed.positionals.length < min) throw new UsageError(`missing ${command.operands ?? "argument"}`);
+	if (parsed.positionals.length > max) {
+		throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[max])}`);
+	}
+	return { values: parsed.values as Args["values"], positionals: parsed.positionals };
+}
+
+export function usageLine(command: Command): string {
+	return `Usage: cli ${command.name}${command.operands ? ` ${command.operands}` : ""}${
+		Object.keys(command.options).length > 0 ? " [options]" : ""
+	}`;
+}
+
+export function helpText(command: Command): string {
+	const rows = [
+		...Object.entries(command.options).map(([name, spec]) => [
+			`--${name}${spec.value ? ` ${spec.value}` : ""}`,
+			spec.description,
+		]),
+		["-h, --help", "show this help"],
+	];
+	const width = Math.max(...rows.map(([flag]) => (flag as string).length));
+	const lines = [usageLine(command), "", command.summary];
+	if (command.details) lines.push("", command.details);
+	lines.push("", "Options:", ...rows.map(([flag, text]) => `  ${(flag as string).padEnd(width)}  ${text}`));
+	return `${lines.join("\n")}\n`;
+}
+
+export function stringOption(args: Args, name: string): string | undefined {
+	const value = args.values[name];
+	return typeof value === "string" ? value : undefined;
+}
+
+export function flag(args: Args, name: string): boolean {
+	return args.values[name] === true;
+}
+
+export function integerOption(args: Args, name: string, min = 0): number | undefined {
+	const raw = stringOption(args, name);
+	if (raw === undefined) return undefined;
+	return parseInteger(raw, `--${name}`, min);
+}
+
+export function parseInteger(raw: string, what: string, min = 0): number {
+	if (!/^\d+$/.test(raw.trim())) throw new UsageError(`${what} must be a whole number, not ${JSON.stringify(raw)}`);
+	const value = Number(raw);
+	if (!Number.isSafeInteger(value) || value < min) throw new UsageError(`${what} must be at least ${min}`);
+	return value;
+}

@@ -1,0 +1,58 @@
+import { UsageError } from "./command.ts";
+
+/**
+ * `--since` / `--until` values. Operators think in Austin time, as Knack shows it, so a
+ * date or time without a zone is America/Chicago wall-clock time; an ISO time with `Z`
+ * or an offset is taken as written. A bare date as an upper bound includes that day.
+ */
+export function parseDateBound(raw: string, option: string, bound: "start" | "end"): number {
+	const text = raw.trim();
+	const local = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?$/.exec(text);
+	if (local) {
+		const [y, mo, d, h, mi, s] = local.slice(1).map((part) => Number(part ?? 0)) as [
+			number,
+			number,
+			number,
+			number,
+			number,
+			number,
+		];
+		const real = new Date(Date.UTC(y, mo - 1, d));
+		if (real.getUTCMonth() !== mo - 1 || real.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) {
+			throw new UsageError(`${option}: ${JSON.stringify(raw)} is not a real date or time`);
+		}
+		const wholeDay = local[4] === undefined && bound === "end";
+		return chicagoWallTime(y, mo, wholeDay ? d + 1 : d, h, mi, s);
+	} else if (/^\d{4}-\d{2}-\d{2}T.*(?:Z|[+-]\d{2}:?\d{2})$/i.test(text)) {
+		const value = Date.parse(text);
+		if (Number.isFinite(value)) return value;
+	}
+	throw new UsageError(
+		`${option} must be a date (2025-08-18) or time (2025-08-18T14:17, Austin time; or ISO with Z/offset), not ${JSON.stringify(raw)}`,
+	);
+}
+
+const parts = new Intl.DateTimeFormat("en-US", {
+	timeZone: "America/Chicago",
+	year: "numeric",
+	month: "numeric",
+	day: "numeric",
+	hour: "numeric",
+	minute: "numeric",
+	second: "numeric",
+	hourCycle: "h23",
+});
+
+function wallClockAsUtc(epochMs: number): number {
+	const p: Record<string, number> = {};
+	for (const { type, value } of parts.formatToParts(epochMs)) p[type] = Number(value);
+	return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
+}
+
+/** The instant Austin's clocks read the given wall time (the offset is found twice to settle DST days). */
+function chicagoWallTime(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
+	const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
+	let guess = asUtc - (wallClockAsUtc(asUtc) - asUtc);
+	guess = asUtc - (wallClockAsUtc(guess) - guess);
+	return guess;
+}

@@ -1,0 +1,239 @@
+import {
+	type AcceptedData,
+	type DeadLetteredData,
+	type EffectFailedData,
+	type EffectSucceededData,
+	EventTypes,
+	type ReceivedData,
+	type RejectedData,
+	type StoredEvent,
+} from "../events/types.ts";
+import { redactingReplacer } from "../logging/redact.ts";
+import {
+	type Args,
+	CliError,
+	type Command,
+	ExitCode,
+	flag,
+	integerOption,
+	jsonOption,
+	parseInteger,
+	stringOption,
+} from "./command.ts";
+import { parseDateBound } from "./dates.ts";
+import { callTarget } from "./history.ts";
+import { isoTime, JsonArray, localTime, printJson, printTable, truncate } from "./output.ts";
+import { type DeliveryFilter, deliverySummaries, listDeliveries } from "./queries.ts";
+
+/** `events list` and `events show`: the deliveries in the log, and everything one of them caused. */
+
+const DEFAULT_LIMIT = 100;
+
+export const eventsList: Command = {
+	name: "events list",
+	summary: "List deliveries (one row per POST from CityBase), newest first, with how far each got in Knack.",
+	details: [
+		"SEQ is the delivery's position in the log; `events show SEQ` shows its events.",
+		"Times in the table are Austin time (America/Chicago); dates without a zone are too.",
+	].join("\n"),
+	options: {
+		payment: { type: "string", value: "ID", description: "only this CityBase payment id" },
+		invoice: { type: "string", value: "INV", description: "only this invoice number" },
+		status: { type: "string", value: "STATUS", description: "only this payment status (successful, voided, …)" },
+		since: { type: "string", value: "DATE", description: "received at or after DATE (2025-08-18 or 2025-08-18T14:00)" },
+		until: { type: "string", value: "DATE", description: "received before DATE (a bare date includes that day)" },
+		rejected: { type: "boolean", description: "only deliveries rejected as invalid" },
+		limit: { type: "string", value: "N", description: `at most the N most recent (default ${DEFAULT_LIMIT}; 0: all)` },
+		...jsonOption,
+	},
+	positionals: { min: 0, max: 0 },
+	async run(args, ctx) {
+		const filter = deliveryFilter(args);
+		const limit = integerOption(args, "limit") ?? DEFAULT_LIMIT;
+		const open = ctx.database();
+		const rows = listDeliveries(open, filter, limit);
+		const summaries = deliverySummaries(
+			open,
+			rows.map((r) => r.deliverySeq),
+		);
+		const state = (seq: number, accepted: boolean) => {
+			const s = summaries.get(seq);
+			if (!accepted) return "rejected";
+			if (s?.applied) return "applied";
+			return s?.deadLettered ? "dead-lettered" : "incomplete";
+		};
+		if (flag(args, "json")) {
+			const list = new JsonArray(ctx.out);
+			for (const row of rows) {
+				const s = summaries.get(row.deliverySeq);
+				list.push({
+					seq: row.deliverySeq,
+					receivedAt: isoTime(row.receivedAt),
+					verdict: row.accepted ? "accepted" : "rejected",
+					citybaseId: row.citybaseId,
+					status: row.status,
+					invoice: row.invoice,
+					reason: row.reason,
+					state: state(row.deliverySeq, row.accepted),
+					knackSucceeded: s?.succeeded ?? 0,
+					knackFailed: s?.failed ?? 0,
+				});
+			}
+			list.end();
+			return ExitCode.ok;
+		}
+		if (rows.length === 0) {
+			ctx.out.line("no deliveries match");
+			return ExitCode.ok;
+		}
+		printTable(
+			ctx.out,
+			["SEQ", "RECEIVED", "PAYMENT", "STATUS", "INVOICE", "STATE", "KNACK"],
+			rows.map((row) => {
+				const s = summaries.get(row.deliverySeq);
+				return [
+					String(row.deliverySeq),
+					localTime(row.receivedAt),
+					row.citybaseId === null ? "-" : String(row.citybaseId),
+					row.status ?? "-",
+					row.invoice ?? "-",
+					state(row.deliverySeq, row.accepted),
+					row.accepted ? `${s?.succeeded ?? 0} ok, ${s?.failed ?? 0} failed` : truncate(row.reason ?? "", 70),
+				];
+			}),
+		);
+		if (limit > 0 && rows.length === limit) ctx.note(`(the ${limit} most recent; --limit 0 for all)`);
+		return ExitCode.ok;
+	},
+};
+
+function deliveryFilter(args: Args): DeliveryFilter {
+	const payment = stringOption(args, "payment");
+	const since = stringOption(args, "since");
+	const until = stringOption(args, "until");
+	return {
+		citybaseId: payment === undefined ? undefined : parseInteger(payment, "--payment"),
+		invoice: stringOption(args, "invoice"),
+		status: stringOption(args, "status"),
+		since: since === undefined ? undefined : parseDateBound(since, "--since", "start"),
+		until: until === undefined ? undefined : parseDateBound(until, "--until", "end"),
+		rejectedOnly: flag(args, "rejected"),
+	};
+}
+
+export const eventsShow: Command = {
+	name: "events show",
+	operands: "SEQ",
+	summary: "Show one delivery: the request, the body CityBase sent, its verdict and every Knack outcome.",
+	details:
+		"SEQ may be the position of any of the delivery's events. Card and bank details in the body are redacted;\n`export` keeps the exact bytes.",
+	options: { ...jsonOption },
+	positionals: { min: 1, max: 1 },
+	async run(args, ctx) {
+		const seq = parseInteger(args.positionals[0] as string, "SEQ", 1);
+		const store = ctx.store();
+		const event = store.get(seq);
+		if (!event) throw new CliError(`no event ${seq} in the log (the last is ${store.lastSeq()})`);
+		const deliverySeq = event.deliverySeq ?? event.seq;
+		const [received, ...rest] = store.ofDelivery(deliverySeq);
+		if (!received || received.type !== EventTypes.received) {
+			throw new CliError(`event ${seq} belongs to no delivery`);
+		}
+		const request = received.data as ReceivedData;
+		const verdict = rest.find((e) => e.type === EventTypes.accepted || e.type === EventTypes.rejected);
+		const body = bodyText(received.body);
+
+		if (flag(args, "json")) {
+			printJson(ctx.out, {
+				seq: deliverySeq,
+				receivedAt: isoTime(received.recordedAt),
+				request,
+				body,
+				verdict:
+					verdict?.type === EventTypes.accepted
+						? { accepted: true, payment: (verdict.data as AcceptedData).payment }
+						: { accepted: false, reason: (verdict?.data as RejectedData | undefined)?.reason ?? null },
+				events: rest.map((e) => ({ seq: e.seq, type: e.type, recordedAt: isoTime(e.recordedAt), ...e.data })),
+			});
+			return ExitCode.ok;
+		}
+
+		const out = ctx.out;
+		out.line(`delivery ${deliverySeq}, received ${localTime(received.recordedAt)} (Austin time)`);
+		out.line(
+			`  from ${request.remoteAddress ?? "?"}, request id ${request.requestId ?? "-"}, content type ${request.contentType ?? "-"}`,
+		);
+		if (verdict?.type === EventTypes.accepted) {
+			const { payment } = verdict.data as AcceptedData;
+			out.line(
+				`  accepted: payment ${payment.citybaseId} ${payment.status}, ${payment.app}, invoice ${payment.invoice}, ` +
+					`transaction ${payment.knackRecordId}, parent ${payment.parentRecordId ?? "-"}, banner ${payment.bannerType ?? "-"}`,
+			);
+		} else {
+			out.line(`  rejected: ${(verdict?.data as RejectedData | undefined)?.reason ?? "no verdict recorded"}`);
+		}
+		out.line();
+		out.line("body:");
+		out.line(body);
+		const outcomes = rest.filter((e) => e !== verdict);
+		out.line();
+		if (outcomes.length === 0) {
+			out.line(verdict?.type === EventTypes.accepted ? "no Knack outcome recorded yet" : "nothing sent to Knack");
+			return ExitCode.ok;
+		}
+		printTable(
+			out,
+			["SEQ", "TIME", "EVENT", "KNACK CALL", "RESULT"],
+			outcomes.map((e) => [String(e.seq), localTime(e.recordedAt), eventName(e), eventCall(e), eventResult(e)]),
+		);
+		return ExitCode.ok;
+	},
+};
+
+function bodyText(body: Uint8Array | null): string {
+	if (!body) return "";
+	const text = new TextDecoder().decode(body);
+	try {
+		return JSON.stringify(JSON.parse(text), redactingReplacer, 2);
+	} catch {
+		return text;
+	}
+}
+
+export function eventName(e: StoredEvent): string {
+	if (e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed) {
+		return `${(e.data as { kind: string }).kind} ${e.type === EventTypes.effectSucceeded ? "written" : "failed"}`;
+	}
+	return e.type;
+}
+
+export function eventCall(e: StoredEvent): string {
+	if (e.type !== EventTypes.effectSucceeded && e.type !== EventTypes.effectFailed) return "";
+	const data = e.data as EffectSucceededData | EffectFailedData;
+	return callTarget(data.method, data.objectKey, data.recordId);
+}
+
+export function eventResult(e: StoredEvent): string {
+	switch (e.type) {
+		case EventTypes.effectSucceeded: {
+			const data = e.data as EffectSucceededData;
+			const found = data.via === "lookup" ? ", found already in Knack" : "";
+			return `${data.knackStatus} record ${data.recordId ?? "-"}${found}`;
+		}
+		case EventTypes.effectFailed: {
+			const data = e.data as EffectFailedData;
+			return truncate(
+				`${data.knackStatus ?? "no answer"}: ${data.error}${data.certain ? "" : " (may have been applied)"}`,
+				90,
+			);
+		}
+		case EventTypes.applied: {
+			const data = e.data as { performed: number; skipped: number };
+			return `${data.performed} written, ${data.skipped} already done`;
+		}
+		case EventTypes.deadLettered:
+			return (e.data as DeadLetteredData).reason;
+		default:
+			return "";
+	}
+}

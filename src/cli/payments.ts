@@ -1,0 +1,143 @@
+import { type AcceptedData, EventTypes, type StoredEvent } from "../events/types.ts";
+import { CliError, type Command, ExitCode, flag, jsonOption } from "./command.ts";
+import { eventCall, eventName, eventResult } from "./events.ts";
+import { type Assessment, assess, callTarget, failureText, type StatusHistory, statusHistories } from "./history.ts";
+import { isoTime, localTime, printJson, printTable } from "./output.ts";
+
+/** `payments show`: one payment's whole story, and what of it Knack has not seen yet. */
+export const paymentsShow: Command = {
+	name: "payments show",
+	operands: "ID|INVOICE",
+	summary:
+		"One payment's timeline: every delivery, every Knack write with its status and record id, what is unfinished.",
+	details:
+		"A number is read as a CityBase payment id, anything else (or a number no payment has) as an invoice number.",
+	options: { ...jsonOption },
+	positionals: { min: 1, max: 1 },
+	async run(args, ctx) {
+		const query = args.positionals[0] as string;
+		const store = ctx.store();
+		let events = /^\d+$/.test(query) ? store.byPayment(Number(query)) : [];
+		if (events.length === 0) events = store.byInvoice(query);
+		if (events.length === 0) throw new CliError(`no payment or invoice ${JSON.stringify(query)} in the log`);
+
+		const fieldMap = ctx.fieldMap();
+		const payments = groupByPayment(events).map(([citybaseId, timeline]) => ({
+			citybaseId,
+			timeline,
+			statuses: statusHistories(timeline).map((history) => ({ history, assessment: assess(history, fieldMap) })),
+		}));
+
+		if (flag(args, "json")) {
+			printJson(ctx.out, {
+				query,
+				payments: payments.map(({ citybaseId, timeline, statuses }) => {
+					const latest = statuses.at(-1)?.history.deliveries.at(-1)?.payment;
+					return {
+						citybaseId,
+						app: latest?.app ?? null,
+						invoice: latest?.invoice ?? null,
+						knackRecordId: latest?.knackRecordId ?? null,
+						parentRecordId: latest?.parentRecordId ?? null,
+						statuses: statuses.map(({ history, assessment }) => statusJson(history, assessment)),
+						timeline: timeline.map((e) => ({
+							seq: e.seq,
+							deliverySeq: e.deliverySeq ?? e.seq,
+							type: e.type,
+							recordedAt: isoTime(e.recordedAt),
+							...(e.type === EventTypes.accepted || e.type === EventTypes.received ? {} : e.data),
+						})),
+					};
+				}),
+			});
+			return ExitCode.ok;
+		}
+
+		const out = ctx.out;
+		for (const [i, { citybaseId, timeline, statuses }] of payments.entries()) {
+			if (i > 0) out.line();
+			const latest = statuses.at(-1)?.history.deliveries.at(-1)?.payment;
+			out.line(
+				`payment ${citybaseId} · ${latest?.app ?? "?"} · invoice ${latest?.invoice ?? "?"} · transaction record ${
+					latest?.knackRecordId ?? "?"
+				}${latest?.parentRecordId ? ` · ${latest.bannerType ?? "reservation"} record ${latest.parentRecordId}` : ""}`,
+			);
+			out.line();
+			printTable(
+				out,
+				["TIME (AUSTIN)", "SEQ", "DELIVERY", "STATUS", "EVENT", "KNACK CALL", "RESULT"],
+				timeline
+					.filter((e) => e.type !== EventTypes.received)
+					.map((e) => [
+						localTime(e.recordedAt),
+						String(e.seq),
+						String(e.deliverySeq ?? e.seq),
+						e.paymentStatus ?? "",
+						e.type === EventTypes.accepted ? "delivery accepted" : eventName(e),
+						eventCall(e),
+						eventResult(e),
+					]),
+			);
+			out.line();
+			for (const { history, assessment } of statuses) out.line(statusLine(history, assessment));
+		}
+		return ExitCode.ok;
+	},
+};
+
+/** The payment's own events with the `delivery.received` of each of its deliveries, grouped by payment. */
+function groupByPayment(events: StoredEvent[]): [number, StoredEvent[]][] {
+	const owner = new Map<number, number>();
+	for (const e of events) {
+		if (e.type === EventTypes.accepted && e.deliverySeq !== null) {
+			owner.set(e.deliverySeq, (e.data as AcceptedData).payment.citybaseId);
+		}
+	}
+	const groups = new Map<number, StoredEvent[]>();
+	for (const e of events) {
+		const id = e.citybaseId ?? owner.get(e.seq);
+		if (id === undefined) continue;
+		const group = groups.get(id) ?? [];
+		group.push(e);
+		groups.set(id, group);
+	}
+	return [...groups.entries()];
+}
+
+function statusLine(history: StatusHistory, a: Assessment): string {
+	const deliveries = history.deliveries
+		.map((d) => `${d.deliverySeq} ${d.applied ? "applied" : d.deadLettered ? "dead-lettered" : "incomplete"}`)
+		.join(", ");
+	const head = `${history.status}: ${history.deliveries.length === 1 ? "delivery" : "deliveries"} ${deliveries}`;
+	if (a.unfinished.length === 0) return `${head}; nothing unfinished`;
+	const todo = a.unfinished.map((e) => `${e.kind} (${callTarget(e.method, e.objectKey, e.recordId)})`).join(", ");
+	const error = a.lastFailure ? `; last error ${failureText(a.lastFailure.data)}` : "";
+	return `${head}; UNFINISHED: ${todo}${error}`;
+}
+
+function statusJson(history: StatusHistory, a: Assessment) {
+	return {
+		status: history.status,
+		deliveries: history.deliveries.map((d) => ({
+			seq: d.deliverySeq,
+			receivedAt: isoTime(d.receivedAt),
+			applied: d.applied,
+			deadLettered: d.deadLettered,
+		})),
+		effects: a.plan.effects.map((e) => {
+			const outcome = a.done.get(e.key);
+			return {
+				key: e.key,
+				kind: e.kind,
+				method: e.method,
+				objectKey: e.objectKey,
+				recordId: e.recordId,
+				done: outcome !== undefined,
+				knackRecordId: (outcome?.data as { recordId?: string | null } | undefined)?.recordId ?? null,
+			};
+		}),
+		unfinished: a.unfinished.map((e) => e.kind),
+		warnings: a.plan.warnings,
+		lastError: a.lastFailure ? { seq: a.lastFailure.seq, ...a.lastFailure.data } : null,
+	};
+}

@@ -1,0 +1,98 @@
+import { type Command, ExitCode, flag, integerOption, jsonOption } from "./command.ts";
+import { assess, callTarget, failureText, type StatusHistory, statusHistories } from "./history.ts";
+import { isoTime, JsonArray, localTime, printTable, truncate } from "./output.ts";
+import { openDeadLetters } from "./queries.ts";
+
+/** `pending`: what Knack is still owed, oldest first, and why it is not done. */
+export const pending: Command = {
+	name: "pending",
+	summary: "Deliveries not yet applied to Knack (incomplete or dead-lettered), oldest first, with their last error.",
+	details:
+		"UNFINISHED names the Knack writes still to do for the payment and status; `none` means another delivery of\nthe same payment finished them, and the next replay or recovery pass only records that. `replay --payment ID`\nfinishes one.",
+	options: {
+		limit: { type: "string", value: "N", description: "at most N deliveries of each kind (default 1000)" },
+		...jsonOption,
+	},
+	positionals: { min: 0, max: 0 },
+	async run(args, ctx) {
+		const limit = integerOption(args, "limit", 1) ?? 1000;
+		const store = ctx.store();
+		const fieldMap = ctx.fieldMap();
+		const seqs = [...store.incomplete(limit).map((d) => d.deliverySeq), ...openDeadLetters(ctx.database(), limit)].sort(
+			(a, b) => a - b,
+		);
+
+		const histories = new Map<number, StatusHistory[]>();
+		const rows = [...new Set(seqs)].flatMap((deliverySeq) => {
+			const accepted = store.accepted(deliverySeq);
+			if (!accepted) return [];
+			const { citybaseId, status } = accepted.payment;
+			let ofPayment = histories.get(citybaseId);
+			if (!ofPayment) {
+				ofPayment = statusHistories(store.byPayment(citybaseId));
+				histories.set(citybaseId, ofPayment);
+			}
+			const history = ofPayment.find((h) => h.status === status);
+			const delivery = history?.deliveries.find((d) => d.deliverySeq === deliverySeq);
+			if (!history || !delivery) return [];
+			const a = assess(history, fieldMap);
+			const attempts = history.outcomes.filter(
+				(o) => o.deliverySeq === deliverySeq && o.type === "effect.failed",
+			).length;
+			return [{ delivery, payment: accepted.payment, assessment: a, attempts }];
+		});
+
+		if (flag(args, "json")) {
+			const list = new JsonArray(ctx.out);
+			for (const { delivery, payment, assessment: a, attempts } of rows) {
+				list.push({
+					seq: delivery.deliverySeq,
+					receivedAt: isoTime(delivery.receivedAt),
+					citybaseId: payment.citybaseId,
+					status: payment.status,
+					invoice: payment.invoice,
+					app: payment.app,
+					state: delivery.deadLettered ? "dead-lettered" : "incomplete",
+					deadLetterReason: delivery.deadLettered?.reason ?? null,
+					attempts,
+					unfinished: a.unfinished.map((e) => ({
+						kind: e.kind,
+						method: e.method,
+						objectKey: e.objectKey,
+						recordId: e.recordId,
+					})),
+					lastError: a.lastFailure ? { seq: a.lastFailure.seq, ...a.lastFailure.data } : null,
+				});
+			}
+			list.end();
+			return ExitCode.ok;
+		}
+		if (rows.length === 0) {
+			ctx.out.line("nothing pending: every accepted delivery is applied");
+			return ExitCode.ok;
+		}
+		printTable(
+			ctx.out,
+			["SEQ", "RECEIVED", "PAYMENT", "STATUS", "INVOICE", "STATE", "ATTEMPTS", "UNFINISHED", "LAST ERROR"],
+			rows.map(({ delivery, payment, assessment: a, attempts }) => [
+				String(delivery.deliverySeq),
+				localTime(delivery.receivedAt),
+				String(payment.citybaseId),
+				payment.status,
+				payment.invoice,
+				delivery.deadLettered ? "dead-lettered" : "incomplete",
+				String(attempts),
+				a.unfinished.length === 0 ? "none" : a.unfinished.map((e) => e.kind).join(", "),
+				a.lastFailure
+					? truncate(
+							`${callTarget(a.lastFailure.data.method, a.lastFailure.data.objectKey, a.lastFailure.data.recordId)} ${failureText(a.lastFailure.data)}`,
+							90,
+						)
+					: (delivery.deadLettered?.reason ?? "-"),
+			]),
+		);
+		ctx.out.line();
+		ctx.out.line(`${rows.length} pending`);
+		return ExitCode.ok;
+	},
+};

@@ -1,0 +1,150 @@
+import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import type { OpenDatabase } from "../events/database.ts";
+import { claims, events } from "../events/schema.ts";
+import { EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
+
+/**
+ * Read-only questions about the log that the service never asks, so they are not on
+ * the `EventStore` interface: filtered listings, counts and dead letters.
+ */
+export interface DeliveryFilter {
+	citybaseId?: number;
+	invoice?: string;
+	status?: string;
+	since?: number;
+	until?: number;
+	rejectedOnly?: boolean;
+}
+
+export interface DeliveryRow {
+	deliverySeq: number;
+	receivedAt: number;
+	accepted: boolean;
+	citybaseId: number | null;
+	status: string | null;
+	invoice: string | null;
+	reason: string | null;
+}
+
+export interface DeliverySummary {
+	succeeded: number;
+	failed: number;
+	applied: boolean;
+	deadLettered: boolean;
+}
+
+/** Deliveries by their verdict event (which carries the payment id, status and invoice), newest first. */
+export function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, limit: number): DeliveryRow[] {
+	const verdicts = filter.rejectedOnly ? [EventTypes.rejected] : [EventTypes.accepted, EventTypes.rejected];
+	const conditions = [inArray(events.type, verdicts)];
+	if (filter.citybaseId !== undefined) conditions.push(eq(events.citybaseId, filter.citybaseId));
+	if (filter.invoice !== undefined) conditions.push(eq(events.invoice, filter.invoice));
+	if (filter.status !== undefined) conditions.push(eq(events.paymentStatus, filter.status));
+	if (filter.since !== undefined) conditions.push(gte(events.recordedAt, filter.since));
+	if (filter.until !== undefined) conditions.push(lt(events.recordedAt, filter.until));
+	const query = db
+		.select()
+		.from(events)
+		.where(and(...conditions))
+		.orderBy(desc(events.seq));
+	return (limit > 0 ? query.limit(limit) : query).all().map((row) => ({
+		deliverySeq: row.deliverySeq ?? row.seq,
+		receivedAt: row.recordedAt,
+		accepted: row.type === EventTypes.accepted,
+		citybaseId: row.citybaseId,
+		status: row.paymentStatus,
+		invoice: row.invoice,
+		reason: row.type === EventTypes.rejected ? (row.data as RejectedData).reason : null,
+	}));
+}
+
+/** How far each delivery got: Knack outcomes and whether it was applied or dead-lettered. */
+export function deliverySummaries({ db }: OpenDatabase, deliverySeqs: number[]): Map<number, DeliverySummary> {
+	const summaries = new Map<number, DeliverySummary>();
+	for (const seq of deliverySeqs) summaries.set(seq, { succeeded: 0, failed: 0, applied: false, deadLettered: false });
+	// SQLite caps bound parameters; a listing of every delivery is asked in slices.
+	for (let i = 0; i < deliverySeqs.length; i += 500) {
+		const rows = db
+			.select({ deliverySeq: events.deliverySeq, type: events.type, count: sql<number>`count(*)` })
+			.from(events)
+			.where(
+				and(
+					inArray(events.deliverySeq, deliverySeqs.slice(i, i + 500)),
+					inArray(events.type, [
+						EventTypes.effectSucceeded,
+						EventTypes.effectFailed,
+						EventTypes.applied,
+						EventTypes.deadLettered,
+					]),
+				),
+			)
+			.groupBy(events.deliverySeq, events.type)
+			.all();
+		for (const row of rows) {
+			const summary = summaries.get(row.deliverySeq as number);
+			if (!summary) continue;
+			if (row.type === EventTypes.effectSucceeded) summary.succeeded = row.count;
+			else if (row.type === EventTypes.effectFailed) summary.failed = row.count;
+			else if (row.type === EventTypes.applied) summary.applied = true;
+			else summary.deadLettered = true;
+		}
+	}
+	return summaries;
+}
+
+/** Dead-lettered deliveries that no replay has applied since, oldest first. */
+export function openDeadLetters({ sqlite }: OpenDatabase, limit: number): number[] {
+	return sqlite
+		.query<{ seq: number }, [string, string, number]>(
+			`select delivery_seq as seq from events where type = ?1
+			 and delivery_seq not in (select delivery_seq from events where type = ?2 and delivery_seq is not null)
+			 order by seq limit ?3`,
+		)
+		.all(EventTypes.deadLettered, EventTypes.applied, limit)
+		.map((r) => r.seq);
+}
+
+/** How many deliveries were accepted with positions in [from, to]: the total a progress bar counts to. */
+export function countAccepted({ sqlite }: OpenDatabase, from: number, to: number): number {
+	return (
+		sqlite
+			.query<{ n: number }, [string, number, number]>(
+				"select count(*) as n from events where type = ?1 and seq between ?2 and ?3",
+			)
+			.get(EventTypes.accepted, from, to)?.n ?? 0
+	);
+}
+
+/**
+ * The events of many payments at once (their deliveries' `delivery.received` excluded,
+ * so no body is read), by payment: a replay of the whole log asks for its payments a
+ * page at a time, one prepared statement per page instead of one query per payment.
+ */
+export function paymentsEvents({ sqlite }: OpenDatabase): (citybaseIds: number[]) => Map<number, StoredEvent[]> {
+	const query = sqlite.query<Omit<StoredEvent, "data" | "body"> & { data: string | null }, [string]>(
+		`select seq, type, recorded_at as recordedAt, delivery_seq as deliverySeq, citybase_id as citybaseId,
+		 payment_status as paymentStatus, invoice, effect_key as effectKey, data
+		 from events where citybase_id in (select value from json_each(?1)) order by seq`,
+	);
+	return (citybaseIds) => {
+		const byPayment = new Map<number, StoredEvent[]>();
+		for (const row of query.all(JSON.stringify(citybaseIds))) {
+			const event: StoredEvent = { ...row, body: null, data: row.data === null ? null : JSON.parse(row.data) };
+			const list = byPayment.get(row.citybaseId as number) ?? [];
+			list.push(event);
+			byPayment.set(row.citybaseId as number, list);
+		}
+		return byPayment;
+	};
+}
+
+/** The projection claims held right now, by key: few at any time (one per payment being applied). */
+export function currentClaims({ db }: OpenDatabase): Map<string, { holder: string; expiresAt: number }> {
+	return new Map(
+		db
+			.select()
+			.from(claims)
+			.all()
+			.map((c) => [c.key, { holder: c.holder, expiresAt: c.expiresAt }]),
+	);
+}

@@ -1,0 +1,99 @@
+import type { AcceptedDelivery } from "../events/types.ts";
+import type { KnackClient, KnackFailure } from "../projections/knack/client.ts";
+import { createProjector, type ProjectionResult } from "../projections/knack/run.ts";
+import type { CliContext } from "./context.ts";
+import { assess, type DeliveryState, type StatusHistory } from "./history.ts";
+
+/**
+ * Re-runs the projector (run.ts, unchanged) for what an operator selected. Ctrl-C
+ * lets the Knack call in flight finish and refuses the next one: the projector records
+ * that refusal like any failed call, so the log says where the replay stopped and the
+ * same command picks up from there.
+ */
+export type StatusOutcome =
+	| { state: "nothing" }
+	| {
+			state: "done";
+			deliverySeq: number;
+			/** writes sent to Knack */
+			performed: number;
+			/** inserts a forced replay found already in Knack, so did not send */
+			found: number;
+			/** effects already done, not sent again */
+			skipped: number;
+			warnings: string[];
+	  }
+	| { state: "failed" | "interrupted"; deliverySeq: number; status: number; text: string };
+
+export interface Replayer {
+	/** One (payment, status): its plan once, then every other open delivery of it recorded as applied. */
+	replayStatus(history: StatusHistory, force: boolean): Promise<StatusOutcome>;
+	/** One delivery, with its own date: what `verify --fix` re-applies. */
+	replayDelivery(delivery: DeliveryState, force: boolean): Promise<ProjectionResult>;
+}
+
+const interruptedText = "replay interrupted by the operator before this Knack call";
+
+export function createReplayer(ctx: CliContext, signal: AbortSignal | undefined): Replayer {
+	const config = ctx.config();
+	const projector = createProjector({
+		store: ctx.store(),
+		knack: signal ? interruptible(ctx.knack(), signal) : ctx.knack(),
+		fieldMap: ctx.fieldMap(),
+		leaseMs: config.postback.claimLeaseMs,
+		logger: ctx.logger(),
+		holderPrefix: `cli-${process.pid}`,
+	});
+	const project = (delivery: DeliveryState, force: boolean) =>
+		projector.project(toAccepted(delivery), Date.now() + config.postback.deadlineMs, { force });
+
+	return {
+		replayDelivery: project,
+		async replayStatus(history, force) {
+			const a = assess(history, ctx.fieldMap());
+			const open = history.deliveries.filter((d) => !d.applied);
+			if (!force && a.unfinished.length === 0 && open.length === 0) return { state: "nothing" };
+			const result = await project(a.delivery, force);
+			if (!result.ok) {
+				return {
+					state: signal?.aborted ? "interrupted" : "failed",
+					deliverySeq: a.delivery.deliverySeq,
+					status: result.status,
+					text: result.text,
+				};
+			}
+			// Duplicates of a status are replayed once: the others have nothing left to write.
+			for (const other of open) if (other !== a.delivery) await project(other, false);
+			return {
+				state: "done",
+				deliverySeq: a.delivery.deliverySeq,
+				performed: result.performed,
+				found: a.plan.effects.length - result.performed - result.skipped,
+				skipped: result.skipped,
+				warnings: result.warnings,
+			};
+		},
+	};
+}
+
+function toAccepted(d: DeliveryState): AcceptedDelivery {
+	return { deliverySeq: d.deliverySeq, receivedAt: d.receivedAt, payment: d.payment };
+}
+
+function interruptible(client: KnackClient, signal: AbortSignal): KnackClient {
+	const refused: KnackFailure = {
+		ok: false,
+		status: null,
+		text: interruptedText,
+		// "deadline": the projector neither retries it nor doubts that nothing reached Knack.
+		reason: "deadline",
+		retryAfterMs: null,
+		durationMs: 0,
+	};
+	return {
+		create: (...a) => (signal.aborted ? Promise.resolve(refused) : client.create(...a)),
+		update: (...a) => (signal.aborted ? Promise.resolve(refused) : client.update(...a)),
+		get: (...a) => (signal.aborted ? Promise.resolve(refused) : client.get(...a)),
+		find: (...a) => (signal.aborted ? Promise.resolve(refused) : client.find(...a)),
+	};
+}

@@ -1,0 +1,364 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { defaultCredentials } from "../../src/sandbox/defaults.ts";
+import { appIds, type Harness, startHarness } from "../support/harness.ts";
+import { postback } from "../support/payloads.ts";
+import { cli, cliEnv, knackWrites, messagesOf, postApplied, postUnfinished, seeded, successful } from "./support.ts";
+
+/**
+ * `replay` end to end: postbacks through the real service build the log, then the CLI
+ * replays it against the same SQLite file and the same Knack sandbox.
+ */
+
+let h: Harness;
+let env: Record<string, string>;
+
+beforeAll(() => {
+	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+	env = cliEnv(h);
+});
+afterAll(() => h.stop());
+beforeEach(() => {
+	h.sandbox.clearFaults();
+	h.sandbox.clearCalls();
+});
+
+const nextPosition = () => String(h.service.store.lastSeq() + 1);
+const transactionPut = `PUT object_180/${seeded.transaction}`;
+const parentPut = `PUT object_161/${seeded.lamppost}`;
+
+/** Aborts `controller` as soon as the sandbox holds a call it has not answered yet. */
+async function abortDuringCall(controller: AbortController): Promise<void> {
+	for (let i = 0; i < 500; i++) {
+		if (h.sandbox.calls().some((c) => c.status === null)) {
+			controller.abort();
+			return;
+		}
+		await Bun.sleep(2);
+	}
+	throw new Error("no Knack call was in flight");
+}
+
+describe("--dry-run", () => {
+	test("prints the exact calls it would make and makes none; the log is unchanged", async () => {
+		const from = nextPosition();
+		await postUnfinished(h, successful(6001));
+		await postApplied(h, successful(6002));
+		await postApplied(h, postback({ id: 6003, status: "refunded", invoice: "INV-6003" }));
+		h.sandbox.clearCalls();
+		const before = h.service.store.lastSeq();
+
+		const unfinished = await cli(["replay", "--from", from, "--dry-run"], { env });
+		expect(unfinished.code).toBe(0);
+		expect(unfinished.stdout).toBe(
+			[
+				"payment 6001 successful · STREET_BANNER · invoice INV2025-6001 · delivery " +
+					`${from}, recorded 2025-08-18 14:17:00 (Austin)`,
+				`  PUT  object_180/${seeded.transaction} {"field_3352":"PAID","field_3366":"08/18/2025 14:17"}`,
+				"",
+			].join("\n"),
+		);
+		expect(unfinished.stderr).toContain("dry run: 1 Knack call for 1 payment status; 2 with nothing unfinished");
+
+		const forced = await cli(["replay", "--from", from, "--dry-run", "--force"], { env });
+		expect(forced.code).toBe(0);
+		const lines = forced.stdout.split("\n").filter((l) => l.startsWith("  "));
+		expect(lines).toEqual([
+			'  GET  object_181 filters field_3378 is 6001 and field_3367 is "successful"  (lookup: the message insert is skipped if found)',
+			'  POST object_181 {"field_3365":"INV2025-6001","field_3372":"INV2025-6001","field_3369":"08/18/2025 14:17","field_3367":"successful","field_3378":6001}',
+			`  PUT  object_161/${seeded.lamppost} {"field_2796":"Approved","field_2808":true,"field_2809":"08/18/2025 14:17"}`,
+			`  PUT  object_180/${seeded.transaction} {"field_3352":"PAID","field_3366":"08/18/2025 14:17"}`,
+			'  GET  object_181 filters field_3378 is 6002 and field_3367 is "successful"  (lookup: the message insert is skipped if found)',
+			expect.stringContaining('  POST object_181 {"field_3365":"INV2025-6002"'),
+			`  PUT  object_161/${seeded.lamppost} {"field_2796":"Approved","field_2808":true,"field_2809":"08/18/2025 14:17"}`,
+			`  PUT  object_180/${seeded.transaction} {"field_3352":"PAID","field_3366":"08/18/2025 14:17"}`,
+			'  GET  object_181 filters field_3378 is 6003 and field_3367 is "refunded"  (lookup: the message insert is skipped if found)',
+			expect.stringContaining('  POST object_181 {"field_3365":"INV-6003"'),
+			'  GET  object_180 filters field_3333 is "INV-6003" and field_3352 is "REFUND" and field_3338 is "-6000"  (lookup: the refund insert is skipped if found)',
+			"  GET  object_180/638e5bd41370e500241c3e1f  (read: the refund record copies fields from it)",
+			expect.stringContaining(
+				'  POST object_180 {"field_3352":"REFUND","field_3333":"INV-6003","field_3338":"-6000","field_3320":"08/18/2025 14:17","field_3366":"08/18/2025 14:17","field_3334":"<copied from GET object_180/638e5bd41370e500241c3e1f: field_3334>"',
+			),
+		]);
+
+		const json = JSON.parse(
+			(await cli(["replay", "--payment", "6003", "--dry-run", "--force", "--json"], { env })).stdout,
+		);
+		expect(json).toHaveLength(1);
+		expect(json[0].calls.map((c: { purpose: string; method: string }) => `${c.purpose} ${c.method}`)).toEqual([
+			"lookup GET",
+			"write POST",
+			"lookup GET",
+			"source GET",
+			"write POST",
+		]);
+		expect(json[0].calls[4].copiedFrom).toBe("GET object_180/638e5bd41370e500241c3e1f");
+
+		expect(h.sandbox.calls()).toEqual([]);
+		expect(h.service.store.lastSeq()).toBe(before);
+	});
+
+	test("on a payment with nothing unfinished it says so", async () => {
+		await postApplied(h, successful(6010));
+		h.sandbox.clearCalls();
+		const r = await cli(["replay", "--payment", "6010", "--dry-run"], { env });
+		expect(r.code).toBe(0);
+		expect(r.stdout).toBe("payment 6010 successful: nothing unfinished\n");
+		expect(r.stderr).toContain(
+			"0 Knack calls for 0 payment statuses; 1 with nothing unfinished. No Knack call was made.",
+		);
+		expect(h.sandbox.calls()).toEqual([]);
+	});
+
+	test("needs no Knack credentials", async () => {
+		const { KNACK_API_URL: _, ...withoutKnack } = env;
+		expect((await cli(["replay", "--payment", "6010", "--dry-run"], { env: withoutKnack })).code).toBe(0);
+	});
+});
+
+describe("replay", () => {
+	test("finishes what is unfinished, once for duplicate deliveries, and applies them all", async () => {
+		await postUnfinished(h, successful(6101));
+		await postUnfinished(h, successful(6101));
+		expect(
+			h.sandbox.records(appIds.STREET_BANNER, "object_180").find((r) => r.id === seeded.transaction),
+		).toBeDefined();
+		h.sandbox.put(appIds.STREET_BANNER, "object_180", { id: seeded.transaction, field_3352: "INVOICED" });
+		h.sandbox.clearCalls();
+
+		const r = await cli(["replay", "--payment", "6101"], { env });
+		expect(r.code).toBe(0);
+		expect(r.stdout).toMatch(/^payment 6101 successful \(delivery \d+\): 1 written, 2 already done\n$/);
+		expect(knackWrites(h)).toEqual([transactionPut]);
+		const transaction = h.sandbox.records(appIds.STREET_BANNER, "object_180").find((t) => t.id === seeded.transaction);
+		expect(transaction?.field_3352_raw).toBe("PAID");
+		expect(transaction?.field_3366_raw).toBe("08/18/2025 14:17");
+		const deliveries = JSON.parse((await cli(["events", "list", "--json", "--payment", "6101"], { env })).stdout);
+		expect(deliveries.map((d: { state: string }) => d.state)).toEqual(["applied", "applied"]);
+
+		h.sandbox.clearCalls();
+		const again = await cli(["replay", "--payment", "6101"], { env });
+		expect(again.stdout).toBe("payment 6101 successful: nothing unfinished\n");
+		expect(h.sandbox.calls()).toEqual([]);
+	});
+
+	test("--force re-applies every write of an applied payment without duplicating a record", async () => {
+		await postApplied(h, successful(6201));
+		await postApplied(h, postback({ id: 6202, status: "refunded", invoice: "INV-6202" }));
+		const refunds = () =>
+			h.sandbox
+				.records(appIds.STREET_BANNER, "object_180")
+				.filter((t) => t.field_3333_raw === "INV-6202" && t.field_3352_raw === "REFUND");
+		expect(messagesOf(h, 6201)).toHaveLength(1);
+		expect(refunds()).toHaveLength(1);
+		h.sandbox.clearCalls();
+
+		const r = await cli(["replay", "--payment", "6201", "--force"], { env });
+		expect(r.code).toBe(0);
+		expect(r.stdout).toMatch(
+			/payment 6201 successful \(delivery \d+\): 2 written, 1 found already in Knack, 0 already done/,
+		);
+		expect(knackWrites(h)).toEqual([parentPut, transactionPut]);
+		const refund = await cli(["replay", "--invoice", "INV-6202", "--force"], { env });
+		expect(refund.code).toBe(0);
+		expect(refund.stdout).toMatch(/payment 6202 refunded \(delivery \d+\): 0 written, 2 found already in Knack/);
+
+		expect(messagesOf(h, 6201)).toHaveLength(1);
+		expect(messagesOf(h, 6202)).toHaveLength(1);
+		expect(refunds()).toHaveLength(1);
+	});
+
+	test("Ctrl-C stops after the call in flight, and the same command finishes the rest", async () => {
+		const from = nextPosition();
+		for (const id of [6301, 6302, 6303]) await postUnfinished(h, successful(id));
+		h.sandbox.clearCalls();
+		h.sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 300 });
+
+		const controller = new AbortController();
+		const running = cli(["replay", "--from", from], { env, signal: controller.signal });
+		await abortDuringCall(controller);
+		const stopped = await running;
+		expect(stopped.code).toBe(130);
+		expect(stopped.stderr).toContain("INTERRUPTED: run the same command again to continue");
+		// The call in flight completed and was recorded; nothing was sent after it.
+		expect(h.sandbox.calls().map((c) => [`${c.method} ${c.objectKey}`, c.status])).toEqual([["PUT object_180", 200]]);
+		const left = JSON.parse((await cli(["pending", "--json"], { env })).stdout);
+		const ids = left.map((p: { citybaseId: number }) => p.citybaseId);
+		expect(ids.filter((id: number) => id > 6300)).toEqual([6302, 6303]);
+
+		h.sandbox.clearCalls();
+		const resumed = await cli(["replay", "--from", from], { env });
+		expect(resumed.code).toBe(0);
+		expect(knackWrites(h)).toEqual([transactionPut, transactionPut]);
+		expect(resumed.stdout.trim().split("\n")).toEqual([
+			expect.stringMatching(/^payment 6302 successful .*: 1 written, 2 already done$/),
+			expect.stringMatching(/^payment 6303 successful .*: 1 written, 2 already done$/),
+		]);
+		const pending = JSON.parse((await cli(["pending", "--json"], { env })).stdout);
+		expect(pending.filter((p: { citybaseId: number }) => p.citybaseId > 6300)).toEqual([]);
+	});
+
+	test("an interrupted forced replay resumes where it stopped", async () => {
+		const from = nextPosition();
+		for (const id of [6401, 6402, 6403]) await postApplied(h, successful(id));
+		const command = ["replay", "--from", from, "--force"];
+		h.sandbox.clearCalls();
+		h.sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 300 });
+
+		const controller = new AbortController();
+		const running = cli(command, { env, signal: controller.signal });
+		await abortDuringCall(controller);
+		expect((await running).code).toBe(130);
+		expect(knackWrites(h)).toEqual([parentPut, transactionPut]);
+
+		h.sandbox.clearCalls();
+		const resumed = await cli(command, { env });
+		expect(resumed.code).toBe(0);
+		expect(resumed.stderr).toContain("resuming the forced replay that stopped after log position");
+		expect(resumed.stdout).not.toContain("payment 6401");
+		expect(knackWrites(h)).toEqual([parentPut, transactionPut, parentPut, transactionPut]);
+
+		h.sandbox.clearCalls();
+		const complete = await cli(command, { env });
+		expect(complete.stderr).not.toContain("resuming");
+		expect(knackWrites(h)).toHaveLength(6);
+	});
+
+	test("a payment Knack refuses fails the replay (exit 1) but not the others", async () => {
+		const from = nextPosition();
+		await postUnfinished(h, successful(6501));
+		await postUnfinished(h, successful(6502));
+		h.sandbox.clearCalls();
+		h.sandbox.inject({ method: "PUT", objectKey: "object_180", status: 404 });
+		const r = await cli(["replay", "--from", from, "--json"], { env });
+		expect(r.code).toBe(1);
+		const results = JSON.parse(r.stdout);
+		expect(results.map((x: { citybaseId: number; state: string }) => [x.citybaseId, x.state])).toEqual([
+			[6501, "failed"],
+			[6502, "done"],
+		]);
+		expect(results[0]).toEqual(expect.objectContaining({ status: 404 }));
+		expect(r.stderr).toContain("1 failed");
+	});
+
+	test("a dead-lettered delivery is pending with its reason until a replay applies it", async () => {
+		await postUnfinished(h, successful(6551));
+		const [delivery] = JSON.parse((await cli(["events", "list", "--json", "--payment", "6551"], { env })).stdout);
+		h.service.store.recordDeadLetter(delivery.seq, "50 failed Knack attempts", 50, Date.now());
+		const listed = JSON.parse((await cli(["pending", "--json"], { env })).stdout);
+		expect(listed.find((p: { citybaseId: number }) => p.citybaseId === 6551)).toEqual(
+			expect.objectContaining({ state: "dead-lettered", deadLetterReason: "50 failed Knack attempts" }),
+		);
+		h.sandbox.clearCalls();
+		expect((await cli(["replay", "--payment", "6551"], { env })).code).toBe(0);
+		expect(knackWrites(h)).toEqual([transactionPut]);
+		const after = JSON.parse((await cli(["pending", "--json"], { env })).stdout);
+		expect(after.find((p: { citybaseId: number }) => p.citybaseId === 6551)).toBeUndefined();
+	});
+
+	test("respects the per-app Knack rate limit", async () => {
+		await postApplied(h, successful(6601));
+		h.sandbox.clearCalls();
+		const r = await cli(["replay", "--payment", "6601", "--force"], { env: { ...env, KNACK_RATE_LIMIT: "4" } });
+		expect(r.code).toBe(0);
+		const at = h.sandbox.calls().map((c) => c.at);
+		expect(at).toHaveLength(3);
+		for (let i = 1; i < at.length; i++) expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(200);
+	});
+
+	test("shows a progress bar at a terminal and plain progress lines otherwise", async () => {
+		await postUnfinished(h, successful(6701));
+		const tty = await cli(["replay", "--payment", "6701", "--dry-run"], { env, isTTY: true });
+		expect(tty.stderr).toContain("\r\x1b[2Kdry run [########################] 1/1 deliveries 100% ");
+		expect(tty.stderr).toMatch(/1\/1 deliveries 100% [\d.]+\/s ETA/);
+		const plain = await cli(["replay", "--payment", "6701"], { env });
+		expect(plain.stderr).not.toContain("\r");
+		expect(plain.stderr).toMatch(/^replay: 1\/1 deliveries in \d+ ms \([\d.]+\/s\)$/m);
+	});
+
+	test("names the credentials a Knack command needs when there are none", async () => {
+		await postUnfinished(h, successful(6801));
+		h.sandbox.clearCalls();
+		const { KNACK_API_URL: _, ...withoutKnack } = env;
+		const r = await cli(["replay", "--payment", "6801"], { env: withoutKnack });
+		expect(r.code).toBe(1);
+		expect(r.stderr).toContain("there are no Knack credentials: set KNACK_STREET_BANNER_APP_ID");
+		expect(r.stderr).toContain("KNACK_API_URL at a Knack sandbox");
+		const real = await cli(["replay", "--payment", "6801"], {
+			env: { ...env, KNACK_API_URL: "https://api.knack.com/v1" },
+		});
+		expect(real.code).toBe(1);
+		expect(h.sandbox.calls()).toEqual([]);
+	});
+
+	test("a selection must be exactly one of --payment, --invoice, --from/--to, --all (exit 2)", async () => {
+		for (const argv of [
+			["replay"],
+			["replay", "--all", "--payment", "1"],
+			["replay", "--from", "5", "--to", "2"],
+			["replay", "--payment", "x"],
+			["replay", "--all", "--bogus"],
+		]) {
+			const r = await cli(argv, { env });
+			expect(r.code).toBe(2);
+			expect(r.stderr).toContain("Usage: cli replay");
+		}
+	});
+});
+
+describe("replay against the production Knack", () => {
+	let p: Harness;
+	let productionEnv: Record<string, string>;
+
+	beforeAll(async () => {
+		p = startHarness({ environment: "production", startAt: "2025-08-18T19:17:00Z" });
+		productionEnv = {
+			...cliEnv(p),
+			CITYBASE_ENV: "production",
+			POSTBACK_AUTH: "none",
+			KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
+			KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
+			KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
+			KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+		};
+		await postUnfinished(p, successful(6901));
+		await postUnfinished(p, successful(6902));
+		p.sandbox.clearCalls();
+	});
+	afterAll(() => p.stop());
+
+	test("refuses without a terminal and without --yes (exit 2)", async () => {
+		const r = await cli(["replay", "--payment", "6901"], { env: productionEnv });
+		expect(r.code).toBe(2);
+		expect(r.stderr).toContain("refusing to replay --payment 6901 in the production Knack without --yes");
+		expect(p.sandbox.calls()).toEqual([]);
+	});
+
+	test("a dry run needs no confirmation", async () => {
+		const r = await cli(["replay", "--payment", "6901", "--dry-run"], { env: productionEnv });
+		expect(r.code).toBe(0);
+		expect(r.stdout).toContain(
+			`PUT  object_180/${seeded.transaction} {"field_3353":"PAID","field_3352":"08/18/2025 14:17"}`,
+		);
+		expect(p.sandbox.calls()).toEqual([]);
+	});
+
+	test("asks at a terminal: no cancels, yes writes", async () => {
+		const no = await cli(["replay", "--payment", "6901"], { env: productionEnv, isTTY: true, stdin: "n\n" });
+		expect(no.code).toBe(1);
+		expect(no.stderr).toContain("This will replay --payment 6901 in the PRODUCTION Knack. Continue? [y/N]");
+		expect(no.stderr).toContain("cancelled: nothing was sent to Knack");
+		expect(p.sandbox.calls()).toEqual([]);
+
+		const yes = await cli(["replay", "--payment", "6901"], { env: productionEnv, isTTY: true, stdin: "yes\n" });
+		expect(yes.code).toBe(0);
+		expect(knackWrites(p)).toEqual([transactionPut]);
+	});
+
+	test("--yes writes without asking", async () => {
+		p.sandbox.clearCalls();
+		const r = await cli(["replay", "--payment", "6902", "--yes"], { env: productionEnv });
+		expect(r.code).toBe(0);
+		expect(r.stderr).not.toContain("Continue?");
+		expect(knackWrites(p)).toEqual([transactionPut]);
+	});
+});
