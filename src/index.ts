@@ -10,61 +10,63 @@ import { startService } from "./service.ts";
  * (`dist/atd-citybase cli …`) carries both.
  */
 if (process.argv[2] === "cli") {
-	const { runCli } = await import("./cli.ts");
-	process.exit(await runCli(process.argv.slice(3)));
+	const { cliMain } = await import("./cli.ts");
+	process.exitCode = await cliMain(process.argv.slice(3));
+} else {
+	serve();
 }
 
-let config: ReturnType<typeof loadConfig>;
-try {
-	config = loadConfig();
-} catch (error) {
-	if (!(error instanceof ConfigError)) throw error;
-	console.error(`atd-citybase: configuration error: ${error.message}`);
-	process.exit(1);
-}
+function serve() {
+	let config: ReturnType<typeof loadConfig>;
+	try {
+		config = loadConfig();
+	} catch (error) {
+		if (!(error instanceof ConfigError)) throw error;
+		console.error(`atd-citybase: configuration error: ${error.message}`);
+		process.exit(1);
+	}
 
-const { logger, cloudWatch } = createServiceLogger({
-	level: config.logLevel,
-	environment: config.environment,
-	secrets: config.secrets,
-	cloudWatch: cloudWatchConfigFromEnv(process.env, config.environment),
-});
-if (cloudWatch) logger.info("logging to CloudWatch Logs", { group: logGroupName(config.environment) });
-
-const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort, config.host);
-if (sandbox) {
-	logger.warn("no Knack credentials in development: using the embedded Knack sandbox", {
-		knack_api_url: sandbox.url,
-		records: `${sandbox.root}/__sandbox/records/{appId}/{objectKey}`,
+	const { logger, cloudWatch } = createServiceLogger({
+		level: config.logLevel,
+		environment: config.environment,
+		secrets: config.secrets,
+		cloudWatch: cloudWatchConfigFromEnv(process.env, config.environment),
 	});
-}
-if (config.postback.tokens.length === 0) {
-	logger.warn("POSTBACK_TOKENS is not set: postbacks are accepted without authentication");
-}
+	if (cloudWatch) logger.info("logging to CloudWatch Logs", { group: logGroupName(config.environment) });
 
-const service = startService({
-	config,
-	logger,
-	cloudWatch,
-	knackCredentials: config.knack.credentials ?? sandbox?.credentials ?? missing(),
-	knackApiUrl: sandbox?.url,
-});
-logger.info("atd-citybase listening", { url: service.url, database: config.databasePath });
+	const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort, config.host);
+	if (sandbox) {
+		logger.warn("no Knack credentials in development: using the embedded Knack sandbox", {
+			knack_api_url: sandbox.url,
+			records: `${sandbox.root}/__sandbox/records/{appId}/{objectKey}`,
+		});
+	}
+	if (config.postback.tokens.length === 0) {
+		logger.warn("POSTBACK_TOKENS is not set: postbacks are accepted without authentication");
+	}
 
-let stopping = false;
-for (const signal of ["SIGTERM", "SIGINT"] as const) {
-	process.on(signal, async () => {
-		if (stopping) return;
-		stopping = true;
-		logger.info("stopping: finishing postbacks in flight", { signal });
-		await service.stop();
-		await sandbox?.stop();
-		logger.info("stopped", { signal });
-		await logger.close();
-		process.exit(0);
+	const credentials = config.knack.credentials ?? sandbox?.credentials;
+	if (!credentials) throw new Error("no Knack credentials and no sandbox");
+	const service = startService({
+		config,
+		logger,
+		cloudWatch,
+		knackCredentials: credentials,
+		knackApiUrl: sandbox?.url,
 	});
-}
+	logger.info("atd-citybase listening", { url: service.url, database: config.databasePath });
 
-function missing(): never {
-	throw new Error("no Knack credentials and no sandbox");
+	let stopping = false;
+	for (const signal of ["SIGTERM", "SIGINT"] as const) {
+		process.on(signal, async () => {
+			if (stopping) return;
+			stopping = true;
+			logger.info("stopping: finishing postbacks in flight", { signal });
+			await service.stop();
+			await sandbox?.stop();
+			logger.info("stopped", { signal });
+			await logger.close();
+			process.exit(0);
+		});
+	}
 }

@@ -8,6 +8,7 @@ import { createMetrics } from "./metrics.ts";
 import { createKnackClient } from "./projections/knack/client.ts";
 import { createRateLimiter } from "./projections/knack/rateLimiter.ts";
 import { createProjector, type Projector } from "./projections/knack/run.ts";
+import { createPaymentsReadModel, type PaymentsReadModel } from "./projections/payments.ts";
 
 /**
  * Wires a running service from configuration: the store, the Knack client and
@@ -32,13 +33,16 @@ export interface Service {
 	store: EventStore;
 	projector: Projector;
 	recovery: RecoveryWorker;
+	readModel: PaymentsReadModel;
 	stop(): Promise<void>;
 }
 
 export function startService(options: ServiceOptions): Service {
 	const { config, logger } = options;
 	const clock = options.clock ?? Date.now;
-	const store = createSqliteEventStore(openDatabase(config.databasePath));
+	const database = openDatabase(config.databasePath);
+	const store = createSqliteEventStore(database);
+	const readModel = createPaymentsReadModel(database, store);
 	const metrics = createMetrics({ store, cloudWatch: options.cloudWatch });
 	const knack = createKnackClient({
 		apiUrl: options.knackApiUrl ?? config.knack.apiUrl,
@@ -76,12 +80,23 @@ export function startService(options: ServiceOptions): Service {
 	const server = app.server;
 	if (!server) throw new Error("the HTTP server did not start");
 	if (options.recovery !== false) recovery.start();
+	// The read model trails the log by at most a second; it is a convenience for
+	// operators, so a failure here is logged and never reaches a postback.
+	const readModelTimer = setInterval(() => {
+		try {
+			readModel.catchUp();
+		} catch (error) {
+			logger.warn("read model catch-up failed; it will try again", { error: (error as Error).message });
+		}
+	}, 1000);
+	readModelTimer.unref();
 
 	return {
 		url: `http://${server.hostname}:${server.port}`,
 		store,
 		projector,
 		recovery,
+		readModel,
 		/**
 		 * Stops accepting, lets postbacks in flight finish within the grace period, then
 		 * closes the store. A postback cut off here is never half-recorded: its writes
@@ -100,6 +115,7 @@ export function startService(options: ServiceOptions): Service {
 				});
 				await server.stop(true);
 			}
+			clearInterval(readModelTimer);
 			await recovery.stop();
 			store.close();
 		},

@@ -98,6 +98,11 @@ const cases: [string, unknown, string][] = [
 		"Malformed custom attributes: knack_record_id must not be empty",
 	],
 	[
+		"knack_record_id a path segment",
+		withAttributes([{ key: "knack_record_id", value: ".." }, base[1] as { key: string; value: string }]),
+		'Malformed custom attributes: knack_record_id must be a Knack record id, not "." or ".."',
+	],
+	[
 		"knack_app unknown",
 		withAttributes([...base, { key: "knack_app", value: "PARKING" }]),
 		"Malformed custom attributes: knack_app must be one of STREET_BANNER, SMART_MOBILITY",

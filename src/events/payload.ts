@@ -37,12 +37,15 @@ export type Postback = Static<typeof Postback>;
 export const KnackAppName = T.Union([T.Literal("STREET_BANNER"), T.Literal("SMART_MOBILITY")]);
 export const BannerType = T.Union([T.Literal("LAMPPOST"), T.Literal("OVER_THE_STREET")]);
 
+/** A record id goes into a Knack URL path: "." or ".." would address another resource. */
+const RecordId = T.String({ minLength: 1, pattern: "^(?!\\.\\.?$)" });
+
 export const CustomAttributes = T.Object({
-	knack_record_id: T.String({ minLength: 1 }),
+	knack_record_id: RecordId,
 	invoice_number: T.String({ minLength: 1 }),
 	knack_app: T.Optional(KnackAppName),
 	banner_type: T.Optional(BannerType),
-	parent_record_id: T.Optional(T.String({ minLength: 1 })),
+	parent_record_id: T.Optional(RecordId),
 });
 
 /** What the projector needs of a delivery; stored with the accepted verdict so replays never re-parse. */
@@ -151,7 +154,7 @@ function reject(reason: string): Verdict {
  * ("6000.0"). The refund record's amount must read as the Flask service wrote it.
  */
 export function pythonNumberText(source: string, value: number): string {
-	if (!/[.eE]/.test(source)) return source.replace(/^-?0+(?=\d)/, (m) => (m.startsWith("-") ? "-" : ""));
+	if (!/[.eE]/.test(source)) return BigInt(source).toString();
 	const abs = Math.abs(value);
 	if (abs !== 0 && (abs < 1e-4 || abs >= 1e16)) {
 		const [mantissa = "", exponent = "+0"] = value.toExponential().split("e");
@@ -199,6 +202,8 @@ function rule(error: ValueError): string {
 			return `must be one of ${unionLiterals(schema).join(", ")}`;
 		case ValueErrorType.StringMinLength:
 			return "must not be empty";
+		case ValueErrorType.StringPattern:
+			return 'must be a Knack record id, not "." or ".."';
 		case ValueErrorType.IntegerMaximum:
 		case ValueErrorType.NumberMaximum:
 			return `must be at most ${schema.maximum}`;

@@ -53,40 +53,47 @@ export function createPaymentsReadModel(
 ): PaymentsReadModel {
 	const position = () => db.select().from(checkpoints).where(eq(checkpoints.name, CHECKPOINT)).get()?.position ?? 0;
 
+	/**
+	 * Folds one page per transaction. The checkpoint is read inside the (immediate)
+	 * transaction, so two processes catching up at once never fold an event twice.
+	 */
 	function catchUp() {
-		let from = position() + 1;
 		let folded = 0;
 		for (;;) {
-			const page: StoredEvent[] = [];
-			for (const event of store.range(from, Number.MAX_SAFE_INTEGER, pageSize)) {
-				page.push(event);
-				if (page.length === pageSize) break;
-			}
-			if (page.length === 0) return { folded };
-			const ids = [...new Set(page.map((e) => e.citybaseId).filter((id): id is number => id !== null))];
-			db.transaction((tx) => {
-				const rows = new Map<number, PaymentRow>();
-				if (ids.length > 0) {
-					for (const row of tx.select().from(payments).where(inArray(payments.citybaseId, ids)).all()) {
-						rows.set(row.citybaseId, row);
+			const count = db.transaction(
+				(tx) => {
+					const page: StoredEvent[] = [];
+					for (const event of store.range(position() + 1, Number.MAX_SAFE_INTEGER, pageSize)) {
+						page.push(event);
+						if (page.length === pageSize) break;
 					}
-				}
-				for (const event of page) {
-					if (event.citybaseId === null) continue;
-					const next = foldPayment(rows.get(event.citybaseId), event);
-					if (next) rows.set(event.citybaseId, next);
-				}
-				for (const row of rows.values()) {
-					tx.insert(payments).values(row).onConflictDoUpdate({ target: payments.citybaseId, set: row }).run();
-				}
-				const last = (page.at(-1) as StoredEvent).seq;
-				tx.insert(checkpoints)
-					.values({ name: CHECKPOINT, position: last })
-					.onConflictDoUpdate({ target: checkpoints.name, set: { position: last } })
-					.run();
-			});
-			folded += page.length;
-			from = (page.at(-1) as StoredEvent).seq + 1;
+					if (page.length === 0) return 0;
+					const ids = [...new Set(page.map((e) => e.citybaseId).filter((id): id is number => id !== null))];
+					const rows = new Map<number, PaymentRow>();
+					if (ids.length > 0) {
+						for (const row of tx.select().from(payments).where(inArray(payments.citybaseId, ids)).all()) {
+							rows.set(row.citybaseId, row);
+						}
+					}
+					for (const event of page) {
+						if (event.citybaseId === null) continue;
+						const next = foldPayment(rows.get(event.citybaseId), event);
+						if (next) rows.set(event.citybaseId, next);
+					}
+					for (const row of rows.values()) {
+						tx.insert(payments).values(row).onConflictDoUpdate({ target: payments.citybaseId, set: row }).run();
+					}
+					const last = (page.at(-1) as StoredEvent).seq;
+					tx.insert(checkpoints)
+						.values({ name: CHECKPOINT, position: last })
+						.onConflictDoUpdate({ target: checkpoints.name, set: { position: last } })
+						.run();
+					return page.length;
+				},
+				{ behavior: "immediate" },
+			);
+			if (count === 0) return { folded };
+			folded += count;
 		}
 	}
 

@@ -37,12 +37,24 @@ export function postbackRoutes(ctx: AppContext) {
 					});
 				}
 				if (tokens.length > 0) throttle.succeeded(remoteAddress ?? "unknown");
+				let body: Uint8Array;
+				try {
+					body = new Uint8Array(await request.arrayBuffer());
+				} catch (error) {
+					// A chunked body over MAX_BODY_BYTES: Bun stops reading it; nothing is recorded.
+					log.warn("postback refused: body too large or cut off", { status: 413, error: (error as Error).message });
+					ctx.metrics.postback("rejected");
+					return new Response(`Payload too large: at most ${ctx.config.postback.maxBodyBytes} bytes`, {
+						status: 413,
+						headers: { "content-type": "text/plain; charset=utf-8" },
+					});
+				}
 				let answer: Awaited<ReturnType<typeof receivePostback>>;
 				try {
 					answer = await receivePostback(
 						{ ...deps, logger: log },
 						{
-							body: new Uint8Array(await request.arrayBuffer()),
+							body,
 							contentType: request.headers.get("content-type"),
 							remoteAddress,
 							requestId,

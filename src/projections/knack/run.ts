@@ -112,6 +112,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 		const outcomes: Outcome[] = [];
 		let performed = 0;
 		let failure: (KnackFailure & { certain: boolean }) | null = null;
+		let completed = false;
 		try {
 			for (const effect of remaining) {
 				const attempt = await performWithRetries(effect);
@@ -121,10 +122,12 @@ export function createProjector(options: ProjectorOptions): Projector {
 				}
 				if (attempt.via === "call") performed++;
 			}
+			completed = failure === null;
 		} finally {
+			// Also on an exception: what was done is recorded, and the delivery stays incomplete.
 			store.recordOutcomes(deliverySeq, outcomes, clock(), {
 				release: { key: claimKey, holder },
-				applied: failure === null ? { performed, skipped: plan.effects.length - remaining.length } : undefined,
+				applied: completed ? { performed, skipped: plan.effects.length - remaining.length } : undefined,
 			});
 		}
 		if (failure) return { ok: false, ...answerFor(failure), reason: "knack" };
