@@ -1,5 +1,6 @@
 import { type FieldMapName, fieldMaps } from "../projections/knack/fieldMaps.ts";
 import { type FilterRule, type KnackRecord, type PlannedEffect, refundBody } from "../projections/knack/plan.ts";
+import { effectProgress } from "../projections/knack/progress.ts";
 import type { Assessment } from "./history.ts";
 
 /**
@@ -28,9 +29,7 @@ export interface DryRunOptions {
 }
 
 export function plannedCalls(a: Assessment, { force, fieldMap, inheritedClaim }: DryRunOptions): PlannedCall[] {
-	const remaining = force ? a.plan.effects : a.unfinished;
-	const unsure = new Set(a.unsure);
-	if (force || inheritedClaim) for (const effect of remaining) unsure.add(effect.key);
+	const { remaining, unsure } = effectProgress(a.plan.effects, a.outcomes, { force, inherited: inheritedClaim });
 	const calls: PlannedCall[] = [];
 	for (const effect of remaining) {
 		const common = { kind: effect.kind, objectKey: effect.objectKey };

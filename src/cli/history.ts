@@ -8,6 +8,7 @@ import {
 } from "../events/types.ts";
 import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
 import { type Plan, type PlannedEffect, planPostback } from "../projections/knack/plan.ts";
+import { effectProgress } from "../projections/knack/progress.ts";
 
 /**
  * One (payment, status) as the log tells it: its deliveries and every Knack outcome,
@@ -43,6 +44,8 @@ export interface Assessment {
 	/** inserts that may have reached Knack although no success was recorded: looked up before a retry */
 	unsure: Set<string>;
 	lastFailure: (StoredEvent & { data: EffectFailedData }) | null;
+	/** every outcome recorded for this (payment, status), oldest first */
+	outcomes: StoredEvent[];
 }
 
 /** Groups a payment's (or invoice's) events by status, in the order the statuses were first delivered. */
@@ -89,25 +92,19 @@ export function statusHistories(events: Iterable<StoredEvent>): StatusHistory[] 
 	return histories.sort((a, b) => (a.deliveries[0]?.acceptedSeq ?? 0) - (b.deliveries[0]?.acceptedSeq ?? 0));
 }
 
-/** Mirrors the projector's own bookkeeping (run.ts), so what is shown is what a replay would do. */
+/** The projector's own bookkeeping (`effectProgress`), so what is shown is what a replay would do. */
 export function assess(history: StatusHistory, fieldMap: FieldMapName): Assessment {
 	const delivery = history.deliveries.find((d) => !d.applied) ?? (history.deliveries[0] as DeliveryState);
 	const plan = planPostback(delivery.payment, { fieldMap, recordedAt: delivery.receivedAt });
 	const done = new Map<string, StoredEvent>();
-	const unsure = new Set<string>();
 	let lastFailure: Assessment["lastFailure"] = null;
 	for (const outcome of history.outcomes) {
 		if (outcome.effectKey === null) continue;
-		if (outcome.type === EventTypes.effectSucceeded) {
-			done.set(outcome.effectKey, outcome);
-		} else {
-			const failure = outcome as StoredEvent & { data: EffectFailedData };
-			if (!failure.data.certain) unsure.add(outcome.effectKey);
-			lastFailure = failure;
-		}
+		if (outcome.type === EventTypes.effectSucceeded) done.set(outcome.effectKey, outcome);
+		else lastFailure = outcome as StoredEvent & { data: EffectFailedData };
 	}
-	const unfinished = plan.effects.filter((e) => !done.has(e.key));
-	return { delivery, plan, done, unfinished, unsure, lastFailure };
+	const { remaining: unfinished, unsure } = effectProgress(plan.effects, history.outcomes);
+	return { delivery, plan, done, unfinished, unsure, lastFailure, outcomes: history.outcomes };
 }
 
 /** `PUT object_180/5f1…` / `POST object_181`: a Knack call as operators read it. */

@@ -1,9 +1,10 @@
 import type { EventStore } from "../../events/store.ts";
-import { type AcceptedDelivery, EventTypes, type Outcome, type StoredEvent } from "../../events/types.ts";
+import { type AcceptedDelivery, EventTypes, type Outcome } from "../../events/types.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { KnackClient, KnackFailure } from "./client.ts";
 import type { FieldMapName } from "./fieldMaps.ts";
 import { type PlanContext, type PlannedEffect, planPostback, refundBody } from "./plan.ts";
+import { effectProgress } from "./progress.ts";
 
 /**
  * Performs a delivery's plan against Knack, exactly once per effect key (SPEC §5):
@@ -76,7 +77,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 
 		let inherited = false;
 		for (;;) {
-			const remaining = unfinished(plan.effects, store.outcomesOf(payment.citybaseId, payment.status));
+			const { remaining } = effectProgress(plan.effects, store.outcomesOf(payment.citybaseId, payment.status));
 			if (remaining.length === 0 && !force) {
 				store.recordOutcomes(deliverySeq, [], clock(), { applied: { performed: 0, skipped: plan.effects.length } });
 				return applied(0, plan.effects.length);
@@ -99,15 +100,11 @@ export function createProjector(options: ProjectorOptions): Projector {
 		}
 
 		// The claim is ours: read the history again, another holder may have finished just before.
-		const history = store.outcomesOf(payment.citybaseId, payment.status);
-		const remaining = force ? plan.effects : unfinished(plan.effects, history);
-		const unsure = new Set(
-			history
-				.filter((e) => e.type === EventTypes.effectFailed && (e.data as { certain: boolean }).certain === false)
-				.map((e) => e.effectKey as string),
-		);
-		// The previous holder's lease ran out mid-run: any insert it left unrecorded may be in Knack.
-		if (inherited || force) for (const effect of remaining) unsure.add(effect.key);
+		// A previous holder whose lease ran out (`inherited`) may have left inserts in Knack unrecorded.
+		const { remaining, unsure } = effectProgress(plan.effects, store.outcomesOf(payment.citybaseId, payment.status), {
+			force,
+			inherited,
+		});
 
 		const outcomes: Outcome[] = [];
 		let performed = 0;
@@ -237,11 +234,6 @@ export function createProjector(options: ProjectorOptions): Projector {
 	}
 
 	return { project };
-}
-
-function unfinished(effects: PlannedEffect[], history: StoredEvent[]): PlannedEffect[] {
-	const done = new Set(history.filter((e) => e.type === EventTypes.effectSucceeded).map((e) => e.effectKey));
-	return effects.filter((e) => !done.has(e.key));
 }
 
 /** What CityBase is answered when a Knack write could not be completed (SPEC §1.4). */
