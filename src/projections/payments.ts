@@ -51,6 +51,38 @@ export function createPaymentsReadModel(
 	store: EventStore,
 	pageSize = 5000,
 ): PaymentsReadModel {
+	const column = (name: string) => sql.raw(`excluded.${name}`);
+	const upsert = db
+		.insert(payments)
+		.values({
+			citybaseId: sql.placeholder("citybaseId"),
+			app: sql.placeholder("app"),
+			invoice: sql.placeholder("invoice"),
+			latestStatus: sql.placeholder("latestStatus"),
+			totalAmount: sql.placeholder("totalAmount"),
+			knackRecordId: sql.placeholder("knackRecordId"),
+			parentRecordId: sql.placeholder("parentRecordId"),
+			knackRecords: sql.placeholder("knackRecords"),
+			deliveries: sql.placeholder("deliveries"),
+			lastDeliverySeq: sql.placeholder("lastDeliverySeq"),
+			updatedAt: sql.placeholder("updatedAt"),
+		})
+		.onConflictDoUpdate({
+			target: payments.citybaseId,
+			set: {
+				app: column("app"),
+				invoice: column("invoice"),
+				latestStatus: column("latest_status"),
+				totalAmount: column("total_amount"),
+				knackRecordId: column("knack_record_id"),
+				parentRecordId: column("parent_record_id"),
+				knackRecords: column("knack_records"),
+				deliveries: column("deliveries"),
+				lastDeliverySeq: column("last_delivery_seq"),
+				updatedAt: column("updated_at"),
+			},
+		})
+		.prepare();
 	const position = () => db.select().from(checkpoints).where(eq(checkpoints.name, CHECKPOINT)).get()?.position ?? 0;
 
 	/**
@@ -80,9 +112,7 @@ export function createPaymentsReadModel(
 						const next = foldPayment(rows.get(event.citybaseId), event);
 						if (next) rows.set(event.citybaseId, next);
 					}
-					for (const row of rows.values()) {
-						tx.insert(payments).values(row).onConflictDoUpdate({ target: payments.citybaseId, set: row }).run();
-					}
+					for (const row of rows.values()) upsert.run(row);
 					const last = (page.at(-1) as StoredEvent).seq;
 					tx.insert(checkpoints)
 						.values({ name: CHECKPOINT, position: last })
