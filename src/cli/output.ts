@@ -1,3 +1,4 @@
+import { chicagoParts } from "../projections/knack/date.ts";
 import type { Writer } from "./command.ts";
 
 /**
@@ -71,21 +72,9 @@ export function truncate(text: string, max: number): string {
 	return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }
 
-const chicago = new Intl.DateTimeFormat("en-CA", {
-	timeZone: "America/Chicago",
-	year: "numeric",
-	month: "2-digit",
-	day: "2-digit",
-	hour: "2-digit",
-	minute: "2-digit",
-	second: "2-digit",
-	hourCycle: "h23",
-});
-
 /** Times in tables are Austin wall-clock time, as Knack shows them; JSON carries ISO UTC. */
 export function localTime(epochMs: number): string {
-	const p: Record<string, string> = {};
-	for (const { type, value } of chicago.formatToParts(epochMs)) p[type] = value;
+	const p = chicagoParts(epochMs);
 	return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute}:${p.second}`;
 }
 

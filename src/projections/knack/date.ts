@@ -10,11 +10,18 @@ const chicago = new Intl.DateTimeFormat("en-US", {
 	day: "2-digit",
 	hour: "2-digit",
 	minute: "2-digit",
+	second: "2-digit",
 	hourCycle: "h23",
 });
 
-export function knackDate(epochMs: number): string {
+/** Austin wall-clock time of an instant, as zero-padded parts (year, month, day, hour, minute, second). */
+export function chicagoParts(epochMs: number): Record<"year" | "month" | "day" | "hour" | "minute" | "second", string> {
 	const parts: Record<string, string> = {};
 	for (const { type, value } of chicago.formatToParts(epochMs)) parts[type] = value;
-	return `${parts.month}/${parts.day}/${parts.year} ${parts.hour}:${parts.minute}`;
+	return parts as ReturnType<typeof chicagoParts>;
+}
+
+export function knackDate(epochMs: number): string {
+	const p = chicagoParts(epochMs);
+	return `${p.month}/${p.day}/${p.year} ${p.hour}:${p.minute}`;
 }
