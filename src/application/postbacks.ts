@@ -41,7 +41,7 @@ export async function receivePostback(deps: PostbackDeps, delivery: IncomingDeli
 
 	let deliverySeq: number;
 	try {
-		({ deliverySeq } = deps.store.appendDelivery({ ...delivery, receivedAt }, verdict));
+		({ deliverySeq } = await deps.store.appendDelivery({ ...delivery, receivedAt }, verdict));
 	} catch (error) {
 		deps.logger.error("could not record the delivery; nothing was sent to Knack", {
 			citybase_id: citybaseId,

@@ -54,7 +54,7 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 					attempts >= options.maxAttempts
 						? `${attempts} failed Knack attempts`
 						: `still incomplete after ${Math.round(age / 3_600_000)} hours`;
-				store.recordDeadLetter(delivery.deliverySeq, reason, attempts, now);
+				await store.recordDeadLetter(delivery.deliverySeq, reason, attempts, now);
 				log.error("delivery dead-lettered: replay it once the cause is fixed", { reason, attempts });
 				tally.deadLettered++;
 				continue;

@@ -1,5 +1,6 @@
 import { and, asc, eq, gte, inArray, lte, notInArray, sql } from "drizzle-orm";
 import type { OpenDatabase } from "./database.ts";
+import { createGroupCommitter } from "./groupCommit.ts";
 import type { Verdict } from "./payload.ts";
 import { claims, events } from "./schema.ts";
 import {
@@ -16,8 +17,9 @@ import {
 /**
  * The event store: the only module that writes the log. A narrow interface on purpose,
  * so a PostgreSQL store for multi-instance deployments can stand in for this one.
- * Every write is one synchronous SQLite transaction (bun:sqlite commits at the first
- * `await`, so nothing here awaits).
+ * Writes are group-committed (`groupCommit.ts`): each resolves once durable, sharing
+ * its fsync with the writes of postbacks that arrived at the same time. The work inside
+ * a transaction is synchronous (bun:sqlite commits at the first `await`).
  */
 export interface NewDelivery {
 	receivedAt: number;
@@ -33,7 +35,7 @@ export type ClaimResult =
 
 export interface EventStore {
 	/** Appends the delivery and its verdict together, durably, before any Knack call. */
-	appendDelivery(delivery: NewDelivery, verdict: Verdict): { deliverySeq: number };
+	appendDelivery(delivery: NewDelivery, verdict: Verdict): Promise<{ deliverySeq: number }>;
 	/**
 	 * Records a projection run in one transaction: its Knack outcomes, whether the
 	 * delivery is now fully applied, and the release of its claim.
@@ -43,12 +45,11 @@ export interface EventStore {
 		outcomes: Outcome[],
 		now: number,
 		finish: { release?: { key: string; holder: string }; applied?: AppliedData },
-	): void;
-	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): void;
+	): Promise<void>;
+	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): Promise<void>;
 
-	/** Takes the projection claim on `key` unless a live holder has it (BEGIN IMMEDIATE). */
-	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): ClaimResult;
-	release(key: string, holder: string): void;
+	/** Takes the projection claim on `key` unless a live holder has it (in an IMMEDIATE transaction). */
+	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): Promise<ClaimResult>;
 	claimOf(key: string): { holder: string; expiresAt: number } | null;
 
 	/** Every Knack outcome recorded for a (payment, status), whichever delivery caused it, oldest first. */
@@ -80,6 +81,7 @@ function toEvent(row: Row): StoredEvent {
 }
 
 export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore {
+	const committer = createGroupCommitter(db);
 	const insertEvent = db
 		.insert(events)
 		.values({
@@ -170,7 +172,7 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 
 	return {
 		appendDelivery(delivery, verdict) {
-			return db.transaction(() => {
+			return committer.write(() => {
 				const received: ReceivedData = {
 					contentType: delivery.contentType,
 					remoteAddress: delivery.remoteAddress,
@@ -214,7 +216,7 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 				paymentStatus: accepted?.paymentStatus ?? null,
 				invoice: accepted?.invoice ?? null,
 			};
-			db.transaction(() => {
+			return committer.write(() => {
 				for (const outcome of outcomes) {
 					append({ ...payment, type: outcome.type, effectKey: outcome.effectKey, data: outcome.data });
 				}
@@ -223,41 +225,37 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 			});
 		},
 
-		recordDeadLetter(deliverySeq, reason, attempts, now) {
+		async recordDeadLetter(deliverySeq, reason, attempts, now) {
 			const accepted = selectAccepted.get({ seq: deliverySeq });
-			append({
-				type: EventTypes.deadLettered,
-				recordedAt: now,
-				deliverySeq,
-				citybaseId: accepted?.citybaseId ?? null,
-				paymentStatus: accepted?.paymentStatus ?? null,
-				invoice: accepted?.invoice ?? null,
-				data: { reason, attempts },
-			});
-		},
-
-		claim(key, holder, deliverySeq, now, leaseMs) {
-			return db.transaction(
-				(tx) => {
-					const current = selectClaim.get({ key });
-					if (current && current.holder !== holder && current.expiresAt > now) {
-						return { state: "held", holder: current.holder, expiresAt: current.expiresAt } as const;
-					}
-					tx.insert(claims)
-						.values({ key, holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs })
-						.onConflictDoUpdate({
-							target: claims.key,
-							set: { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs },
-						})
-						.run();
-					return { state: "claimed", inherited: current !== undefined && current.holder !== holder } as const;
-				},
-				{ behavior: "immediate" },
+			await committer.write(() =>
+				append({
+					type: EventTypes.deadLettered,
+					recordedAt: now,
+					deliverySeq,
+					citybaseId: accepted?.citybaseId ?? null,
+					paymentStatus: accepted?.paymentStatus ?? null,
+					invoice: accepted?.invoice ?? null,
+					data: { reason, attempts },
+				}),
 			);
 		},
 
-		release(key, holder) {
-			deleteClaim.run({ key, holder });
+		claim(key, holder, deliverySeq, now, leaseMs) {
+			// Read and write in one IMMEDIATE transaction (the group's), so two processes never both claim.
+			return committer.write((tx): ClaimResult => {
+				const current = selectClaim.get({ key });
+				if (current && current.holder !== holder && current.expiresAt > now) {
+					return { state: "held", holder: current.holder, expiresAt: current.expiresAt };
+				}
+				tx.insert(claims)
+					.values({ key, holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs })
+					.onConflictDoUpdate({
+						target: claims.key,
+						set: { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs },
+					})
+					.run();
+				return { state: "claimed", inherited: current !== undefined && current.holder !== holder };
+			});
 		},
 
 		claimOf(key) {

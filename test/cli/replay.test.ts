@@ -243,7 +243,7 @@ describe("replay", () => {
 	test("a dead-lettered delivery is pending with its reason until a replay applies it", async () => {
 		await postUnfinished(h, successful(6551));
 		const [delivery] = JSON.parse((await cli(["events", "list", "--json", "--payment", "6551"], { env })).stdout);
-		h.service.store.recordDeadLetter(delivery.seq, "50 failed Knack attempts", 50, Date.now());
+		await h.service.store.recordDeadLetter(delivery.seq, "50 failed Knack attempts", 50, Date.now());
 		const listed = JSON.parse((await cli(["pending", "--json"], { env })).stdout);
 		expect(listed.find((p: { citybaseId: number }) => p.citybaseId === 6551)).toEqual(
 			expect.objectContaining({ state: "dead-lettered", deadLetterReason: "50 failed Knack attempts" }),

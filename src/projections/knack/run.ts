@@ -79,10 +79,12 @@ export function createProjector(options: ProjectorOptions): Projector {
 		for (;;) {
 			const { remaining } = effectProgress(plan.effects, store.outcomesOf(payment.citybaseId, payment.status));
 			if (remaining.length === 0 && !force) {
-				store.recordOutcomes(deliverySeq, [], clock(), { applied: { performed: 0, skipped: plan.effects.length } });
+				await store.recordOutcomes(deliverySeq, [], clock(), {
+					applied: { performed: 0, skipped: plan.effects.length },
+				});
 				return applied(0, plan.effects.length);
 			}
-			const claim = store.claim(claimKey, holder, deliverySeq, Date.now(), options.leaseMs);
+			const claim = await store.claim(claimKey, holder, deliverySeq, Date.now(), options.leaseMs);
 			if (claim.state === "claimed") {
 				inherited = claim.inherited;
 				break;
@@ -122,7 +124,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 			completed = failure === null;
 		} finally {
 			// Also on an exception: what was done is recorded, and the delivery stays incomplete.
-			store.recordOutcomes(deliverySeq, outcomes, clock(), {
+			await store.recordOutcomes(deliverySeq, outcomes, clock(), {
 				release: { key: claimKey, holder },
 				applied: completed ? { performed, skipped: plan.effects.length - remaining.length } : undefined,
 			});
