@@ -114,6 +114,23 @@ test("a claim left by a process that died is taken over after its lease, and the
 	expect(messagesFor(id)).toHaveLength(1);
 });
 
+test("a takeover that fails before its lookup leaves the doubt in the log, so the next holder looks up too", async () => {
+	const body = successful();
+	const id = body.data.id as number;
+	h.sandbox.put(appIds.STREET_BANNER, "object_181", { field_3378: id, field_3367: "successful" });
+	const db = new Database(h.databasePath);
+	db.run(
+		"insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'dead-process:2', 0, ?, ?)",
+		[`${id}:successful`, Date.now() - 5000, Date.now() - 1000],
+	);
+	db.close();
+	// The inheritor's lookup is refused (a 4xx is not retried), so it fails before resolving the doubt.
+	h.sandbox.inject({ method: "GET", objectKey: "object_181", status: 404 });
+	expect((await h.post(body)).status).toBe(404);
+	expect((await h.post(body)).status).toBe(200);
+	expect(messagesFor(id)).toHaveLength(1);
+});
+
 test("a live claim held by someone else makes a delivery wait, then answer from the outcome", async () => {
 	const body = successful();
 	const id = body.data.id as number;

@@ -20,9 +20,10 @@ export interface OpenDatabase {
 export function openDatabase(path: string): OpenDatabase {
 	if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
 	const sqlite = new Database(path, { create: true, strict: true });
+	// busy_timeout first: switching to WAL needs a lock that another starting process may hold.
+	sqlite.run("PRAGMA busy_timeout = 5000");
 	sqlite.run("PRAGMA journal_mode = WAL");
 	sqlite.run("PRAGMA synchronous = FULL");
-	sqlite.run("PRAGMA busy_timeout = 5000");
 	sqlite.run("PRAGMA foreign_keys = ON");
 	const db = drizzle({ client: sqlite });
 	migrateEmbedded(db);
@@ -37,7 +38,20 @@ function migrateEmbedded(db: BunSQLiteDatabase) {
 			mkdirSync(dirname(join(folder, name)), { recursive: true });
 			writeFileSync(join(folder, name), text);
 		}
-		migrate(db, { migrationsFolder: folder });
+		// Two processes starting on a new file may both try a migration; the loser fails
+		// (its tables exist, or its snapshot is stale) and on its next look finds the
+		// migration recorded as applied.
+		for (let attempt = 1; ; attempt++) {
+			try {
+				migrate(db, { migrationsFolder: folder });
+				return;
+			} catch (error) {
+				const cause = (error as { cause?: unknown }).cause;
+				const raced = /already exists|database is locked/.test(`${error} ${cause}`);
+				if (attempt === 5 || !raced) throw error;
+				Bun.sleepSync(20 * attempt);
+			}
+		}
 	} finally {
 		rmSync(folder, { recursive: true, force: true });
 	}

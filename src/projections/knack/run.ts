@@ -107,6 +107,10 @@ export function createProjector(options: ProjectorOptions): Projector {
 			force,
 			inherited,
 		});
+		// Keep that doubt in the log: if this run fails before resolving it, the next holder finds a free claim.
+		if (inherited) {
+			await store.recordOutcomes(deliverySeq, remaining.filter((e) => e.lookup).map(inheritedDoubt), clock(), {});
+		}
 
 		const outcomes: Outcome[] = [];
 		let performed = 0;
@@ -243,4 +247,22 @@ function answerFor(failure: KnackFailure): { status: number; text: string } {
 	if (failure.status !== null) return { status: failure.status, text: failure.text };
 	const status = failure.reason === "timeout" ? 504 : failure.reason === "network" ? 502 : 503;
 	return { status, text: failure.text };
+}
+
+/** An insert a holder whose lease ran out may have made: recorded as an attempt without a clear answer. */
+function inheritedDoubt(effect: PlannedEffect): Outcome {
+	return {
+		type: EventTypes.effectFailed,
+		effectKey: effect.key,
+		data: {
+			kind: effect.kind,
+			objectKey: effect.objectKey,
+			durationMs: 0,
+			method: effect.method,
+			recordId: null,
+			knackStatus: null,
+			error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
+			certain: false,
+		},
+	};
 }
