@@ -24,7 +24,8 @@ export const events = sqliteTable(
 	(t) => [
 		index("events_citybase_id").on(t.citybaseId),
 		index("events_invoice").on(t.invoice),
-		index("events_delivery_seq").on(t.deliverySeq),
+		// (delivery, type): finding a delivery's verdict must not scan every event of that type.
+		index("events_delivery_seq_type").on(t.deliverySeq, t.type),
 		index("events_effect_key").on(t.effectKey),
 		index("events_type").on(t.type),
 	],
