@@ -3,13 +3,7 @@
  * in-memory buffer; a timer drains it, so neither a slow nor a failing CloudWatch can slow
  * a postback (the SDK under Bun has hung before: NOTES §5).
  */
-import {
-	CloudWatchLogsClient,
-	CreateLogGroupCommand,
-	CreateLogStreamCommand,
-	PutLogEventsCommand,
-	PutRetentionPolicyCommand,
-} from "@aws-sdk/client-cloudwatch-logs";
+import type * as CloudWatchLogs from "@aws-sdk/client-cloudwatch-logs";
 import { BoundedBuffer } from "./bounded-buffer.ts";
 import { type Batch, type LogEvent, planBatches } from "./cloudwatch-batches.ts";
 import { dailyStreamNamer } from "./daily-stream.ts";
@@ -68,6 +62,16 @@ const MAX_TRIES = 3;
 const MAX_EVENT_AGE_MS = 14 * 24 * 60 * 60 * 1000;
 const MAX_EVENT_LEAD_MS = 2 * 60 * 60 * 1000;
 
+type Sdk = typeof CloudWatchLogs;
+
+// Loaded on first use only: the SDK costs about 30 MiB and 0.3 s at start-up, and a
+// service without AWS settings (development, tests) never needs it.
+let sdk: Promise<Sdk> | undefined;
+const loadSdk = () => {
+	sdk ??= import("@aws-sdk/client-cloudwatch-logs");
+	return sdk;
+};
+
 export function createCloudWatchSink(options: CloudWatchSinkOptions): CloudWatchSink {
 	const group = logGroupName(options.environment);
 	const retention = retentionDays[options.environment];
@@ -77,12 +81,15 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): CloudWatch
 	const streamOf = dailyStreamNamer();
 	// maxAttempts 1: the SDK's own retries would block the single flush without the
 	// buffer's bound applying; failed batches are retried here and then put back.
-	const client = new CloudWatchLogsClient({
-		region: options.region,
-		credentials: options.credentials,
-		endpoint: options.endpoint,
-		maxAttempts: 1,
-	});
+	const client = loadSdk().then(
+		(aws) =>
+			new aws.CloudWatchLogsClient({
+				region: options.region,
+				credentials: options.credentials,
+				endpoint: options.endpoint,
+				maxAttempts: 1,
+			}),
+	);
 	const buffer = new BoundedBuffer<LogEvent>(options.maxBufferedEvents ?? 50_000);
 	const counts = { sent: 0, dropped: 0, inFlight: 0, failedBatches: 0 };
 	let groupReady = false;
@@ -92,6 +99,9 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): CloudWatch
 	let flushing: Promise<void> | undefined;
 
 	const requestOptions = () => ({ abortSignal: AbortSignal.timeout(requestTimeoutMs) });
+	// Every call's result is only awaited, so the SDK's per-command typing of `send` is not needed here.
+	const send = async (command: (aws: Sdk) => object) =>
+		(await client).send(command(await loadSdk()) as never, requestOptions());
 
 	const withRetries = async (call: () => Promise<unknown>): Promise<void> => {
 		for (let attempt = 1; ; attempt++) {
@@ -115,29 +125,26 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): CloudWatch
 
 	const ensureStream = async (stream: string): Promise<void> => {
 		if (!groupReady) {
-			await createUnlessExists(() => client.send(new CreateLogGroupCommand({ logGroupName: group }), requestOptions()));
+			await createUnlessExists(() => send((aws) => new aws.CreateLogGroupCommand({ logGroupName: group })));
 			if (retention !== undefined) {
 				await withRetries(() =>
-					client.send(
-						new PutRetentionPolicyCommand({ logGroupName: group, retentionInDays: retention }),
-						requestOptions(),
-					),
+					send((aws) => new aws.PutRetentionPolicyCommand({ logGroupName: group, retentionInDays: retention })),
 				);
 			}
 			groupReady = true;
 		}
 		if (readyStreams.has(stream)) return;
 		await createUnlessExists(() =>
-			client.send(new CreateLogStreamCommand({ logGroupName: group, logStreamName: stream }), requestOptions()),
+			send((aws) => new aws.CreateLogStreamCommand({ logGroupName: group, logStreamName: stream })),
 		);
 		readyStreams.add(stream);
 	};
 
 	const put = (batch: Batch) =>
 		withRetries(() =>
-			client.send(
-				new PutLogEventsCommand({ logGroupName: group, logStreamName: batch.stream, logEvents: batch.events }),
-				requestOptions(),
+			send(
+				(aws) =>
+					new aws.PutLogEventsCommand({ logGroupName: group, logStreamName: batch.stream, logEvents: batch.events }),
 			),
 		);
 
@@ -223,7 +230,7 @@ export function createCloudWatchSink(options: CloudWatchSinkOptions): CloudWatch
 		close() {
 			closed = true;
 			clearInterval(timer);
-			closing ??= flush().then(() => client.destroy());
+			closing ??= flush().then(async () => (await client).destroy());
 			return closing;
 		},
 		stats() {
