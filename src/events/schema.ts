@@ -26,7 +26,6 @@ export const events = sqliteTable(
 		index("events_invoice").on(t.invoice),
 		// (delivery, type): finding a delivery's verdict must not scan every event of that type.
 		index("events_delivery_seq_type").on(t.deliverySeq, t.type),
-		index("events_effect_key").on(t.effectKey),
 		index("events_type").on(t.type),
 	],
 );

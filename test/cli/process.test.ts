@@ -85,7 +85,9 @@ test("Ctrl-C (SIGINT) stops a replay cleanly with exit 130; the same command fin
 	const first = knackWrites(h);
 	expect(first.length).toBeGreaterThanOrEqual(1);
 	expect(first.length).toBeLessThan(4);
-	expect(stdout.trim().split("\n")).toHaveLength(first.length);
+	// One line per payment written; the payment cut off by Ctrl-C, if it had started, says so.
+	const lines = stdout.trim().split("\n");
+	expect(lines.filter((l) => !l.includes("INTERRUPTED"))).toHaveLength(first.length);
 
 	h.sandbox.clearCalls();
 	const resumed = await run(["replay", "--from", from], slow);
