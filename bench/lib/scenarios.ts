@@ -1,0 +1,229 @@
+import { join } from "node:path";
+import { openDatabase } from "../../src/events/database.ts";
+import { parseDelivery } from "../../src/events/payload.ts";
+import { createSqliteEventStore, type EventStore } from "../../src/events/store.ts";
+import { EventTypes, type Outcome } from "../../src/events/types.ts";
+import { cpuSeconds, peakRssMiB } from "./processes.ts";
+import { acceptedDeliveries, type Sandbox, type ServiceSettings, startService } from "./stack.ts";
+import { median, percentile } from "./stats.ts";
+import { postbackBody, runWrk } from "./wrk.ts";
+
+/** One run of one scenario; absent figures do not apply to it. */
+export interface Sample {
+	perSecond: number;
+	p50Ms: number;
+	p99Ms?: number;
+	callsPerPostback?: number;
+	peakRssMiB?: number;
+	/** CPU used over the measured window, in cores (1 = one core busy all the time) */
+	serviceCores?: number;
+	/** service CPU time per postback answered: unlike req/s, barely moved by other load on the machine */
+	cpuMsPerPostback?: number;
+	sandboxCores?: number;
+	/** Knack calls answered 2xx per second, from the first call to the last */
+	knackPerSecond?: number;
+	/** Knack answers 429 */
+	refused?: number;
+	/** postbacks answered other than 200, by status (wrk only tells how many) */
+	failed?: Map<string, number>;
+	drainSeconds?: number;
+	socketErrors?: number;
+}
+
+let idBlock = 0;
+/** wrk id ranges that no two wrk runs share, so no postback is ever a duplicate. */
+const nextIdBase = () => ++idBlock * 10_000_000_000;
+
+export interface LoadOptions {
+	dir: string;
+	sandbox: Sandbox;
+	bodyFile: string;
+	connections: number;
+	warmupSeconds: number;
+	seconds: number;
+	settings: ServiceSettings;
+}
+
+/** wrk against a fresh service: a warm-up (JIT, page cache), then the measured window. */
+export async function loadRun(o: LoadOptions): Promise<Sample> {
+	await o.sandbox.reset();
+	const service = await startService(o.dir, o.sandbox.apiUrl, o.settings);
+	const wrk = (seconds: number) =>
+		runWrk({ url: service.url, connections: o.connections, seconds, bodyFile: o.bodyFile, idBase: nextIdBase() });
+	let sample: Sample;
+	try {
+		if (o.warmupSeconds > 0) await wrk(o.warmupSeconds);
+		const cpu = async () => [await cpuSeconds(service.child.pid), await cpuSeconds(o.sandbox.child.pid)];
+		const [serviceBefore = 0, sandboxBefore = 0] = await cpu();
+		const started = performance.now();
+		const result = await wrk(o.seconds);
+		const wall = (performance.now() - started) / 1000;
+		const [serviceAfter = 0, sandboxAfter = 0] = await cpu();
+		sample = {
+			perSecond: result.perSecond,
+			p50Ms: result.p50Ms,
+			p99Ms: result.p99Ms,
+			peakRssMiB: await peakRssMiB(service.child.pid),
+			serviceCores: (serviceAfter - serviceBefore) / wall,
+			cpuMsPerPostback: ((serviceAfter - serviceBefore) * 1000) / result.requests,
+			sandboxCores: (sandboxAfter - sandboxBefore) / wall,
+			failed: new Map(result.non2xx > 0 ? [["non-2xx", result.non2xx]] : []),
+			socketErrors: result.socketErrors,
+		};
+	} finally {
+		// SIGTERM: the service finishes the postbacks wrk left in flight, so every accepted one made its calls.
+		await service.child.stop();
+	}
+	const stats = await o.sandbox.stats();
+	sample.callsPerPostback = stats.total / acceptedDeliveries(service.databasePath);
+	sample.refused = stats.byStatus["429"] ?? 0;
+	return sample;
+}
+
+export interface BurstOptions {
+	dir: string;
+	sandbox: Sandbox;
+	postbacks: number;
+	/** the service's KNACK_RATE_LIMIT, which the sandbox also enforces */
+	cap: number;
+	deadlineSeconds?: number;
+}
+
+/** `postbacks` sent at once to one app, answered under the rate cap; Knack's pace read from the sandbox's call log. */
+export async function burstRun(o: BurstOptions): Promise<Sample> {
+	await o.sandbox.reset();
+	const service = await startService(o.dir, o.sandbox.apiUrl, {
+		rateLimit: o.cap,
+		deadlineSeconds: o.deadlineSeconds,
+	});
+	const bodies = Array.from({ length: o.postbacks }, (_, i) => postbackBody(nextIdBase() + i));
+	let answers: { status: number; ms: number }[];
+	let drainMs: number;
+	let rss: number;
+	try {
+		const started = performance.now();
+		answers = await Promise.all(
+			bodies.map(async (body) => {
+				const sent = performance.now();
+				const response = await fetch(`${service.url}/citybase_postback`, {
+					method: "POST",
+					headers: { "content-type": "application/json" },
+					body,
+				});
+				await response.arrayBuffer();
+				return { status: response.status, ms: performance.now() - sent };
+			}),
+		);
+		drainMs = performance.now() - started;
+		rss = await peakRssMiB(service.child.pid);
+	} finally {
+		await service.child.stop();
+	}
+	const calls = (await o.sandbox.calls()).filter((c) => c.objectKey !== null);
+	// Knack's useful pace: the writes it accepted, from the first call to the last; a 429 is capacity lost.
+	const accepted = calls.filter((c) => c.status !== null && c.status >= 200 && c.status < 300).map((c) => c.at);
+	const span = (Math.max(...calls.map((c) => c.at)) - Math.min(...calls.map((c) => c.at))) / 1000;
+	const knackPerSecond = accepted.length > 1 ? accepted.length / span : Number.NaN;
+	const failed = new Map<string, number>();
+	for (const a of answers) if (a.status !== 200) failed.set(String(a.status), (failed.get(String(a.status)) ?? 0) + 1);
+	const latencies = answers.map((a) => a.ms);
+	return {
+		perSecond: answers.filter((a) => a.status === 200).length / (drainMs / 1000),
+		p50Ms: median(latencies),
+		p99Ms: percentile(latencies, 99),
+		callsPerPostback: calls.length / acceptedDeliveries(service.databasePath),
+		peakRssMiB: rss,
+		knackPerSecond,
+		refused: (await o.sandbox.stats()).byStatus["429"] ?? 0,
+		failed,
+		drainSeconds: drainMs / 1000,
+	};
+}
+
+const encoder = new TextEncoder();
+
+async function appendPostback(store: EventStore, id: number): Promise<number> {
+	const body = encoder.encode(postbackBody(id));
+	const delivery = { body, contentType: "application/json", remoteAddress: "127.0.0.1", requestId: null };
+	return (await store.appendDelivery({ ...delivery, receivedAt: Date.now() }, parseDelivery(body))).deliverySeq;
+}
+
+function timings(latencies: number[], seconds: number): Sample {
+	return { perSecond: latencies.length / seconds, p50Ms: median(latencies), p99Ms: percentile(latencies, 99) };
+}
+
+/**
+ * `appendDelivery` through the real store, `inFlight` at a time, for `seconds`. One at
+ * a time, each append is its own transaction: in WAL mode with synchronous=FULL, one
+ * WAL fsync per append. With more in flight, the store may commit several in one
+ * transaction (group commit), which this shows. The validation that builds each
+ * verdict is done before the clock starts.
+ */
+export async function storeRun(dir: string, seconds: number, inFlight: number, run: number): Promise<Sample> {
+	const store = createSqliteEventStore(openDatabase(join(dir, `append-${inFlight}-${run}.sqlite`)));
+	// Ids may repeat: the log keeps every delivery, duplicates included.
+	const prepared = Array.from({ length: 1000 }, (_, i) => {
+		const body = encoder.encode(postbackBody(i + 1));
+		return { body, verdict: parseDelivery(body) };
+	});
+	const latencies: number[] = [];
+	const started = performance.now();
+	const end = started + seconds * 1000;
+	let next = 0;
+	const worker = async () => {
+		while (performance.now() < end) {
+			const { body, verdict } = prepared[next++ % prepared.length] as (typeof prepared)[number];
+			const delivery = { body, contentType: "application/json", remoteAddress: "127.0.0.1", requestId: null };
+			const sent = performance.now();
+			await store.appendDelivery({ ...delivery, receivedAt: Date.now() }, verdict);
+			latencies.push(performance.now() - sent);
+		}
+	};
+	try {
+		await Promise.all(Array.from({ length: inFlight }, worker));
+	} finally {
+		store.close();
+	}
+	return timings(latencies, (performance.now() - started) / 1000);
+}
+
+/**
+ * The outcome-recording transaction every postback ends with (`recordOutcomes`: three
+ * effect outcomes, `delivery.applied`), timed one at a time with `logged` deliveries
+ * already in the log, so that a cost growing with the log shows. The log is filled with
+ * synchronous=OFF, which only makes the filling quick; the timed calls run with FULL.
+ */
+export async function outcomeRun(dir: string, logged: number, calls: number, run: number): Promise<Sample> {
+	const { sqlite, db } = openDatabase(join(dir, `outcomes-${run}.sqlite`));
+	const store = createSqliteEventStore({ sqlite, db });
+	const latencies: number[] = [];
+	try {
+		sqlite.run("PRAGMA synchronous = OFF");
+		for (let id = 1; id <= logged; id++) await appendPostback(store, id);
+		sqlite.run("PRAGMA synchronous = FULL");
+		const outcomes: Outcome[] = (["message", "parent", "transaction"] as const).map((kind) => ({
+			type: EventTypes.effectSucceeded,
+			effectKey: kind,
+			data: { kind, method: "PUT", objectKey: "object_1", recordId: "r", knackStatus: 200, via: "call", durationMs: 1 },
+		}));
+		for (let i = 1; i <= calls; i++) {
+			const seq = await appendPostback(store, logged + i);
+			const started = performance.now();
+			await store.recordOutcomes(seq, outcomes, Date.now(), { applied: { performed: 3, skipped: 0 } });
+			latencies.push(performance.now() - started);
+		}
+	} finally {
+		store.close();
+	}
+	return timings(latencies, latencies.reduce((a, b) => a + b, 0) / 1000);
+}
+
+/** Spawn to the first 200 on GET /, with a new database (its migrations included). */
+export async function coldStartRun(dir: string, knackApiUrl: string): Promise<Sample> {
+	const service = await startService(dir, knackApiUrl);
+	try {
+		return { perSecond: Number.NaN, p50Ms: service.startupMs, peakRssMiB: await peakRssMiB(service.child.pid) };
+	} finally {
+		await service.child.stop();
+	}
+}

@@ -1,0 +1,109 @@
+import { Database } from "bun:sqlite";
+import { join } from "node:path";
+import type { CallStats, RecordedCall } from "../../src/sandbox/callLog.ts";
+import { defaultCredentials } from "../../src/sandbox/defaults.ts";
+import { type Child, freePort, spawnBun, waitUntilUp } from "./processes.ts";
+
+/** The Knack sandbox and the service, each its own process, as in production. */
+export interface Sandbox {
+	child: Child;
+	root: string;
+	apiUrl: string;
+	stats(): Promise<CallStats>;
+	calls(): Promise<RecordedCall[]>;
+	reset(): Promise<void>;
+}
+
+export async function startSandbox(dir: string, options: { latencyMs: number; rateLimit?: number }): Promise<Sandbox> {
+	const port = await freePort();
+	const args = ["src/sandbox/main.ts", "--port", String(port), "--latency-ms", String(options.latencyMs)];
+	if (options.rateLimit !== undefined) args.push("--rate-limit", String(options.rateLimit));
+	const child = spawnBun(args, {}, join(dir, `sandbox-${port}.log`));
+	const root = `http://127.0.0.1:${port}`;
+	await waitUntilUp(`${root}/__sandbox/stats`);
+	const control = async <T>(path: string, method = "GET"): Promise<T> => {
+		const response = await fetch(`${root}/__sandbox/${path}`, { method });
+		if (!response.ok) throw new Error(`sandbox ${method} ${path}: ${response.status}`);
+		return (await response.json()) as T;
+	};
+	return {
+		child,
+		root,
+		apiUrl: `${root}/v1`,
+		stats: () => control<CallStats>("stats"),
+		calls: () => control<RecordedCall[]>("calls"),
+		reset: async () => void (await control("reset", "POST")),
+	};
+}
+
+export interface ServiceSettings {
+	/** KNACK_RATE_LIMIT; the service's default (10/s) when absent */
+	rateLimit?: number;
+	/** POSTBACK_DEADLINE_SECONDS; the default (20 s) when absent */
+	deadlineSeconds?: number;
+}
+
+export interface RunningService {
+	child: Child;
+	url: string;
+	databasePath: string;
+	/** spawn to first 200 on GET / */
+	startupMs: number;
+}
+
+let instances = 0;
+
+/**
+ * A fresh service (new database, new process) against `knackApiUrl`. The environment is
+ * built from nothing, so no token, AWS key or setting of the caller's changes what is measured.
+ */
+export async function startService(
+	dir: string,
+	knackApiUrl: string,
+	settings: ServiceSettings = {},
+	bunFlags: string[] = [],
+): Promise<RunningService> {
+	const n = ++instances;
+	const port = await freePort();
+	const databasePath = join(dir, `service-${n}.sqlite`);
+	const env: Record<string, string> = {
+		CITYBASE_ENV: "development",
+		HOST: "127.0.0.1",
+		PORT: String(port),
+		DATABASE_PATH: databasePath,
+		LOG_LEVEL: "info",
+		KNACK_API_URL: knackApiUrl,
+		KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
+		KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
+		KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
+		KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+		// Recovery would re-drive the burst's timed-out postbacks in the middle of the measurement.
+		RECOVERY_INTERVAL_SECONDS: "3600",
+	};
+	if (settings.rateLimit !== undefined) env.KNACK_RATE_LIMIT = String(settings.rateLimit);
+	if (settings.deadlineSeconds !== undefined) {
+		env.POSTBACK_DEADLINE_SECONDS = String(settings.deadlineSeconds);
+		env.CLAIM_LEASE_SECONDS = String(settings.deadlineSeconds + 30);
+	}
+	const started = performance.now();
+	const child = spawnBun([...bunFlags, "src/index.ts"], env, join(dir, `service-${n}.log`));
+	const url = `http://127.0.0.1:${port}`;
+	try {
+		const startupMs = await waitUntilUp(`${url}/`, 15_000, started);
+		return { child, url, databasePath, startupMs };
+	} catch (error) {
+		await child.stop();
+		throw error;
+	}
+}
+
+/** Postbacks that reached the log as accepted deliveries (read after the service stopped). */
+export function acceptedDeliveries(databasePath: string): number {
+	const db = new Database(databasePath, { readonly: true });
+	try {
+		const row = db.query<{ n: number }, []>("select count(*) as n from events where type = 'delivery.accepted'").get();
+		return row?.n ?? 0;
+	} finally {
+		db.close();
+	}
+}

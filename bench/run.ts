@@ -1,0 +1,223 @@
+/**
+ * `bun bench/run.ts [--quick] [--profile]`: the service's throughput, latency, memory and
+ * Knack pacing (issue 8), measured end to end: the service and the Knack sandbox run as
+ * separate processes and wrk drives the service over HTTP. Every scenario runs in the
+ * same command so its figures are comparable; each is repeated and reported as median
+ * (min–max). `--quick` is one short run of each (a CI smoke: it asserts nothing about
+ * speed). `--profile` instead profiles the service under the intake load (see BENCHMARKS.md).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { killAll } from "./lib/processes.ts";
+import { profileIntake } from "./lib/profile.ts";
+import { burstRun, coldStartRun, loadRun, outcomeRun, type Sample, storeRun } from "./lib/scenarios.ts";
+import { type Sandbox, startSandbox } from "./lib/stack.ts";
+import { fixed, markdownTable, median, percent, spread, whole } from "./lib/stats.ts";
+import { writeBodyTemplate, wrkAvailable, wrkInstallHint } from "./lib/wrk.ts";
+
+const { values: args } = parseArgs({
+	options: { quick: { type: "boolean", default: false }, profile: { type: "boolean", default: false } },
+});
+const quick = args.quick;
+
+if (!wrkAvailable()) {
+	console.error(wrkInstallHint);
+	if (quick) {
+		console.log("bench smoke skipped: wrk is not installed");
+		process.exit(0);
+	}
+	process.exit(1);
+}
+
+const plan = quick
+	? { runs: 1, warmupSeconds: 0, seconds: 2, burst: 20, longBurstRuns: 0, storeSeconds: 1, logged: 1000, coldStarts: 1 }
+	: {
+			runs: 3,
+			warmupSeconds: 1,
+			seconds: 5,
+			burst: 200,
+			longBurstRuns: 2,
+			storeSeconds: 3,
+			logged: 10_000,
+			coldStarts: 5,
+		};
+const outcomeCalls = 100;
+/** KNACK_RATE_LIMIT high enough never to be what limits a run */
+const uncapped = 1_000_000;
+const knackCap = 10;
+const longDeadlineSeconds = 90;
+
+const flask = { perSecond: 332, p99Ms: "59–79", knackBoundPerSecond: 49, peakRssMiB: 146 };
+const targets = { intake64: 3300, p99At8: 6, knackBound: 405, peakRssMiB: 73, busy: 0.9 };
+
+const dir = mkdtempSync(join(tmpdir(), "citybase-bench-"));
+const sandboxes: Sandbox[] = [];
+const cleanUp = async () => {
+	await Promise.all(sandboxes.map((s) => s.child.stop()));
+	killAll();
+	rmSync(dir, { recursive: true, force: true });
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+	process.on(signal, () => {
+		killAll();
+		rmSync(dir, { recursive: true, force: true });
+		process.exit(130);
+	});
+}
+
+async function repeat(name: string, runs: number, run: (i: number) => Promise<Sample> | Sample): Promise<Sample[]> {
+	const samples: Sample[] = [];
+	for (let i = 0; i < runs; i++) {
+		process.stderr.write(`${name}: run ${i + 1}/${runs}…\n`);
+		samples.push(await run(i));
+	}
+	return samples;
+}
+
+async function main(): Promise<void> {
+	const bodyFile = writeBodyTemplate(dir);
+	const fast = await startSandbox(dir, { latencyMs: 0 });
+	sandboxes.push(fast);
+	if (args.profile) {
+		await profileIntake({
+			dir,
+			sandbox: fast,
+			bodyFile,
+			connections: 64,
+			seconds: 10,
+			settings: { rateLimit: uncapped },
+		});
+		return;
+	}
+	const slow = await startSandbox(dir, { latencyMs: 50 });
+	const capped = await startSandbox(dir, { latencyMs: 50, rateLimit: knackCap });
+	sandboxes.push(slow, capped);
+	const load = (sandbox: Sandbox, connections: number) => () =>
+		loadRun({ dir, sandbox, bodyFile, connections, ...plan, settings: { rateLimit: uncapped } });
+
+	const rows: [string, Sample[]][] = [];
+	const measure = async (name: string, runs: number, run: (i: number) => Promise<Sample> | Sample) => {
+		const samples = await repeat(name, runs, run);
+		rows.push([name, samples]);
+		return samples;
+	};
+	const intake8 = await measure("intake, Knack 0 ms, 8 conn", plan.runs, load(fast, 8));
+	const intake64 = await measure("intake, Knack 0 ms, 64 conn", plan.runs, load(fast, 64));
+	const bound = await measure("Knack-bound, Knack 50 ms, 64 conn", plan.runs, load(slow, 64));
+	const burst = (deadlineSeconds?: number) => () =>
+		burstRun({ dir, sandbox: capped, postbacks: plan.burst, cap: knackCap, deadlineSeconds });
+	const bursts = [
+		...(await measure(`burst ${plan.burst}, cap ${knackCap}/s, deadline 20 s`, plan.runs, burst())),
+		...(await measure(
+			`burst ${plan.burst}, cap ${knackCap}/s, deadline ${longDeadlineSeconds} s`,
+			plan.longBurstRuns,
+			burst(longDeadlineSeconds),
+		)),
+	];
+	await measure("store: appendDelivery, 1 in flight", plan.runs, (i) => storeRun(dir, plan.storeSeconds, 1, i));
+	await measure("store: appendDelivery, 64 in flight", plan.runs, (i) => storeRun(dir, plan.storeSeconds, 64, i));
+	await measure(`store: recordOutcomes, ${whole(plan.logged)} deliveries logged`, plan.runs, (i) =>
+		outcomeRun(dir, plan.logged, outcomeCalls, i),
+	);
+	const cold = await measure("cold start to first GET / 200", plan.coldStarts, () => coldStartRun(dir, fast.apiUrl));
+
+	const table = rows
+		.filter(([, samples]) => samples.length > 0)
+		.map(([name, samples]) => [
+			name,
+			column(samples, (s) => s.perSecond, whole),
+			column(samples, (s) => s.p50Ms, fixed(1)),
+			column(samples, (s) => s.p99Ms, fixed(1)),
+			column(samples, (s) => s.callsPerPostback, fixed(2)),
+			column(samples, (s) => s.peakRssMiB, fixed(0)),
+			column(samples, (s) => s.serviceCores, percent),
+			column(samples, (s) => s.cpuMsPerPostback, fixed(1)),
+			column(samples, (s) => s.sandboxCores, percent),
+			notes(samples).join("; "),
+		]);
+	console.log(
+		markdownTable(
+			[
+				"scenario",
+				"per s",
+				"p50 ms",
+				"p99 ms",
+				"Knack calls/postback",
+				"svc peak RSS MiB",
+				"svc CPU",
+				"svc CPU ms/postback",
+				"sandbox CPU",
+				"notes",
+			],
+			table,
+		),
+	);
+	console.log(
+		`\n${plan.runs} runs per scenario (cold start: ${plan.coldStarts}, long-deadline burst: ${plan.longBurstRuns}); median (min–max). ` +
+			"per s: postbacks answered per second (burst: postbacks answered 200 ÷ drain time; store rows: appends, or outcome transactions timed alone, per second). " +
+			"CPU: share of one core over the measured window. Other work on this machine makes every figure noisy; CPU ms/postback least.",
+	);
+	if (quick) {
+		console.log("bench smoke done (--quick: one short run each, figures not comparable with a full run)");
+		return;
+	}
+
+	const med = (samples: Sample[], pick: (s: Sample) => number | undefined) =>
+		median(samples.map((s) => pick(s) ?? Number.NaN).filter(Number.isFinite));
+	const peakRss = Math.max(...rows.flatMap(([, s]) => s.map((x) => x.peakRssMiB ?? 0)));
+	const i64 = med(intake64, (s) => s.perSecond);
+	const i8 = med(intake8, (s) => s.perSecond);
+	const p99At8 = med(intake8, (s) => s.p99Ms);
+	const kb = med(bound, (s) => s.perSecond);
+	const longBursts = bursts.slice(plan.runs);
+	const busy = med(longBursts, (s) => (s.knackPerSecond ?? Number.NaN) / knackCap);
+	const refused = bursts.reduce((n, s) => n + (s.refused ?? 0), 0);
+	const verdict = (ok: boolean) => (ok ? "reached" : "NOT reached");
+	console.log(`
+Against Flask (same kind of machine): intake ${fixed(1)(i8 / flask.perSecond)}× at 8 conn, ${fixed(1)(i64 / flask.perSecond)}× at 64 conn (Flask ${flask.perSecond}/s); p99 at 8 conn ${fixed(1)(p99At8)} ms vs ${flask.p99Ms} ms; Knack-bound ${fixed(1)(kb / flask.knackBoundPerSecond)}× (Flask ${flask.knackBoundPerSecond}/s); peak RSS ${fixed(0)(peakRss)} MiB vs ${flask.peakRssMiB} MiB (${fixed(2)(peakRss / flask.peakRssMiB)}×).
+Targets:
+- intake 0 ms / 64 conn ≥ ${whole(targets.intake64)}/s: ${whole(i64)}/s, ${verdict(i64 >= targets.intake64)}
+- p99 0 ms / 8 conn ≤ ${targets.p99At8} ms: ${fixed(1)(p99At8)} ms, ${verdict(p99At8 <= targets.p99At8)}
+- Knack-bound ≥ ${targets.knackBound}/s (ceiling 64 ÷ (3 × 50 ms) ≈ 427): ${whole(kb)}/s, ${verdict(kb >= targets.knackBound)}
+- peak RSS ≤ ${targets.peakRssMiB} MiB: ${fixed(0)(peakRss)} MiB, ${verdict(peakRss <= targets.peakRssMiB)}
+- burst: Knack busy ≥ ${percent(targets.busy)} of the cap (deadline ${longDeadlineSeconds} s) and no 429: ${percent(busy)}, ${refused}×429, ${verdict(busy >= targets.busy && refused === 0)}
+- cold start (median of ${plan.coldStarts}): ${fixed(0)(med(cold, (s) => s.p50Ms))} ms`);
+}
+
+function column(samples: Sample[], pick: (s: Sample) => number | undefined, format: (n: number) => string): string {
+	return spread(
+		samples.map((s) => pick(s) ?? Number.NaN),
+		format,
+	);
+}
+
+function notes(samples: Sample[]): string[] {
+	const out: string[] = [];
+	const has = (pick: (s: Sample) => unknown) => samples.some((s) => pick(s) !== undefined);
+	// The sandbox is one JS thread: near a full core, it (not the service) sets the pace.
+	if (median(samples.map((s) => s.sandboxCores ?? Number.NaN)) >= 0.85)
+		out.push("sandbox ≈ 1 core: likely the bottleneck");
+	if (has((s) => s.knackPerSecond)) {
+		out.push(
+			`Knack 2xx ${column(samples, (s) => s.knackPerSecond, fixed(2))}/s = ${column(samples, (s) => (s.knackPerSecond ?? Number.NaN) / knackCap, percent)} of cap`,
+		);
+	}
+	const refused = samples.reduce((n, s) => n + (s.refused ?? 0), 0);
+	if (has((s) => s.drainSeconds) || refused > 0) out.push(`${refused}×429 in all runs`);
+	if (has((s) => s.drainSeconds)) out.push(`drain ${column(samples, (s) => s.drainSeconds, fixed(1))} s`);
+	const statuses = new Set(samples.flatMap((s) => [...(s.failed?.keys() ?? [])]));
+	for (const status of statuses) out.push(`${column(samples, (s) => s.failed?.get(status) ?? 0, whole)}×${status}`);
+	if (has((s) => s.drainSeconds) && statuses.size === 0) out.push("all 200");
+	if (samples.some((s) => (s.socketErrors ?? 0) > 0)) {
+		out.push(`socket errors ${column(samples, (s) => s.socketErrors, whole)}`);
+	}
+	return out;
+}
+
+try {
+	await main();
+} finally {
+	await cleanUp();
+}
