@@ -39,6 +39,22 @@ const writes = () =>
 		.calls()
 		.filter((c) => c.method !== "GET" && c.status === 200)
 		.map((c) => `${c.method} ${c.objectKey}`);
+/** Writes a claim row as another process would leave it: live (expiring later) or expired. */
+function leaveClaim(id: number, holder: string, expiresInMs: number) {
+	const db = new Database(h.databasePath);
+	db.run("insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, ?, 0, ?, ?)", [
+		`${id}:successful`,
+		holder,
+		Date.now() - 5000,
+		Date.now() + expiresInMs,
+	]);
+	db.close();
+}
+const dropClaim = (holder: string) => {
+	const db = new Database(h.databasePath);
+	db.run("delete from claims where holder = ?", [holder]);
+	db.close();
+};
 const messagesFor = (id: number) =>
 	h.sandbox.records(appIds.STREET_BANNER, "object_181").filter((r) => r.field_3378_raw === id || r.field_3378 === id);
 
@@ -97,12 +113,7 @@ test("a claim left by a process that died is taken over after its lease, and the
 	// What a holder that crashed right after Knack accepted the message leaves behind:
 	// the message in Knack, a claim in the database, no outcome in the log.
 	h.sandbox.put(appIds.STREET_BANNER, "object_181", { field_3378: id, field_3367: "successful" });
-	const db = new Database(h.databasePath);
-	db.run(
-		"insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'dead-process:1', 0, ?, ?)",
-		[`${id}:successful`, Date.now() - 5000, Date.now() - 1000],
-	);
-	db.close();
+	leaveClaim(id, "dead-process:1", -1000);
 	expect((await h.post(body)).status).toBe(200);
 	const [lookup] = h.sandbox.calls();
 	expect(lookup?.method).toBe("GET");
@@ -118,12 +129,7 @@ test("a takeover that fails before its lookup leaves the doubt in the log, so th
 	const body = successful();
 	const id = body.data.id as number;
 	h.sandbox.put(appIds.STREET_BANNER, "object_181", { field_3378: id, field_3367: "successful" });
-	const db = new Database(h.databasePath);
-	db.run(
-		"insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'dead-process:2', 0, ?, ?)",
-		[`${id}:successful`, Date.now() - 5000, Date.now() - 1000],
-	);
-	db.close();
+	leaveClaim(id, "dead-process:2", -1000);
 	// The inheritor's lookup is refused (a 4xx is not retried), so it fails before resolving the doubt.
 	h.sandbox.inject({ method: "GET", objectKey: "object_181", status: 404 });
 	expect((await h.post(body)).status).toBe(404);
@@ -134,34 +140,22 @@ test("a takeover that fails before its lookup leaves the doubt in the log, so th
 test("a live claim held by someone else makes a delivery wait, then answer from the outcome", async () => {
 	const body = successful();
 	const id = body.data.id as number;
-	const db = new Database(h.databasePath);
-	db.run("insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'other:1', 0, ?, ?)", [
-		`${id}:successful`,
-		Date.now(),
-		Date.now() + 60_000,
-	]);
+	leaveClaim(id, "other:1", 60_000);
 	const answer = h.post(body);
 	await Bun.sleep(300);
 	expect(h.sandbox.calls()).toEqual([]);
-	db.run("delete from claims where key = ?", [`${id}:successful`]);
-	db.close();
+	dropClaim("other:1");
 	expect((await answer).status).toBe(200);
 	expect(writes()).toEqual(["POST object_181", "PUT object_161", "PUT object_180"]);
 });
 
 test("a delivery still waiting on another's claim at its deadline answers 503", async () => {
 	const body = successful();
-	const db = new Database(h.databasePath);
-	db.run("insert into claims (key, holder, delivery_seq, claimed_at, expires_at) values (?, 'other:2', 0, ?, ?)", [
-		`${body.data.id}:successful`,
-		Date.now(),
-		Date.now() + 60_000,
-	]);
+	leaveClaim(body.data.id as number, "other:2", 60_000);
 	const answer = await h.post(body);
 	expect(answer.status).toBe(503);
 	expect(h.sandbox.calls()).toEqual([]);
-	db.run("delete from claims where holder = 'other:2'");
-	db.close();
+	dropClaim("other:2");
 });
 
 describe("the log tells what was done", () => {

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { type PaymentSpec, postback } from "./support/payloads.ts";
+import { smartMobility, streetBanner } from "./support/specFieldIds.ts";
 
 /**
  * SPEC §4, row by row: for each app × status × banner type × field map, the exact
  * Knack calls (method, object, record, body) a postback makes through the real HTTP
- * path, and the answer. Field ids are restated here from the SPEC on purpose, not
- * imported from the field map module, so a wrong id there fails here.
+ * path, and the answer. Field ids come from the SPEC's table as the tests restate it
+ * (`test/support/specFieldIds.ts`), not from the service's field map module.
  */
 
 const recordedAt = "2025-08-18T19:17:00Z"; // 14:17 in Austin (CDT)
@@ -22,59 +23,22 @@ const ids = {
 
 type Call = { method: string; objectKey: string | null; recordId: string | null; body: unknown };
 
-interface FieldMapCase {
-	environment: "development" | "production";
-	sbMessage: [string, string, string, string, string];
-	sbTransaction: [string, string];
-	sbRefund: {
-		total_amount: string;
-		invoice_id: string;
-		created_date: string;
-		customer_name: string;
-		event_name: string;
-		type: string;
-		lpb: string;
-		ots: string;
-		sub_description: string;
-	};
-}
-
-const fieldMapCases: Record<"UAT" | "PRODUCTION", FieldMapCase> = {
+const fieldMapCases = {
 	UAT: {
 		environment: "development",
-		sbMessage: ["field_3365", "field_3372", "field_3369", "field_3367", "field_3378"],
-		sbTransaction: ["field_3352", "field_3366"],
-		sbRefund: {
-			total_amount: "field_3338",
-			invoice_id: "field_3333",
-			created_date: "field_3320",
-			customer_name: "field_3334",
-			event_name: "field_3348",
-			type: "field_3337",
-			lpb: "field_3326",
-			ots: "field_3327",
-			sub_description: "field_3349",
-		},
+		sbMessage: streetBanner.UAT.message,
+		sbTransaction: streetBanner.UAT.transaction,
+		sbRefund: streetBanner.UAT.refund,
 	},
 	PRODUCTION: {
 		environment: "production",
-		sbMessage: ["field_3363", "field_3369", "field_3366", "field_3361", "field_3368"],
-		sbTransaction: ["field_3353", "field_3352"],
-		sbRefund: {
-			total_amount: "field_3342",
-			invoice_id: "field_3327",
-			created_date: "field_3320",
-			customer_name: "field_3334",
-			event_name: "field_3336",
-			type: "field_3333",
-			lpb: "field_3328",
-			ots: "field_3329",
-			sub_description: "field_3351",
-		},
+		sbMessage: streetBanner.PRODUCTION.message,
+		sbTransaction: streetBanner.PRODUCTION.transaction,
+		sbRefund: streetBanner.PRODUCTION.refund,
 	},
-};
+} as const;
 
-const smMessage = ["field_795", "field_825", "field_799", "field_797", "field_801"] as const;
+const smMessage = smartMobility.message;
 
 function message(fields: readonly string[], objectKey: string, spec: PaymentSpec & { invoice: string }): Call {
 	const [invoice, connected, created, status, citybaseId] = fields as [string, string, string, string, string];

@@ -12,6 +12,7 @@ import {
 	EventTypes,
 	ReceivedData,
 	RejectedData,
+	type StoredEvent,
 } from "./types.ts";
 
 /**
@@ -78,19 +79,12 @@ const ExportedEvent = T.Object(
 	{ additionalProperties: false },
 );
 
-export interface ImportedEvent {
-	seq: number;
+/** An event as the import writes it: the stored shape, with the body as bytes and `data` as its JSON text. */
+export type ImportedEvent = Omit<StoredEvent, "type" | "body" | "data"> & {
 	type: string;
-	recordedAt: number;
-	deliverySeq: number | null;
-	citybaseId: number | null;
-	paymentStatus: string | null;
-	invoice: string | null;
-	effectKey: string | null;
 	body: Buffer | null;
-	/** as stored: JSON text */
 	data: string | null;
-}
+};
 
 const lineCheck = TypeCompiler.Compile(ExportedEvent);
 /** Each event's `data` is checked against its type's schema: a log that reads back wrong is worse than none. */

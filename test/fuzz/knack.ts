@@ -1,9 +1,10 @@
 import type { Payment } from "../../src/events/payload.ts";
+import { objectKeys, parents, smartMobility, streetBanner } from "../support/specFieldIds.ts";
 
 /**
  * The fuzz run's own oracle for SPEC §4 with the UAT field map (the harness runs as
- * `development`): the exact Knack calls an accepted payment makes. Field ids are
- * restated from the SPEC, not imported, so a wrong id in the field map module fails here.
+ * `development`): the exact Knack calls an accepted payment makes, from the SPEC's
+ * field table as the tests restate it (`test/support/specFieldIds.ts`).
  */
 
 export interface ExpectedCall {
@@ -26,42 +27,9 @@ export interface RefundSource {
 	ots: { id: string } | "empty" | "missing";
 }
 
-const sb = {
-	messages: "object_181",
-	transactions: "object_180",
-	message: ["field_3365", "field_3372", "field_3369", "field_3367", "field_3378"],
-	transaction: ["field_3352", "field_3366"],
-	refund: {
-		total_amount: "field_3338",
-		invoice_id: "field_3333",
-		created_date: "field_3320",
-		customer_name: "field_3334",
-		event_name: "field_3348",
-		type: "field_3337",
-		lpb: "field_3326",
-		ots: "field_3327",
-		sub_description: "field_3349",
-	},
-} as const;
-const sm = {
-	messages: "object_38",
-	transactions: "object_39",
-	message: ["field_795", "field_825", "field_799", "field_797", "field_801"],
-	transaction: ["field_826", "field_827"],
-} as const;
-export const parents = {
-	OVER_THE_STREET: {
-		objectKey: "object_164",
-		fields: ["field_2862", "field_2858", "field_3144"],
-		approved: "Approved",
-	},
-	LAMPPOST: { objectKey: "object_161", fields: ["field_2796", "field_2808", "field_2809"], approved: "Approved" },
-	BLOCK_PARTY: {
-		objectKey: "object_36",
-		fields: ["field_704", "field_845", "field_844"],
-		approved: "Complete - Permit Issued",
-	},
-} as const;
+const sb = { ...objectKeys.STREET_BANNER, ...streetBanner.UAT };
+const sm = { ...objectKeys.SMART_MOBILITY, ...smartMobility };
+
 const mapped: Record<string, string> = { successful: "PAID", voided: "VOID", refunded: "REFUND" };
 
 export function expectedCalls(p: Payment, date: string, source: RefundSource | null): ExpectedCall[] {

@@ -7,15 +7,9 @@ import { planPostback } from "../../src/projections/knack/plan.ts";
 import type { RecordedCall } from "../../src/sandbox/knack.ts";
 import { appIds, type Harness, startHarness } from "../support/harness.ts";
 import { postback } from "../support/payloads.ts";
+import { parents } from "../support/specFieldIds.ts";
 import { edgeRecipes, type FuzzCase, type Recipe, recipe, toCase } from "./cases.ts";
-import {
-	type ExpectedCall,
-	expectedCalls,
-	invoiceField,
-	parents,
-	refundSourceRecord,
-	transactionObject,
-} from "./knack.ts";
+import { type ExpectedCall, expectedCalls, invoiceField, refundSourceRecord, transactionObject } from "./knack.ts";
 import { MAX_BODY, prefixes } from "./oracle.ts";
 
 /**
