@@ -31,7 +31,7 @@ export interface PostbackDeps {
 	deadlineMs: number;
 }
 
-export const APPLIED = "Payment status updated";
+const APPLIED = "Payment status updated";
 
 export async function receivePostback(deps: PostbackDeps, delivery: IncomingDelivery): Promise<PostbackAnswer> {
 	const receivedAt = deps.clock();

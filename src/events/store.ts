@@ -50,7 +50,6 @@ export interface EventStore {
 
 	/** Takes the projection claim on `key` unless a live holder has it (in an IMMEDIATE transaction). */
 	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): Promise<ClaimResult>;
-	claimOf(key: string): { holder: string; expiresAt: number } | null;
 
 	/** Every Knack outcome recorded for a (payment, status), whichever delivery caused it, oldest first. */
 	outcomesOf(citybaseId: number, status: string): StoredEvent[];
@@ -256,11 +255,6 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 					.run();
 				return { state: "claimed", inherited: current !== undefined && current.holder !== holder };
 			});
-		},
-
-		claimOf(key) {
-			const row = selectClaim.get({ key });
-			return row ? { holder: row.holder, expiresAt: row.expiresAt } : null;
 		},
 
 		outcomesOf(citybaseId, status) {

@@ -83,6 +83,11 @@ export function createPaymentsReadModel(
 			},
 		})
 		.prepare();
+	const selectPayment = db
+		.select()
+		.from(payments)
+		.where(eq(payments.citybaseId, sql.placeholder("id")))
+		.prepare();
 	const position = () => db.select().from(checkpoints).where(eq(checkpoints.name, CHECKPOINT)).get()?.position ?? 0;
 
 	/**
@@ -147,12 +152,7 @@ export function createPaymentsReadModel(
 		},
 		checksum,
 		get(citybaseId) {
-			return db
-				.select()
-				.from(payments)
-				.where(eq(payments.citybaseId, sql.placeholder("id")))
-				.prepare()
-				.get({ id: citybaseId });
+			return selectPayment.get({ id: citybaseId });
 		},
 	};
 }
