@@ -1,7 +1,11 @@
+import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { drizzle } from "drizzle-orm/bun-sqlite";
+import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
+import { readMigrationFiles } from "drizzle-orm/migrator";
 import { openDatabase } from "../src/events/database.ts";
 import { createGroupCommitter } from "../src/events/groupCommit.ts";
 import { events } from "../src/events/schema.ts";
@@ -18,21 +22,49 @@ const withDir = async (work: (dir: string) => Promise<void>) => {
 	}
 };
 
-test("two processes opening a new database at the same moment both start (migrations race safely)", () =>
+const migrationsFolder = join(import.meta.dir, "..", "drizzle");
+const ledgerRows = (sqlite: Database) =>
+	sqlite.query<{ hash: string }, []>("select hash from __drizzle_migrations order by created_at").all();
+
+test("processes opening new databases at the same moment all start, and each migration is applied once", () =>
 	withDir(async (dir) => {
+		// Each opener opens the same series of new files, one every 30 ms from a common
+		// start, so the three meet on every file at the switch to WAL and at the migrations.
+		const files = 40;
 		const script = `import { openDatabase } from ${JSON.stringify(join(import.meta.dir, "../src/events/database.ts"))};
-openDatabase(process.argv[2]).sqlite.close();`;
+const [dir, start] = process.argv.slice(2);
+for (let i = 0; i < ${files}; i++) {
+	while (Date.now() < Number(start) + i * 30) {}
+	openDatabase(dir + "/race-" + i + ".sqlite").sqlite.close();
+}`;
 		const opener = join(dir, "open.ts");
 		await Bun.write(opener, script);
-		for (let round = 0; round < 6; round++) {
-			const path = join(dir, `race-${round}.sqlite`);
-			const children = [0, 1].map(() =>
-				Bun.spawn([process.execPath, opener, path], { stdout: "ignore", stderr: "pipe" }),
-			);
-			const codes = await Promise.all(children.map((c) => c.exited));
-			const errors = await Promise.all(children.map((c) => new Response(c.stderr).text()));
-			expect({ codes, errors: errors.filter(Boolean) }).toEqual({ codes: [0, 0], errors: [] });
+		const start = Date.now() + 500;
+		const children = [0, 1, 2].map(() =>
+			Bun.spawn([process.execPath, opener, dir, String(start)], { stdout: "ignore", stderr: "pipe" }),
+		);
+		const codes = await Promise.all(children.map((c) => c.exited));
+		const errors = await Promise.all(children.map((c) => new Response(c.stderr).text()));
+		expect({ codes, errors: errors.filter(Boolean) }).toEqual({ codes: [0, 0, 0], errors: [] });
+		const expected = readMigrationFiles({ migrationsFolder }).map((m) => ({ hash: m.hash }));
+		for (let i = 0; i < files; i++) {
+			const database = new Database(join(dir, `race-${i}.sqlite`));
+			expect(ledgerRows(database)).toEqual(expected);
+			database.close();
 		}
+	}));
+
+test("a database migrated by drizzle's own migrator is recognised: nothing is applied again", () =>
+	withDir(async (dir) => {
+		const path = join(dir, "drizzle-migrated.sqlite");
+		const byDrizzle = new Database(path, { create: true });
+		drizzleMigrate(drizzle({ client: byDrizzle }), { migrationsFolder });
+		const before = ledgerRows(byDrizzle);
+		byDrizzle.close();
+		const reopened = openDatabase(path);
+		expect(ledgerRows(reopened.sqlite)).toEqual(before);
+		expect(before).toHaveLength(readMigrationFiles({ migrationsFolder }).length);
+		reopened.sqlite.close();
 	}));
 
 test("writes asked for together commit together; a failing one rolls back only itself", () =>

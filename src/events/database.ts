@@ -1,10 +1,8 @@
 import { Database } from "bun:sqlite";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
-import { migrate } from "drizzle-orm/bun-sqlite/migrator";
-import { migrationFiles } from "./migrationFiles.ts" with { type: "macro" };
+import { embeddedMigrations } from "./migrationFiles.ts" with { type: "macro" };
 
 export interface OpenDatabase {
 	sqlite: Database;
@@ -20,39 +18,66 @@ export interface OpenDatabase {
 export function openDatabase(path: string): OpenDatabase {
 	if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
 	const sqlite = new Database(path, { create: true, strict: true });
-	// busy_timeout first: switching to WAL needs a lock that another starting process may hold.
-	sqlite.run("PRAGMA busy_timeout = 5000");
-	sqlite.run("PRAGMA journal_mode = WAL");
+	sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+	useWal(sqlite);
 	sqlite.run("PRAGMA synchronous = FULL");
 	sqlite.run("PRAGMA foreign_keys = ON");
-	const db = drizzle({ client: sqlite });
-	migrateEmbedded(db);
-	return { sqlite, db };
+	migrate(sqlite);
+	return { sqlite, db: drizzle({ client: sqlite }) };
 }
 
-/** drizzle's own migrator, fed from the migrations inlined at build time. */
-function migrateEmbedded(db: BunSQLiteDatabase) {
-	const folder = mkdtempSync(join(tmpdir(), "citybase-migrations-"));
-	try {
-		for (const [name, text] of Object.entries(migrationFiles())) {
-			mkdirSync(dirname(join(folder, name)), { recursive: true });
-			writeFileSync(join(folder, name), text);
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY
+ * at once, without its busy handler, while another process is doing the same: about one
+ * open in 25 when three processes open a new file together (test/store.test.ts). WAL is
+ * then stored in the file, so the switch is retried until it is seen, within the busy
+ * timeout. An in-memory database answers "memory".
+ */
+function useWal(sqlite: Database) {
+	const deadline = Date.now() + BUSY_TIMEOUT_MS;
+	for (;;) {
+		try {
+			const mode = sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode = WAL").get();
+			if (mode?.journal_mode === "wal" || mode?.journal_mode === "memory") return;
+		} catch (error) {
+			if ((error as { code?: string }).code !== "SQLITE_BUSY") throw error;
 		}
-		// Two processes starting on a new file may both try a migration; the loser fails
-		// (its tables exist, or its snapshot is stale) and on its next look finds the
-		// migration recorded as applied.
-		for (let attempt = 1; ; attempt++) {
-			try {
-				migrate(db, { migrationsFolder: folder });
-				return;
-			} catch (error) {
-				const cause = (error as { cause?: unknown }).cause;
-				const raced = /already exists|database is locked/.test(`${error} ${cause}`);
-				if (attempt === 5 || !raced) throw error;
-				Bun.sleepSync(20 * attempt);
-			}
-		}
-	} finally {
-		rmSync(folder, { recursive: true, force: true });
+		if (Date.now() > deadline) throw new Error(`could not switch ${sqlite.filename} to WAL: the file stays locked`);
+		Bun.sleepSync(10 + Math.random() * 40);
 	}
+}
+
+/**
+ * Applies drizzle-kit's migrations and records them in drizzle's own ledger
+ * (`__drizzle_migrations`, same columns), so drizzle-kit and drizzle's migrator read it
+ * as theirs. Not drizzle's `migrate()`: it reads the ledger outside its transaction and
+ * begins a deferred one, so two processes starting on a new file both decide to apply
+ * the same migration and one fails (drizzle-orm#874). Here the ledger is read under
+ * `BEGIN IMMEDIATE`: the second process waits for the write lock (busy_timeout), then
+ * finds everything applied.
+ */
+function migrate(sqlite: Database) {
+	const ledger = "__drizzle_migrations";
+	sqlite
+		.transaction(() => {
+			sqlite.run(
+				`CREATE TABLE IF NOT EXISTS "${ledger}" (id SERIAL PRIMARY KEY, hash text NOT NULL, created_at numeric)`,
+			);
+			const last = sqlite
+				.query<{ createdAt: number }, []>(
+					`SELECT created_at AS createdAt FROM "${ledger}" ORDER BY created_at DESC LIMIT 1`,
+				)
+				.get();
+			for (const migration of embeddedMigrations()) {
+				if (last && Number(last.createdAt) >= migration.folderMillis) continue;
+				for (const statement of migration.sql) sqlite.run(statement);
+				sqlite.run(`INSERT INTO "${ledger}" (hash, created_at) VALUES (?, ?)`, [
+					migration.hash,
+					migration.folderMillis,
+				]);
+			}
+		})
+		.immediate();
 }
