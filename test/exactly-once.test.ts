@@ -1,5 +1,6 @@
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { EventTypes } from "../src/events/types.ts";
 import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
@@ -201,7 +202,8 @@ describe("recovery finishes what CityBase gave up on", () => {
 				POSTBACK_DEADLINE_SECONDS: "0.5",
 				CLAIM_LEASE_SECONDS: "1",
 				KNACK_TIMEOUT_SECONDS: "0.2",
-				RECOVERY_MAX_ATTEMPTS: "3",
+				// One attempt of its own: the ones the postback's request made before do not count.
+				RECOVERY_MAX_ATTEMPTS: "1",
 				RECOVERY_INTERVAL_SECONDS: "0.01",
 			},
 		});
@@ -217,7 +219,8 @@ describe("recovery finishes what CityBase gave up on", () => {
 
 	test("an incomplete delivery is finished by the recovery worker once Knack is back", async () => {
 		r.sandbox.inject({ method: "PUT", objectKey: "object_161", status: 503, times: 1000 });
-		expect((await r.post(successful())).status).toBe(503);
+		const body = successful();
+		expect((await r.post(body)).status).toBe(503);
 		r.sandbox.clearFaults();
 		r.sandbox.clearCalls();
 		expect(r.service.store.counts().incomplete).toBe(1);
@@ -226,6 +229,15 @@ describe("recovery finishes what CityBase gave up on", () => {
 		expect(await r.service.recovery.runOnce()).toEqual({ finished: 1, failed: 0, deadLettered: 0 });
 		expect(recoveryWrites()).toEqual(["PUT object_161", "PUT object_180"]);
 		expect(r.service.store.counts().incomplete).toBe(0);
+		const attempts = r.service.store
+			.byPayment(body.data.id as number)
+			.filter((e) => e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed)
+			.map((e) => `${e.type} ${(e.data as { kind: string }).kind} by ${(e.data as { by: string }).by}`);
+		expect(attempts).toContain("effect.failed parent by postback");
+		expect(attempts.slice(-2)).toEqual([
+			"effect.succeeded parent by recovery",
+			"effect.succeeded transaction by recovery",
+		]);
 	});
 
 	test("a delivery that keeps failing is dead-lettered, as an event, and left for an operator", async () => {

@@ -204,7 +204,16 @@ export async function outcomeRun(dir: string, logged: number, calls: number, run
 		const outcomes: Outcome[] = (["message", "parent", "transaction"] as const).map((kind) => ({
 			type: EventTypes.effectSucceeded,
 			effectKey: kind,
-			data: { kind, method: "PUT", objectKey: "object_1", recordId: "r", knackStatus: 200, via: "call", durationMs: 1 },
+			data: {
+				kind,
+				by: "postback",
+				method: "PUT",
+				objectKey: "object_1",
+				recordId: "r",
+				knackStatus: 200,
+				via: "call",
+				durationMs: 1,
+			},
 		}));
 		for (let i = 1; i <= calls; i++) {
 			const seq = await appendPostback(store, logged + i);

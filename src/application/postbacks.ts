@@ -67,7 +67,9 @@ export async function receivePostback(deps: PostbackDeps, delivery: IncomingDeli
 	}
 
 	const { payment } = verdict;
-	const result = await deps.projector.project({ deliverySeq, receivedAt, payment }, Date.now() + deps.deadlineMs);
+	const result = await deps.projector.project({ deliverySeq, receivedAt, payment }, Date.now() + deps.deadlineMs, {
+		by: "postback",
+	});
 	if (!result.ok) {
 		return { status: result.status, body: result.text, citybaseId, deliverySeq, outcome: "failed" };
 	}

@@ -1,5 +1,5 @@
 import type { EventStore } from "../events/store.ts";
-import { EventTypes } from "../events/types.ts";
+import { type EffectFailedData, EventTypes } from "../events/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Projector } from "../projections/knack/run.ts";
 
@@ -45,9 +45,16 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 			if ((notBefore.get(delivery.deliverySeq) ?? 0) > now) continue;
 			const log = logger.child({ citybase_id: delivery.payment.citybaseId, event_seq: delivery.deliverySeq });
 
+			// Only the worker's own attempts count: how many the postback's request made
+			// before its deadline depends on Knack's answers and on retry jitter.
 			const attempts = store
 				.outcomesOf(delivery.payment.citybaseId, delivery.payment.status)
-				.filter((e) => e.type === EventTypes.effectFailed && e.deliverySeq === delivery.deliverySeq).length;
+				.filter(
+					(e) =>
+						e.type === EventTypes.effectFailed &&
+						e.deliverySeq === delivery.deliverySeq &&
+						(e.data as EffectFailedData).by === "recovery",
+				).length;
 			const age = now - delivery.receivedAt;
 			if (attempts >= options.maxAttempts || age >= options.maxAgeMs) {
 				const reason =
@@ -60,7 +67,7 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 				continue;
 			}
 
-			const result = await projector.project(delivery, Date.now() + options.deadlineMs);
+			const result = await projector.project(delivery, Date.now() + options.deadlineMs, { by: "recovery" });
 			if (result.ok) {
 				notBefore.delete(delivery.deliverySeq);
 				log.info("incomplete delivery finished by recovery", { performed: result.performed });

@@ -202,7 +202,10 @@ function bodyText(body: Uint8Array | null): string {
 
 export function eventName(e: StoredEvent): string {
 	if (e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed) {
-		return `${(e.data as { kind: string }).kind} ${e.type === EventTypes.effectSucceeded ? "written" : "failed"}`;
+		const data = e.data as EffectSucceededData | EffectFailedData;
+		// The postback's own request is the usual case; the others are worth saying.
+		const by = data.by === "postback" ? "" : ` by ${data.by}`;
+		return `${data.kind} ${e.type === EventTypes.effectSucceeded ? "written" : "failed"}${by}`;
 	}
 	return e.type;
 }

@@ -45,7 +45,7 @@ export function createReplayer(ctx: CliContext, signal: AbortSignal | undefined)
 		holderPrefix: `cli-${process.pid}`,
 	});
 	const project = (delivery: DeliveryState, force: boolean) =>
-		projector.project(toAccepted(delivery), Date.now() + config.postback.deadlineMs, { force });
+		projector.project(toAccepted(delivery), Date.now() + config.postback.deadlineMs, { by: "replay", force });
 
 	return {
 		replayDelivery: project,

@@ -34,8 +34,13 @@ export const ReceivedData = T.Object({
 });
 export const AcceptedData = T.Object({ payment: Payment });
 export const RejectedData = T.Object({ reason: T.String() });
+/** Who ran a Knack write: the postback's own request, the recovery worker, or an operator's replay. */
+export const ProjectedBy = T.Union([T.Literal("postback"), T.Literal("recovery"), T.Literal("replay")]);
+export type ProjectedBy = Static<typeof ProjectedBy>;
+
 export const EffectSucceededData = T.Object({
 	kind: EffectKind,
+	by: ProjectedBy,
 	method: T.String(),
 	objectKey: T.String(),
 	recordId: nullable(T.String()),
@@ -46,6 +51,7 @@ export const EffectSucceededData = T.Object({
 });
 export const EffectFailedData = T.Object({
 	kind: EffectKind,
+	by: ProjectedBy,
 	method: T.String(),
 	objectKey: T.String(),
 	recordId: nullable(T.String()),

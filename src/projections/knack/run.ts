@@ -1,5 +1,5 @@
 import type { EventStore } from "../../events/store.ts";
-import { type AcceptedDelivery, EventTypes, type Outcome } from "../../events/types.ts";
+import { type AcceptedDelivery, EventTypes, type Outcome, type ProjectedBy } from "../../events/types.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { KnackClient, KnackFailure } from "./client.ts";
 import type { FieldMapName } from "./fieldMaps.ts";
@@ -24,9 +24,14 @@ export interface Projector {
 	 * operator's repair after Knack was edited by hand); inserts still look in Knack
 	 * first, so a forced replay never duplicates a record. `deadline` is real time
 	 * (Date.now), like claim leases, which other processes share; the injected clock only
-	 * stamps outcome events, so tests can pin recorded dates.
+	 * stamps outcome events, so tests can pin recorded dates. `by` is recorded on every
+	 * outcome, so the log tells who made each attempt (recovery counts only its own).
 	 */
-	project(delivery: AcceptedDelivery, deadline: number, options?: { force?: boolean }): Promise<ProjectionResult>;
+	project(
+		delivery: AcceptedDelivery,
+		deadline: number,
+		options: { by: ProjectedBy; force?: boolean },
+	): Promise<ProjectionResult>;
 }
 
 export interface ProjectorOptions {
@@ -58,7 +63,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 	async function project(
 		delivery: AcceptedDelivery,
 		deadline: number,
-		{ force = false }: { force?: boolean } = {},
+		{ by, force = false }: { by: ProjectedBy; force?: boolean },
 	): Promise<ProjectionResult> {
 		const { payment, deliverySeq } = delivery;
 		const context: PlanContext = { fieldMap: options.fieldMap, recordedAt: delivery.receivedAt };
@@ -109,7 +114,12 @@ export function createProjector(options: ProjectorOptions): Projector {
 		});
 		// Keep that doubt in the log: if this run fails before resolving it, the next holder finds a free claim.
 		if (inherited) {
-			await store.recordOutcomes(deliverySeq, remaining.filter((e) => e.lookup).map(inheritedDoubt), clock(), {});
+			await store.recordOutcomes(
+				deliverySeq,
+				remaining.filter((e) => e.lookup).map((e) => inheritedDoubt(e, by)),
+				clock(),
+				{},
+			);
 		}
 
 		const outcomes: Outcome[] = [];
@@ -141,6 +151,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 				const result = await perform(effect);
 				const base = {
 					kind: effect.kind,
+					by,
 					objectKey: effect.objectKey,
 					durationMs: result.durationMs,
 				};
@@ -250,12 +261,13 @@ function answerFor(failure: KnackFailure): { status: number; text: string } {
 }
 
 /** An insert a holder whose lease ran out may have made: recorded as an attempt without a clear answer. */
-function inheritedDoubt(effect: PlannedEffect): Outcome {
+function inheritedDoubt(effect: PlannedEffect, by: ProjectedBy): Outcome {
 	return {
 		type: EventTypes.effectFailed,
 		effectKey: effect.key,
 		data: {
 			kind: effect.kind,
+			by,
 			objectKey: effect.objectKey,
 			durationMs: 0,
 			method: effect.method,
