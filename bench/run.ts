@@ -201,7 +201,7 @@ function notes(samples: Sample[]): string[] {
 		out.push("sandbox ≈ 1 core: likely the bottleneck");
 	if (has((s) => s.knackPerSecond)) {
 		out.push(
-			`Knack 2xx ${column(samples, (s) => s.knackPerSecond, fixed(2))}/s = ${column(samples, (s) => (s.knackPerSecond ?? Number.NaN) / knackCap, percent)} of cap`,
+			`Knack 2xx ${column(samples, (s) => s.knackPerSecond, fixed(2))}/s = ${column(samples, (s) => (s.knackPerSecond ?? Number.NaN) / knackCap, percent)} of cap, busiest second ${column(samples, (s) => s.busiestSecond, fixed(0))}`,
 		);
 	}
 	const refused = samples.reduce((n, s) => n + (s.refused ?? 0), 0);
