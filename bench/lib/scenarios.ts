@@ -20,7 +20,7 @@ export interface Sample {
 	/** service CPU time per postback answered: unlike req/s, barely moved by other load on the machine */
 	cpuMsPerPostback?: number;
 	sandboxCores?: number;
-	/** Knack calls answered 2xx per second, from the first call to the last */
+	/** Knack calls answered 2xx per second, from the first call to 1 s after the last (the cap's windows used) */
 	knackPerSecond?: number;
 	/** the most Knack calls answered 2xx within any one second */
 	busiestSecond?: number;
