@@ -9,6 +9,7 @@ import { createKnackClient } from "./projections/knack/client.ts";
 import { createRateLimiter } from "./projections/knack/rateLimiter.ts";
 import { createProjector, type Projector } from "./projections/knack/run.ts";
 import { createPaymentsReadModel, type PaymentsReadModel } from "./projections/payments.ts";
+import { serverBodyLimit } from "./routes/postback.ts";
 
 /**
  * Wires a running service from configuration: the store, the Knack client and
@@ -72,7 +73,9 @@ export function startService(options: ServiceOptions): Service {
 	const app = createApp({ config, store, projector, logger, clock, metrics }).listen({
 		hostname: config.host,
 		port: config.port,
-		maxRequestBodySize: config.postback.maxBodyBytes,
+		// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end
+		// before it answers 413; Bun's bound only stops a body far past any real postback.
+		maxRequestBodySize: serverBodyLimit(config.postback.maxBodyBytes),
 		// Seconds a connection may sit idle (a slow client dribbling its body) before it is
 		// closed; a handler still working on a postback is not cut off by it.
 		idleTimeout: 15,
