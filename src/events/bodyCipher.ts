@@ -17,9 +17,10 @@ import { type BodyKey, findKey, type Keyring } from "./bodyKeys.ts";
  * an 8-byte big-endian integer: a body cannot be moved to another event, nor relabelled
  * with another key id, without failing authentication.
  *
- * A body of an event written before encryption is plain bytes. It starts with JSON or
- * whatever a client posted, and a NUL followed by 0xC0 starts neither any JSON nor any
- * UTF-8 text, so the two never need to be told apart by anything but the magic.
+ * A body of an event written before encryption is plain bytes, told apart by the magic:
+ * NUL then 0xC0 starts no JSON and no UTF-8 text. Only a deliberately non-text body posted
+ * before encryption could start the same way; it would show as unreadable rather than as
+ * its bytes, and lose nothing replay needs (a rejected delivery is never replayed).
  */
 
 const MAGIC = Uint8Array.of(0x00, 0xc0, 0x43, 0x42);
@@ -50,7 +51,7 @@ export function encryptBodySync(keyring: Keyring, body: Uint8Array, position: nu
 	const cipher = createCipheriv("aes-256-gcm", key.secret, nonce, { authTagLength: TAG_BYTES });
 	cipher.setAAD(associatedData(header, position));
 	const sealed = [cipher.update(body), cipher.final(), cipher.getAuthTag()];
-	return concat([header, nonce, ...sealed]);
+	return Buffer.concat([header, nonce, ...sealed]);
 }
 
 export async function decryptBody(keyring: Keyring | null, stored: Uint8Array, position: number): Promise<OpenedBody> {
@@ -115,7 +116,7 @@ function readEnvelope(stored: Uint8Array): Envelope {
 
 function envelopeHeader(keyId: string): Uint8Array {
 	const id = new TextEncoder().encode(keyId);
-	return concat([MAGIC, Uint8Array.of(VERSION, id.length), id]);
+	return Buffer.concat([MAGIC, Uint8Array.of(VERSION, id.length), id]);
 }
 
 function associatedData(header: Uint8Array, position: number): Uint8Array<ArrayBuffer> {
@@ -138,14 +139,4 @@ function webCryptoKey(key: BodyKey): Promise<CryptoKey> {
 		imported.set(key, cryptoKey);
 	}
 	return cryptoKey;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-	const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-	let offset = 0;
-	for (const part of parts) {
-		out.set(part, offset);
-		offset += part.length;
-	}
-	return out;
 }
