@@ -1,5 +1,6 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { type Keyring, parseKeyring } from "./events/bodyKeys.ts";
 
 /**
  * Environment → typed configuration (SPEC §6). Parsed once at start-up; a bad value
@@ -43,6 +44,8 @@ export interface Config {
 		maxAgeMs: number;
 	};
 	adminToken: string | null;
+	/** null: delivery bodies are stored in clear (allowed in production only with EVENT_LOG_ENCRYPTION=none) */
+	eventLogKeys: Keyring | null;
 	/** how long a stopping service waits for postbacks in flight */
 	shutdownGraceMs: number;
 	logLevel: "debug" | "info" | "warn" | "error";
@@ -113,6 +116,29 @@ function environmentName(env: Env): EnvironmentName {
 	return value;
 }
 
+function eventLogKeys(env: Env, environment: EnvironmentName): Keyring | null {
+	const encryption = text(env, "EVENT_LOG_ENCRYPTION");
+	if (encryption !== undefined && encryption !== "none") {
+		throw new ConfigError("EVENT_LOG_ENCRYPTION must be unset or none");
+	}
+	const value = text(env, "EVENT_LOG_KEYS");
+	if (value === undefined) {
+		if (environment === "production" && encryption !== "none") {
+			throw new ConfigError(
+				"EVENT_LOG_KEYS must be set in production (or EVENT_LOG_ENCRYPTION=none to store delivery bodies in clear on purpose)",
+			);
+		}
+		return null;
+	}
+	// Both set is ambiguous (encrypt or not?); a wrong guess either way is silent, so ask.
+	if (encryption === "none") {
+		throw new ConfigError("EVENT_LOG_ENCRYPTION=none contradicts EVENT_LOG_KEYS: unset one of them");
+	}
+	const parsed = parseKeyring(value);
+	if (!parsed.ok) throw new ConfigError(`EVENT_LOG_KEYS: ${parsed.problem}`);
+	return parsed.keyring;
+}
+
 function url(env: Env, name: string, fallback: string): string {
 	const value = text(env, name) ?? fallback;
 	try {
@@ -140,6 +166,7 @@ export function loadConfig(env: Env = process.env): Config {
 			"POSTBACK_TOKENS must be set in production (or POSTBACK_AUTH=none to accept unauthenticated postbacks on purpose)",
 		);
 	}
+	const keyring = eventLogKeys(env, environment);
 	const logLevel = text(env, "LOG_LEVEL") ?? "info";
 	if (!["debug", "info", "warn", "error"].includes(logLevel)) {
 		throw new ConfigError("LOG_LEVEL must be one of debug, info, warn, error");
@@ -151,6 +178,7 @@ export function loadConfig(env: Env = process.env): Config {
 		...(credentials ? Object.values(credentials).map((c) => c.apiKey) : []),
 		...tokens,
 		...(adminToken ? [adminToken] : []),
+		...(keyring ? keyring.keys.map((k) => k.base64) : []),
 		...[text(env, "AWS_SECRET_ACCESS_KEY")].filter((s): s is string => !!s),
 	];
 	const deadlineMs = seconds("POSTBACK_DEADLINE_SECONDS", 20);
@@ -189,6 +217,7 @@ export function loadConfig(env: Env = process.env): Config {
 			maxAgeMs: read(env, "RECOVERY_MAX_AGE_HOURS", positiveNumber, 72, "a positive number of hours") * 3_600_000,
 		},
 		adminToken,
+		eventLogKeys: keyring,
 		shutdownGraceMs: seconds("SHUTDOWN_GRACE_SECONDS", 20),
 		logLevel: logLevel as Config["logLevel"],
 		secrets,

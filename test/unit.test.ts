@@ -37,6 +37,9 @@ describe("pythonNumberText: the amount as the Flask service's str() wrote it", (
 	}
 });
 
+/** A 32-byte EVENT_LOG_KEYS key as `openssl rand -base64 32` prints one, of fixed bytes. */
+const eventKey = (fill: number, bytes = 32) => Buffer.alloc(bytes, fill).toString("base64");
+
 describe("configuration", () => {
 	const creds = {
 		KNACK_STREET_BANNER_APP_ID: "a",
@@ -89,15 +92,65 @@ describe("configuration", () => {
 	});
 
 	test("production runs open only when told so explicitly", () => {
-		expect(loadConfig({ CITYBASE_ENV: "production", POSTBACK_AUTH: "none", ...creds }).environment).toBe("production");
-		expect(loadConfig({ CITYBASE_ENV: "production", POSTBACK_TOKENS: "t1, t2", ...creds }).postback.tokens).toEqual([
-			"t1",
-			"t2",
-		]);
+		const clear = { EVENT_LOG_ENCRYPTION: "none" };
+		expect(loadConfig({ CITYBASE_ENV: "production", POSTBACK_AUTH: "none", ...clear, ...creds }).environment).toBe(
+			"production",
+		);
+		expect(
+			loadConfig({ CITYBASE_ENV: "production", POSTBACK_TOKENS: "t1, t2", ...clear, ...creds }).postback.tokens,
+		).toEqual(["t1", "t2"]);
 	});
 
 	test("every secret is known to the logger's redaction", () => {
-		const c = loadConfig({ ...creds, POSTBACK_TOKENS: "tok", ADMIN_TOKEN: "adm", AWS_SECRET_ACCESS_KEY: "aws" });
-		expect(c.secrets.sort()).toEqual(["adm", "aws", "secret-key-1", "secret-key-2", "tok"]);
+		const c = loadConfig({
+			...creds,
+			POSTBACK_TOKENS: "tok",
+			ADMIN_TOKEN: "adm",
+			AWS_SECRET_ACCESS_KEY: "aws",
+			EVENT_LOG_KEYS: `new:${eventKey(1)},old:${eventKey(2)}`,
+		});
+		expect(c.secrets.sort()).toEqual(
+			["adm", "aws", "secret-key-1", "secret-key-2", "tok", eventKey(1), eventKey(2)].sort(),
+		);
+	});
+
+	describe("EVENT_LOG_KEYS and EVENT_LOG_ENCRYPTION", () => {
+		const production = { CITYBASE_ENV: "production", POSTBACK_AUTH: "none", ...creds };
+
+		test("unset: bodies in clear outside production", () => {
+			expect(loadConfig({}).eventLogKeys).toBeNull();
+			expect(loadConfig({ CITYBASE_ENV: "staging", ...creds }).eventLogKeys).toBeNull();
+		});
+
+		test("production refuses to start without keys unless EVENT_LOG_ENCRYPTION=none", () => {
+			fails(
+				production,
+				"EVENT_LOG_KEYS must be set in production (or EVENT_LOG_ENCRYPTION=none to store delivery bodies in clear on purpose)",
+			);
+			expect(loadConfig({ ...production, EVENT_LOG_ENCRYPTION: "none" }).eventLogKeys).toBeNull();
+			const keys = loadConfig({ ...production, EVENT_LOG_KEYS: `k2:${eventKey(2)}, k1:${eventKey(1)}` }).eventLogKeys;
+			expect(keys?.keys.map((k) => k.id)).toEqual(["k2", "k1"]);
+		});
+
+		test("one clear line per bad value, never the key", () => {
+			fails({ EVENT_LOG_ENCRYPTION: "off" }, "EVENT_LOG_ENCRYPTION must be unset or none");
+			fails(
+				{ EVENT_LOG_ENCRYPTION: "none", EVENT_LOG_KEYS: `k1:${eventKey(1)}` },
+				"EVENT_LOG_ENCRYPTION=none contradicts EVENT_LOG_KEYS: unset one of them",
+			);
+			fails({ EVENT_LOG_KEYS: eventKey(1) }, "EVENT_LOG_KEYS: entry 1 must be keyid:base64");
+			fails({ EVENT_LOG_KEYS: "k1:not base64!" }, "EVENT_LOG_KEYS: key k1 is not valid base64");
+			fails({ EVENT_LOG_KEYS: `k1:${eventKey(1, 16)}` }, "EVENT_LOG_KEYS: key k1 is 16 bytes; it must be 32");
+			fails({ EVENT_LOG_KEYS: `k1:${eventKey(1)},k1:${eventKey(2)}` }, "EVENT_LOG_KEYS: key id k1 is listed twice");
+			fails({ EVENT_LOG_KEYS: `k 1:${eventKey(1)}` }, "EVENT_LOG_KEYS: entry 1: a key id is 1 to 32 of the characters");
+			for (const value of [eventKey(1), `${eventKey(1)}:k1`, `k1:${eventKey(1, 16)}`]) {
+				try {
+					loadConfig({ EVENT_LOG_KEYS: value });
+				} catch (error) {
+					expect((error as Error).message).not.toContain(eventKey(1).slice(0, 12));
+					expect((error as Error).message).not.toContain(eventKey(1, 16).slice(0, 12));
+				}
+			}
+		});
 	});
 });

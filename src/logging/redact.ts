@@ -8,7 +8,7 @@ export const REDACTED = "[REDACTED]";
 // Card and bank details are named exactly by the CityBase payload; secret-looking keys
 // are matched by suffix so `knack_api_key`, `adminToken` or `x-knack-rest-api-key` count.
 const sensitiveKey =
-	/^(?:credit_card|bank_account)$|(?:api[_-]?key|authorization|password|secret|secret[_-]?access[_-]?key|token)$/i;
+	/^(?:credit_card|bank_account|check_number)$|(?:api[_-]?key|authorization|password|secret|secret[_-]?access[_-]?key|token)$/i;
 
 function isSensitiveKey(key: string): boolean {
 	return sensitiveKey.test(key);
@@ -68,10 +68,10 @@ export function createSecretMasker(secrets: readonly string[]): (line: string) =
 	};
 }
 
-const payloadKeys = ["credit_card", "bank_account"];
+const payloadKeys = ["credit_card", "bank_account", "check_number"];
 
 /**
- * Masks the values of `credit_card` and `bank_account` in a raw JSON body, leaving every
+ * Masks the values of `credit_card`, `bank_account` and `check_number` in a raw JSON body, leaving every
  * other byte as received. It scans tokens rather than parsing, so it also works on a body
  * that is not valid JSON (the bodies most worth logging); a value cut off by the end of the
  * text is masked to the end.

@@ -316,6 +316,7 @@ describe("replay against the production Knack", () => {
 			...cliEnv(p),
 			CITYBASE_ENV: "production",
 			POSTBACK_AUTH: "none",
+			EVENT_LOG_ENCRYPTION: "none",
 			KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
 			KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
 			KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,

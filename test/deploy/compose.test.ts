@@ -437,6 +437,8 @@ const documentedVariables = [
 	"POSTBACK_TOKENS",
 	"POSTBACK_AUTH",
 	"ADMIN_TOKEN",
+	"EVENT_LOG_KEYS",
+	"EVENT_LOG_ENCRYPTION",
 	"MAX_BODY_BYTES",
 	"LOG_LEVEL",
 	"AWS_DEFAULT_REGION",
@@ -505,6 +507,8 @@ async function variablesReadAtRunTime(path: string): Promise<Set<string>> {
 		KNACK_API_URL: "https://api.knack.com/v1",
 		AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: "http://127.0.0.1:4566",
 		POSTBACK_AUTH: "none",
+		EVENT_LOG_KEYS: `k1:${Buffer.alloc(32).toString("base64")}`,
+		EVENT_LOG_ENCRYPTION: "",
 		LOG_LEVEL: "info",
 		TZ: "America/Chicago",
 	});

@@ -176,6 +176,15 @@ describe("redactPayloadText", () => {
 		expect(redactPayloadText(truncated)).toBe(`{"data": {"id": 1, "credit_card": "${REDACTED}"`);
 	});
 
+	test("masks a check number (a bank detail: it is printed beside the routing and account numbers)", () => {
+		const raw = bankPayload.replace('"check_number": null', '"check_number": "004417"');
+		expect(JSON.parse(redactPayloadText(raw)).data.check_number).toBe(REDACTED);
+		expect(redactPayloadText(bankPayload)).toContain('"check_number": null');
+		const { sink, logger } = logged([]);
+		logger.info("payment", { payload: JSON.parse(raw) });
+		expect(sink.lines.join("\n")).not.toContain("004417");
+	});
+
 	test("returns a body without details unchanged", () => {
 		const raw = '{"data": {"id": 1}}';
 		expect(redactPayloadText(raw)).toBe(raw);

@@ -60,6 +60,7 @@ export function startHarness(options: HarnessOptions = {}): Harness {
 		KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
 		KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
 		POSTBACK_AUTH: options.environment === "production" ? "none" : "",
+		EVENT_LOG_ENCRYPTION: options.environment === "production" ? "none" : "",
 		KNACK_RATE_LIMIT: "1000",
 		KNACK_TIMEOUT_SECONDS: "1",
 		POSTBACK_DEADLINE_SECONDS: "3",
