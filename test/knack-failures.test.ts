@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
+import { streetBanner } from "./support/specFieldIds.ts";
 
 /**
  * SPEC §1.4 and §7: a Knack failure at each step is answered with Knack's status and
@@ -120,12 +121,24 @@ describe("429 and 5xx are retried within the deadline", () => {
 
 	test("a 500 on an insert: before trying again, look in Knack for the record", async () => {
 		h.sandbox.inject({ method: "POST", objectKey: "object_181", status: 500 });
-		const response = await h.post(successful());
+		const body = successful();
+		const response = await h.post(body);
 		expect(response.status).toBe(200);
 		const [first, lookup, second] = h.sandbox.calls();
 		expect(first?.status).toBe(500);
 		expect(lookup?.method).toBe("GET");
-		expect(lookup?.query.filters).toBeDefined();
+		expect(lookup?.objectKey).toBe("object_181");
+		// The message's logical key (payment id, raw status; SPEC §5) in the UAT map the
+		// development service uses: a lookup on anything else could miss the record or find
+		// another payment's.
+		const [, , , statusField, citybaseIdField] = streetBanner.UAT.message;
+		expect(JSON.parse(lookup?.query.filters ?? "null")).toEqual({
+			match: "and",
+			rules: [
+				{ field: citybaseIdField, operator: "is", value: body.data.id },
+				{ field: statusField, operator: "is", value: "successful" },
+			],
+		});
 		expect(second?.method).toBe("POST");
 	});
 

@@ -20,11 +20,20 @@ test("never more than N grants in any rolling second, and the cap is kept busy",
 });
 
 test("apps have separate limits", async () => {
-	const limiter = createRateLimiter(5);
-	const both = await Promise.all(
-		["STREET_BANNER", "SMART_MOBILITY"].flatMap((app) => Array.from({ length: 5 }, () => limiter.acquire(app))),
-	);
-	expect(both.every(Boolean)).toBe(true);
+	const perSecond = 5;
+	const limiter = createRateLimiter(perSecond);
+	// Counted, not timed: the deadline (500 ms) is far inside the first window (1050 ms),
+	// so each grant either comes from the window already open or is refused. Both apps'
+	// N grants fit only if each app has a window of its own; a shared one refuses the
+	// second app's N. The extra acquire on the first app shows its window is really full.
+	const deadline = Date.now() + 500;
+	const acquire = (app: string, n: number) => Array.from({ length: n }, () => limiter.acquire(app, deadline));
+	const [banner, mobility] = await Promise.all([
+		Promise.all(acquire("STREET_BANNER", perSecond + 1)),
+		Promise.all(acquire("SMART_MOBILITY", perSecond)),
+	]);
+	expect(banner).toEqual([...Array(perSecond).fill(true), false]);
+	expect(mobility).toEqual(Array(perSecond).fill(true));
 });
 
 test("the earliest deadline is served first, whatever the order of arrival", async () => {

@@ -84,11 +84,10 @@ describe("configuration", () => {
 			{ CLAIM_LEASE_SECONDS: "5", POSTBACK_DEADLINE_SECONDS: "10" },
 			"CLAIM_LEASE_SECONDS must be longer than POSTBACK_DEADLINE_SECONDS",
 		);
-		try {
-			loadConfig({ ...creds, PORT: "secret-key-1" });
-		} catch (error) {
-			expect((error as Error).message).not.toContain("secret-key-1");
-		}
+		// A secret pasted into the wrong variable must be refused without being echoed back.
+		const misplaced = { ...creds, PORT: "secret-key-1" };
+		fails(misplaced, "PORT must be an integer port");
+		expect(() => loadConfig(misplaced)).not.toThrow("secret-key-1");
 	});
 
 	test("production runs open only when told so explicitly", () => {

@@ -14,8 +14,20 @@ export type PaymentRow = typeof payments.$inferSelect;
 
 const CHECKPOINT = "payments";
 
-/** The pure fold: one event applied to one payment's row. */
+/**
+ * The pure fold: one event applied to one payment's row. Idempotent: an event the row
+ * already holds leaves it as it is. `lastDeliverySeq` tells which: a delivery at or
+ * before it has been counted, and an outcome logged before it was folded before that
+ * delivery was. Folded in log order neither case occurs, so the row (and `rebuild`'s
+ * checksum) is what it was without the check.
+ */
 export function foldPayment(row: PaymentRow | undefined, event: StoredEvent): PaymentRow | undefined {
+	if (
+		row &&
+		(event.type === EventTypes.accepted ? (event.deliverySeq ?? event.seq) : event.seq) <= row.lastDeliverySeq
+	) {
+		return row;
+	}
 	if (event.type === EventTypes.accepted) {
 		const { payment } = event.data as AcceptedData;
 		return {
