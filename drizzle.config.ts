@@ -4,6 +4,6 @@ import { defineConfig } from "drizzle-kit";
 // the migrations itself at start-up with drizzle-orm's bun-sqlite migrator.
 export default defineConfig({
 	dialect: "sqlite",
-	schema: ["./src/events/schema.ts", "./src/projections/schema.ts"],
+	schema: ["./src/storage/sqlite/schema.ts", "./src/storage/sqlite/readModelSchema.ts"],
 	out: "./drizzle",
 });

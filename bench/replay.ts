@@ -9,9 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../src/cli.ts";
-import { openDatabase } from "../src/events/database.ts";
 import { type Payment, parseDelivery } from "../src/events/payload.ts";
 import { type EffectKind, EventTypes } from "../src/events/types.ts";
+import { openStorage } from "../src/storage/open.ts";
+import type { ImportedEvent } from "../src/storage/storage.ts";
 import { postback } from "../test/support/payloads.ts";
 
 const target = Number(process.argv[2] ?? 100_000);
@@ -48,65 +49,79 @@ if (!check.accepted || JSON.stringify(check.payment) !== JSON.stringify(paymentO
 }
 
 /** Every 20th payment stopped before its transaction update, every 50th was delivered twice. */
-function generate(): number {
-	const { sqlite } = openDatabase(databasePath);
-	const insert = sqlite.prepare(
-		"insert into events (type, recorded_at, delivery_seq, citybase_id, payment_status, invoice, effect_key, body, data) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) returning seq",
-	);
-	const append = (e: unknown[]) => (insert.get(...(e as [])) as { seq: number }).seq;
-	let written = 0;
-	sqlite.transaction(() => {
-		let time = Date.parse("2025-01-01T12:00:00Z");
-		for (let id = 1_000_000; written < target; id++) {
-			const deliveries = id % 50 === 0 ? 2 : 1;
-			for (let d = 0; d < deliveries && written < target; d++) {
-				time += 1000;
-				const body = Buffer.from(template.replaceAll("__ID__", String(id)));
-				const p = paymentOf(id);
-				const seq = append([
-					EventTypes.received,
-					time,
-					null,
-					null,
-					null,
-					null,
-					null,
-					body,
-					'{"contentType":"application/json","remoteAddress":"127.0.0.1","requestId":null}',
-				]);
-				const tied = (type: string, effectKey: string | null, data: unknown) => {
-					if (written >= target) return;
-					append([type, time, seq, p.citybaseId, p.status, p.invoice, effectKey, null, JSON.stringify(data)]);
-					written++;
-				};
-				written++;
-				tied(EventTypes.accepted, null, { payment: p });
-				if (d > 0) {
-					tied(EventTypes.applied, null, { performed: 0, skipped: 3 });
-					continue;
-				}
-				const kinds: [EffectKind, string, string, string | null][] = [
-					["message", "POST", "object_181", `6a${String(id).padStart(22, "0")}`],
-					["parent", "PUT", "object_161", p.parentRecordId],
-					["transaction", "PUT", "object_180", p.knackRecordId],
-				];
-				const unfinished = id % 20 === 0;
-				for (const [kind, method, objectKey, recordId] of unfinished ? kinds.slice(0, 2) : kinds) {
-					tied(EventTypes.effectSucceeded, `${p.citybaseId}:${p.status}:${kind}`, {
-						kind,
-						method,
-						objectKey,
-						recordId,
-						knackStatus: 200,
-						via: "call",
-						durationMs: 120,
-					});
-				}
-				if (!unfinished) tied(EventTypes.applied, null, { performed: 3, skipped: 0 });
-			}
+async function generate(): Promise<number> {
+	const storage = openStorage({ databasePath });
+	const importer = storage.transfer.importer();
+	let batch: { event: ImportedEvent; lineNumber: number }[] = [];
+	let seq = 0;
+	const append = async (e: Omit<ImportedEvent, "seq">) => {
+		seq++;
+		batch.push({ event: { seq, ...e }, lineNumber: seq });
+		if (batch.length === 5000) {
+			await importer.apply(batch);
+			batch = [];
 		}
-	})();
-	sqlite.close();
+		return seq;
+	};
+	let written = 0;
+	let time = Date.parse("2025-01-01T12:00:00Z");
+	for (let id = 1_000_000; written < target; id++) {
+		const deliveries = id % 50 === 0 ? 2 : 1;
+		for (let d = 0; d < deliveries && written < target; d++) {
+			time += 1000;
+			const body = Buffer.from(template.replaceAll("__ID__", String(id)));
+			const p = paymentOf(id);
+			const none = { deliverySeq: null, citybaseId: null, paymentStatus: null, invoice: null, effectKey: null };
+			const deliverySeq = await append({
+				...none,
+				type: EventTypes.received,
+				recordedAt: time,
+				body,
+				data: '{"contentType":"application/json","remoteAddress":"127.0.0.1","requestId":null}',
+			});
+			const tied = async (type: string, effectKey: string | null, data: unknown) => {
+				if (written >= target) return;
+				await append({
+					type,
+					recordedAt: time,
+					deliverySeq,
+					citybaseId: p.citybaseId,
+					paymentStatus: p.status,
+					invoice: p.invoice,
+					effectKey,
+					body: null,
+					data: JSON.stringify(data),
+				});
+				written++;
+			};
+			written++;
+			await tied(EventTypes.accepted, null, { payment: p });
+			if (d > 0) {
+				await tied(EventTypes.applied, null, { performed: 0, skipped: 3 });
+				continue;
+			}
+			const kinds: [EffectKind, string, string, string | null][] = [
+				["message", "POST", "object_181", `6a${String(id).padStart(22, "0")}`],
+				["parent", "PUT", "object_161", p.parentRecordId],
+				["transaction", "PUT", "object_180", p.knackRecordId],
+			];
+			const unfinished = id % 20 === 0;
+			for (const [kind, method, objectKey, recordId] of unfinished ? kinds.slice(0, 2) : kinds) {
+				await tied(EventTypes.effectSucceeded, `${p.citybaseId}:${p.status}:${kind}`, {
+					kind,
+					method,
+					objectKey,
+					recordId,
+					knackStatus: 200,
+					via: "call",
+					durationMs: 120,
+				});
+			}
+			if (!unfinished) await tied(EventTypes.applied, null, { performed: 3, skipped: 0 });
+		}
+	}
+	await importer.apply(batch);
+	await storage.close();
 	return written;
 }
 
@@ -164,7 +179,7 @@ async function phase(name: string, argv: string[], events: number, sampler: Retu
 try {
 	const sampler = startSampler();
 	const started = performance.now();
-	const events = generate();
+	const events = await generate();
 	console.log(`generated ${events} events in ${((performance.now() - started) / 1000).toFixed(2)} s (${databasePath})`);
 	const summary = await phase("replay --dry-run --all", ["replay", "--dry-run", "--all"], events, sampler);
 	console.log(`  ${summary.trim().split("\n").at(-1)}`);

@@ -1,16 +1,7 @@
-import {
-	CliError,
-	type CliIo,
-	type Command,
-	ExitCode,
-	helpText,
-	parseCommandArgs,
-	UsageError,
-	usageLine,
-	type Writer,
-} from "./cli/command.ts";
+import { type Command, helpText, parseCommandArgs, usageLine } from "./cli/command.ts";
 import { createCliContext } from "./cli/context.ts";
 import { eventsList, eventsShow } from "./cli/events.ts";
+import { CliError, type CliIo, ExitCode, UsageError, type Writer } from "./cli/io.ts";
 import { paymentsShow } from "./cli/payments.ts";
 import { pending } from "./cli/pending.ts";
 import { rebuild } from "./cli/rebuild.ts";
@@ -99,7 +90,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 		if (!(error instanceof CliError) && error instanceof Error && io.env.DEBUG) io.stderr.write(`${error.stack}\n`);
 		return ExitCode.failed;
 	} finally {
-		ctx.close();
+		await ctx.close();
 	}
 }
 

@@ -1,8 +1,8 @@
 import type { Config } from "./config.ts";
-import type { EventStore } from "./events/store.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Projector } from "./projections/knack/run.ts";
+import type { EventStore } from "./storage/storage.ts";
 
 /** Everything the HTTP app needs, injected: tests build their own, with their own clock. */
 export interface AppContext {

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { EventStore } from "./events/store.ts";
+import type { EventStore } from "./storage/storage.ts";
 
 /**
  * Prometheus metrics for `GET /metrics`: what operators alert and graph on. Gauges
@@ -41,7 +41,7 @@ export function createMetrics({ store, cloudWatch }: MetricsSources): Metrics {
 		registers,
 	});
 	let cachedCounts: ReturnType<EventStore["counts"]> | null = null;
-	// One store query per scrape, shared by the three gauges below.
+	// One store query per scrape, shared by the three gauges below (prom-client awaits each collect).
 	const counts = () => {
 		cachedCounts ??= store.counts();
 		queueMicrotask(() => {
@@ -53,24 +53,24 @@ export function createMetrics({ store, cloudWatch }: MetricsSources): Metrics {
 		name: "citybase_events_in_log",
 		help: "Events in the append-only log",
 		registers,
-		collect() {
-			this.set(counts().events);
+		async collect() {
+			this.set((await counts()).events);
 		},
 	});
 	new Gauge({
 		name: "citybase_incomplete_deliveries",
 		help: "Accepted deliveries not yet fully applied to Knack (nor dead-lettered)",
 		registers,
-		collect() {
-			this.set(counts().incomplete);
+		async collect() {
+			this.set((await counts()).incomplete);
 		},
 	});
 	new Gauge({
 		name: "citybase_dead_lettered_deliveries",
 		help: "Deliveries recovery gave up on; they wait for an operator's replay",
 		registers,
-		collect() {
-			this.set(counts().deadLettered);
+		async collect() {
+			this.set((await counts()).deadLettered);
 		},
 	});
 	new Gauge({

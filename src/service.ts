@@ -1,15 +1,14 @@
 import { createApp } from "./app.ts";
 import { createRecoveryWorker, type RecoveryWorker } from "./application/recovery.ts";
 import { type Config, fieldMapName, type KnackAppName, type KnackCredentials } from "./config.ts";
-import { openDatabase } from "./events/database.ts";
-import { createSqliteEventStore, type EventStore } from "./events/store.ts";
 import type { Logger } from "./logging/logger.ts";
 import { createMetrics } from "./metrics.ts";
-import { createKnackClient } from "./projections/knack/client.ts";
-import { createRateLimiter } from "./projections/knack/rateLimiter.ts";
+import { knackClientFor } from "./projections/knack/factory.ts";
 import { createProjector, type Projector } from "./projections/knack/run.ts";
 import { createPaymentsReadModel, type PaymentsReadModel } from "./projections/payments.ts";
 import { serverBodyLimit } from "./routes/postback.ts";
+import { openStorage } from "./storage/open.ts";
+import type { EventStore, Storage } from "./storage/storage.ts";
 
 /**
  * Wires a running service from configuration: the store, the Knack client and
@@ -31,6 +30,7 @@ export interface ServiceOptions {
 
 export interface Service {
 	url: string;
+	storage: Storage;
 	store: EventStore;
 	projector: Projector;
 	recovery: RecoveryWorker;
@@ -41,15 +41,13 @@ export interface Service {
 export function startService(options: ServiceOptions): Service {
 	const { config, logger } = options;
 	const clock = options.clock ?? Date.now;
-	const database = openDatabase(config.databasePath);
-	const store = createSqliteEventStore(database);
-	const readModel = createPaymentsReadModel(database, store);
+	const storage = openStorage(config);
+	const store = storage.events;
+	const readModel = createPaymentsReadModel(storage.readModel);
 	const metrics = createMetrics({ store, cloudWatch: options.cloudWatch });
-	const knack = createKnackClient({
-		apiUrl: options.knackApiUrl ?? config.knack.apiUrl,
+	const knack = knackClientFor(config.knack, {
 		credentials: options.knackCredentials,
-		timeoutMs: config.knack.timeoutMs,
-		limiter: createRateLimiter(config.knack.rateLimitPerSecond),
+		apiUrl: options.knackApiUrl,
 		onCall: metrics.knackCall,
 	});
 	const projector = createProjector({
@@ -85,17 +83,23 @@ export function startService(options: ServiceOptions): Service {
 	if (options.recovery !== false) recovery.start();
 	// The read model trails the log by at most a second; it is a convenience for
 	// operators, so a failure here is logged and never reaches a postback.
+	// One catch-up at a time, awaited on stop so none runs against a closed store.
+	let catchingUp: Promise<unknown> | null = null;
 	const readModelTimer = setInterval(() => {
-		try {
-			readModel.catchUp();
-		} catch (error) {
-			logger.warn("read model catch-up failed; it will try again", { error: (error as Error).message });
-		}
+		catchingUp ??= readModel
+			.catchUp()
+			.catch((error) => {
+				logger.warn("read model catch-up failed; it will try again", { error: (error as Error).message });
+			})
+			.finally(() => {
+				catchingUp = null;
+			});
 	}, 1000);
 	readModelTimer.unref();
 
 	return {
 		url: `http://${server.hostname}:${server.port}`,
+		storage,
 		store,
 		projector,
 		recovery,
@@ -119,8 +123,9 @@ export function startService(options: ServiceOptions): Service {
 				await server.stop(true);
 			}
 			clearInterval(readModelTimer);
+			await catchingUp;
 			await recovery.stop();
-			store.close();
+			await storage.close();
 		},
 	};
 }

@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { Payment } from "../src/events/payload.ts";
 import { EventTypes, type StoredEvent } from "../src/events/types.ts";
-import { foldPayment, type PaymentRow } from "../src/projections/payments.ts";
+import type { PaymentRow } from "../src/projections/paymentRow.ts";
+import { foldPayment } from "../src/projections/payments.ts";
 
 /**
  * The read model's pure fold, as given / when / then (Emmett's projection specs): given

@@ -27,9 +27,9 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 
-test("one row per payment: latest status, deliveries, and the Knack records written for it", () => {
-	h.service.readModel.catchUp();
-	const row = h.service.readModel.get(89_000_001);
+test("one row per payment: latest status, deliveries, and the Knack records written for it", async () => {
+	await h.service.readModel.catchUp();
+	const row = await h.service.readModel.get(89_000_001);
 	expect(row).toMatchObject({ app: "STREET_BANNER", latestStatus: "refunded", deliveries: 3, parentRecordId: ots });
 	expect(Object.keys(row?.knackRecords ?? {}).sort()).toEqual([
 		"89000001:refunded:message",
@@ -39,15 +39,15 @@ test("one row per payment: latest status, deliveries, and the Knack records writ
 		"89000001:successful:transaction",
 	]);
 	expect(row?.knackRecords["89000001:successful:transaction"]).toBe(transaction);
-	expect(h.service.readModel.get(89_000_002)?.latestStatus).toBe("voided");
+	expect((await h.service.readModel.get(89_000_002))?.latestStatus).toBe("voided");
 });
 
-test("catching up twice folds nothing twice; a rebuild from the log gives the same checksum", () => {
-	h.service.readModel.catchUp();
-	const before = h.service.readModel.checksum();
-	expect(h.service.readModel.catchUp().folded).toBe(0);
-	const rebuilt = h.service.readModel.rebuild();
+test("catching up twice folds nothing twice; a rebuild from the log gives the same checksum", async () => {
+	await h.service.readModel.catchUp();
+	const before = await h.service.readModel.checksum();
+	expect((await h.service.readModel.catchUp()).folded).toBe(0);
+	const rebuilt = await h.service.readModel.rebuild();
 	expect(rebuilt.checksum).toBe(before);
-	expect(rebuilt.folded).toBe(h.service.store.lastSeq());
-	expect(h.service.readModel.get(89_000_001)?.deliveries).toBe(3);
+	expect(rebuilt.folded).toBe(await h.service.store.lastSeq());
+	expect((await h.service.readModel.get(89_000_001))?.deliveries).toBe(3);
 });

@@ -1,5 +1,5 @@
-import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { EventTypes } from "../src/events/types.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
@@ -188,16 +188,11 @@ describe("wrong content", () => {
 test("rejected deliveries are in the log with their exact bytes and the reason", async () => {
 	const raw = JSON.stringify(valid()).replace('"id":70000001', '"id":"not a number"');
 	await h.post(raw);
-	const db = new Database(h.databasePath, { readonly: true });
-	const received = db
-		.query<{ seq: number; body: Uint8Array }, []>(
-			"select seq, body from events where type = 'delivery.received' order by seq desc limit 1",
-		)
-		.get();
-	const rejected = db
-		.query<{ data: string }, [number]>("select data from events where type = 'delivery.rejected' and delivery_seq = ?")
-		.get(received?.seq ?? -1);
-	db.close();
-	expect(new TextDecoder().decode(received?.body)).toBe(raw);
-	expect(JSON.parse(rejected?.data ?? "{}").reason).toStartWith("Validation error: data.id must be integer");
+	const last = await h.service.store.lastSeq();
+	const rejected = await h.service.store.get(last);
+	const received = await h.service.store.get(rejected?.deliverySeq ?? -1);
+	expect(rejected?.type).toBe(EventTypes.rejected);
+	expect(received?.type).toBe(EventTypes.received);
+	expect(new TextDecoder().decode(received?.body ?? undefined)).toBe(raw);
+	expect(String(rejected?.data?.reason)).toStartWith("Validation error: data.id must be integer");
 });

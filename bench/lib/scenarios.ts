@@ -1,8 +1,11 @@
 import { join } from "node:path";
-import { openDatabase } from "../../src/events/database.ts";
 import { parseDelivery } from "../../src/events/payload.ts";
-import { createSqliteEventStore, type EventStore } from "../../src/events/store.ts";
 import { EventTypes, type Outcome } from "../../src/events/types.ts";
+import { openStorage } from "../../src/storage/open.ts";
+import { openDatabase } from "../../src/storage/sqlite/database.ts";
+import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
+import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
+import type { EventStore } from "../../src/storage/storage.ts";
 import { cpuSeconds, peakRssMiB } from "./processes.ts";
 import { acceptedDeliveries, type Sandbox, type ServiceSettings, startService } from "./stack.ts";
 import { median, percentile } from "./stats.ts";
@@ -77,7 +80,7 @@ export async function loadRun(o: LoadOptions): Promise<Sample> {
 		await service.child.stop();
 	}
 	const stats = await o.sandbox.stats();
-	sample.callsPerPostback = stats.total / acceptedDeliveries(service.databasePath);
+	sample.callsPerPostback = stats.total / (await acceptedDeliveries(service.databasePath));
 	sample.refused = stats.byStatus["429"] ?? 0;
 	return sample;
 }
@@ -144,7 +147,7 @@ export async function burstRun(o: BurstOptions): Promise<Sample> {
 		perSecond: answers.filter((a) => a.status === 200).length / (drainMs / 1000),
 		p50Ms: median(latencies),
 		p99Ms: percentile(latencies, 99),
-		callsPerPostback: calls.length / acceptedDeliveries(service.databasePath),
+		callsPerPostback: calls.length / (await acceptedDeliveries(service.databasePath)),
 		peakRssMiB: rss,
 		knackPerSecond,
 		busiestSecond,
@@ -174,7 +177,8 @@ function timings(latencies: number[], seconds: number): Sample {
  * verdict is done before the clock starts.
  */
 export async function storeRun(dir: string, seconds: number, inFlight: number, run: number): Promise<Sample> {
-	const store = createSqliteEventStore(openDatabase(join(dir, `append-${inFlight}-${run}.sqlite`)));
+	const storage = openStorage({ databasePath: join(dir, `append-${inFlight}-${run}.sqlite`) });
+	const store = storage.events;
 	// Ids may repeat: the log keeps every delivery, duplicates included.
 	const prepared = Array.from({ length: 1000 }, (_, i) => {
 		const body = encoder.encode(postbackBody(i + 1));
@@ -196,7 +200,7 @@ export async function storeRun(dir: string, seconds: number, inFlight: number, r
 	try {
 		await Promise.all(Array.from({ length: inFlight }, worker));
 	} finally {
-		store.close();
+		await storage.close();
 	}
 	return timings(latencies, (performance.now() - started) / 1000);
 }
@@ -206,10 +210,12 @@ export async function storeRun(dir: string, seconds: number, inFlight: number, r
  * effect outcomes, `delivery.applied`), timed one at a time with `logged` deliveries
  * already in the log, so that a cost growing with the log shows. The log is filled with
  * synchronous=OFF, which only makes the filling quick; the timed calls run with FULL.
+ * SQLite's own adapter, opened directly, since the filling needs its connection.
  */
 export async function outcomeRun(dir: string, logged: number, calls: number, run: number): Promise<Sample> {
-	const { sqlite, db } = openDatabase(join(dir, `outcomes-${run}.sqlite`));
-	const store = createSqliteEventStore({ sqlite, db });
+	const open = openDatabase(join(dir, `outcomes-${run}.sqlite`));
+	const { sqlite } = open;
+	const store = createSqliteEventStore(open, createGroupCommitter(open.db));
 	const latencies: number[] = [];
 	try {
 		sqlite.run("PRAGMA synchronous = OFF");
@@ -236,7 +242,7 @@ export async function outcomeRun(dir: string, logged: number, calls: number, run
 			latencies.push(performance.now() - started);
 		}
 	} finally {
-		store.close();
+		sqlite.close();
 	}
 	return timings(latencies, latencies.reduce((a, b) => a + b, 0) / 1000);
 }

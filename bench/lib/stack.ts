@@ -1,7 +1,7 @@
-import { Database } from "bun:sqlite";
 import { join } from "node:path";
 import type { CallStats, RecordedCall } from "../../src/sandbox/callLog.ts";
-import { defaultCredentials } from "../../src/sandbox/defaults.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
+import { openStorage } from "../../src/storage/open.ts";
 import { type Child, freePort, spawnBun, waitUntilUp } from "./processes.ts";
 
 /** The Knack sandbox and the service, each its own process, as in production. */
@@ -73,10 +73,10 @@ export async function startService(
 		DATABASE_PATH: databasePath,
 		LOG_LEVEL: "info",
 		KNACK_API_URL: knackApiUrl,
-		KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
-		KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
-		KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
-		KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
+		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
+		KNACK_SMART_MOBILITY_APP_ID: sandboxCredentials.SMART_MOBILITY.appId,
+		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
 		// Recovery would re-drive the burst's timed-out postbacks in the middle of the measurement.
 		RECOVERY_INTERVAL_SECONDS: "3600",
 	};
@@ -98,12 +98,12 @@ export async function startService(
 }
 
 /** Postbacks that reached the log as accepted deliveries (read after the service stopped). */
-export function acceptedDeliveries(databasePath: string): number {
-	const db = new Database(databasePath, { readonly: true });
+export async function acceptedDeliveries(databasePath: string): Promise<number> {
+	const storage = openStorage({ databasePath });
 	try {
-		const row = db.query<{ n: number }, []>("select count(*) as n from events where type = 'delivery.accepted'").get();
-		return row?.n ?? 0;
+		const last = await storage.events.lastSeq();
+		return last === 0 ? 0 : storage.queries.countAccepted(1, last);
 	} finally {
-		db.close();
+		await storage.close();
 	}
 }

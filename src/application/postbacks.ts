@@ -1,7 +1,7 @@
 import { parseDelivery, type Verdict } from "../events/payload.ts";
-import type { EventStore } from "../events/store.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Projector } from "../projections/knack/run.ts";
+import type { EventStore } from "../storage/storage.ts";
 
 /**
  * One CityBase postback, from bytes to answer (SPEC §1): validate, append the delivery

@@ -1,7 +1,7 @@
-import type { EventStore } from "../events/store.ts";
 import { type EffectFailedData, EventTypes } from "../events/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Projector } from "../projections/knack/run.ts";
+import type { EventStore } from "../storage/storage.ts";
 
 /**
  * Finishes deliveries that CityBase stopped retrying before Knack came back. Runs at
@@ -37,7 +37,7 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 
 	async function runOnce() {
 		const tally = { finished: 0, failed: 0, deadLettered: 0 };
-		for (const delivery of store.incomplete()) {
+		for (const delivery of await store.incomplete()) {
 			if (stopped) break;
 			const now = clock();
 			// A delivery younger than the deadline may still be in the hands of its own request.
@@ -47,14 +47,12 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 
 			// Only the worker's own attempts count: how many the postback's request made
 			// before its deadline depends on Knack's answers and on retry jitter.
-			const attempts = store
-				.outcomesOf(delivery.payment.citybaseId, delivery.payment.status)
-				.filter(
-					(e) =>
-						e.type === EventTypes.effectFailed &&
-						e.deliverySeq === delivery.deliverySeq &&
-						(e.data as EffectFailedData).by === "recovery",
-				).length;
+			const attempts = (await store.outcomesOf(delivery.payment.citybaseId, delivery.payment.status)).filter(
+				(e) =>
+					e.type === EventTypes.effectFailed &&
+					e.deliverySeq === delivery.deliverySeq &&
+					(e.data as EffectFailedData).by === "recovery",
+			).length;
 			const age = now - delivery.receivedAt;
 			if (attempts >= options.maxAttempts || age >= options.maxAgeMs) {
 				const reason =

@@ -1,13 +1,14 @@
 import { existsSync } from "node:fs";
+import type { OperatorDeps } from "../application/operator/deps.ts";
 import { type Config, ConfigError, fieldMapName, loadConfig } from "../config.ts";
-import { type OpenDatabase, openDatabase } from "../events/database.ts";
-import { createSqliteEventStore, type EventStore } from "../events/store.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
-import { createKnackClient, type KnackClient } from "../projections/knack/client.ts";
+import type { KnackClient } from "../projections/knack/client.ts";
+import { knackClientFor } from "../projections/knack/factory.ts";
 import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
-import { createRateLimiter } from "../projections/knack/rateLimiter.ts";
-import { defaultCredentials } from "../sandbox/defaults.ts";
-import { CliError, type CliIo, UsageError } from "./command.ts";
+import { sandboxCredentials } from "../sandboxCredentials.ts";
+import { openStorage } from "../storage/open.ts";
+import type { Storage } from "../storage/storage.ts";
+import { CliError, type CliIo, UsageError } from "./io.ts";
 import { Output } from "./output.ts";
 
 /**
@@ -21,14 +22,16 @@ export interface CliContext {
 	note(line: string): void;
 	config(): Config;
 	fieldMap(): FieldMapName;
-	database(options?: { create?: boolean }): OpenDatabase;
-	store(): EventStore;
+	/** the service's store; `create` for a command that may make a new one (import) */
+	storage(options?: { create?: boolean }): Storage;
 	/** the Knack client, rate limited per app like the service's */
 	knack(): KnackClient;
 	logger(): Logger;
+	/** what the operator functions need, from the above */
+	operator(): OperatorDeps;
 	/** before writing to the production Knack: asks, or refuses without a terminal (exit 2) */
 	confirmKnackWrites(what: string, yes: boolean): Promise<boolean>;
-	close(): void;
+	close(): Promise<void>;
 }
 
 const realKnack = /(^|\.)knack\.com$/i;
@@ -36,8 +39,7 @@ const realKnack = /(^|\.)knack\.com$/i;
 export function createCliContext(io: CliIo): CliContext {
 	const out = new Output(io.stdout);
 	let config: Config | undefined;
-	let database: OpenDatabase | undefined;
-	let store: EventStore | undefined;
+	let storage: Storage | undefined;
 	let knack: KnackClient | undefined;
 	let logger: Logger | undefined;
 
@@ -61,31 +63,31 @@ export function createCliContext(io: CliIo): CliContext {
 		fieldMap() {
 			return fieldMapName(context.config().environment);
 		},
-		database({ create = false } = {}) {
-			if (!database) {
+		storage({ create = false } = {}) {
+			if (!storage) {
 				const path = context.config().databasePath;
 				if (!create && path !== ":memory:" && !existsSync(path)) {
 					throw new CliError(`no event store at ${path} (set DATABASE_PATH to the service's SQLite file)`);
 				}
-				database = openDatabase(path);
+				storage = openStorage(context.config());
 			}
-			return database;
-		},
-		store() {
-			store ??= createSqliteEventStore(context.database());
-			return store;
+			return storage;
 		},
 		knack() {
-			if (!knack) {
-				const { knack: settings } = context.config();
-				knack = createKnackClient({
-					apiUrl: settings.apiUrl,
-					credentials: knackCredentials(context.config(), io.env),
-					timeoutMs: settings.timeoutMs,
-					limiter: createRateLimiter(settings.rateLimitPerSecond),
-				});
-			}
+			knack ??= knackClientFor(context.config().knack, { credentials: knackCredentials(context.config(), io.env) });
 			return knack;
+		},
+		operator() {
+			const { postback } = context.config();
+			return {
+				storage: context.storage(),
+				fieldMap: context.fieldMap(),
+				knack: context.knack,
+				logger: context.logger(),
+				deadlineMs: postback.deadlineMs,
+				claimLeaseMs: postback.claimLeaseMs,
+				holderPrefix: `cli-${process.pid}`,
+			};
 		},
 		logger() {
 			logger ??= createLogger({
@@ -104,9 +106,9 @@ export function createCliContext(io: CliIo): CliContext {
 			const answer = (await readLine(io.stdin)).trim().toLowerCase();
 			return answer === "y" || answer === "yes";
 		},
-		close() {
+		async close() {
 			out.flush();
-			database?.sqlite.close();
+			await storage?.close();
 		},
 	};
 	return context;
@@ -128,7 +130,7 @@ function knackCredentials(config: Config, env: Record<string, string | undefined
 				`embedded sandbox: KNACK_API_URL=http://127.0.0.1:${config.knack.sandboxPort}/v1)`,
 		);
 	}
-	return defaultCredentials;
+	return sandboxCredentials;
 }
 
 /** The projector's warnings as one readable line: `warning: message (key=value, ...)`. */

@@ -1,4 +1,4 @@
-import { UsageError } from "./command.ts";
+import { UsageError } from "./io.ts";
 
 /**
  * `--since` / `--until` values. Operators think in Austin time, as Knack shows it, so a

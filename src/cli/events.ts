@@ -1,29 +1,21 @@
+import { callTarget } from "../application/operator/history.ts";
+import { truncate } from "../application/operator/text.ts";
+import { deliveryDetail, LookupError, listDeliveries } from "../application/operator/timeline.ts";
 import {
 	type AcceptedData,
 	type DeadLetteredData,
 	type EffectFailedData,
 	type EffectSucceededData,
 	EventTypes,
-	type ReceivedData,
 	type RejectedData,
 	type StoredEvent,
 } from "../events/types.ts";
 import { redactingReplacer } from "../logging/redact.ts";
-import {
-	type Args,
-	CliError,
-	type Command,
-	ExitCode,
-	flag,
-	integerOption,
-	jsonOption,
-	parseInteger,
-	stringOption,
-} from "./command.ts";
+import type { DeliveryFilter } from "../storage/storage.ts";
+import { type Args, type Command, flag, integerOption, jsonOption, parseInteger, stringOption } from "./command.ts";
 import { parseDateBound } from "./dates.ts";
-import { callTarget } from "./history.ts";
-import { isoTime, JsonArray, localTime, printJson, printTable, truncate } from "./output.ts";
-import { type DeliveryFilter, deliverySummaries, listDeliveries } from "./queries.ts";
+import { CliError, ExitCode } from "./io.ts";
+import { isoTime, JsonArray, localTime, printJson, printTable } from "./output.ts";
 
 /** `events list` and `events show`: the deliveries in the log, and everything one of them caused. */
 
@@ -50,22 +42,11 @@ export const eventsList: Command = {
 	async run(args, ctx) {
 		const filter = deliveryFilter(args);
 		const limit = integerOption(args, "limit") ?? DEFAULT_LIMIT;
-		const open = ctx.database();
-		const rows = listDeliveries(open, filter, limit);
-		const summaries = deliverySummaries(
-			open,
-			rows.map((r) => r.deliverySeq),
-		);
-		const state = (seq: number, accepted: boolean) => {
-			const s = summaries.get(seq);
-			if (!accepted) return "rejected";
-			if (s?.applied) return "applied";
-			return s?.deadLettered ? "dead-lettered" : "incomplete";
-		};
+		const rows = await listDeliveries(ctx.operator(), filter, limit);
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);
 			for (const row of rows) {
-				const s = summaries.get(row.deliverySeq);
+				const s = row.summary;
 				list.push({
 					seq: row.deliverySeq,
 					receivedAt: isoTime(row.receivedAt),
@@ -74,7 +55,7 @@ export const eventsList: Command = {
 					status: row.status,
 					invoice: row.invoice,
 					reason: row.reason,
-					state: state(row.deliverySeq, row.accepted),
+					state: row.state,
 					knackSucceeded: s?.succeeded ?? 0,
 					knackFailed: s?.failed ?? 0,
 				});
@@ -90,14 +71,14 @@ export const eventsList: Command = {
 			ctx.out,
 			["SEQ", "RECEIVED", "PAYMENT", "STATUS", "INVOICE", "STATE", "KNACK"],
 			rows.map((row) => {
-				const s = summaries.get(row.deliverySeq);
+				const s = row.summary;
 				return [
 					String(row.deliverySeq),
 					localTime(row.receivedAt),
 					row.citybaseId === null ? "-" : String(row.citybaseId),
 					row.status ?? "-",
 					row.invoice ?? "-",
-					state(row.deliverySeq, row.accepted),
+					row.state,
 					row.accepted ? `${s?.succeeded ?? 0} ok, ${s?.failed ?? 0} failed` : truncate(row.reason ?? "", 70),
 				];
 			}),
@@ -131,16 +112,14 @@ export const eventsShow: Command = {
 	positionals: { min: 1, max: 1 },
 	async run(args, ctx) {
 		const seq = parseInteger(args.positionals[0] as string, "SEQ", 1);
-		const store = ctx.store();
-		const event = store.get(seq);
-		if (!event) throw new CliError(`no event ${seq} in the log (the last is ${store.lastSeq()})`);
-		const deliverySeq = event.deliverySeq ?? event.seq;
-		const [received, ...rest] = store.ofDelivery(deliverySeq);
-		if (!received || received.type !== EventTypes.received) {
-			throw new CliError(`event ${seq} belongs to no delivery`);
+		let detail: Awaited<ReturnType<typeof deliveryDetail>>;
+		try {
+			detail = await deliveryDetail(ctx.operator(), seq);
+		} catch (error) {
+			if (error instanceof LookupError) throw new CliError(error.message);
+			throw error;
 		}
-		const request = received.data as ReceivedData;
-		const verdict = rest.find((e) => e.type === EventTypes.accepted || e.type === EventTypes.rejected);
+		const { deliverySeq, received, request, verdict, outcomes, events: rest } = detail;
 		const body = bodyText(received.body);
 
 		if (flag(args, "json")) {
@@ -175,7 +154,6 @@ export const eventsShow: Command = {
 		out.line();
 		out.line("body:");
 		out.line(body);
-		const outcomes = rest.filter((e) => e !== verdict);
 		out.line();
 		if (outcomes.length === 0) {
 			out.line(verdict?.type === EventTypes.accepted ? "no Knack outcome recorded yet" : "nothing sent to Knack");

@@ -1,5 +1,5 @@
 import { chicagoParts } from "../projections/knack/date.ts";
-import type { Writer } from "./command.ts";
+import type { Writer } from "./io.ts";
 
 /**
  * Buffered stdout that respects a slow reader: lines are gathered into large chunks
@@ -65,11 +65,6 @@ export function printTable(out: Output, headers: string[], rows: string[][]): vo
 			.trimEnd();
 	out.line(format(headers));
 	for (const row of rows) out.line(format(row));
-}
-
-export function truncate(text: string, max: number): string {
-	const oneLine = text.replace(/\s+/g, " ").trim();
-	return oneLine.length <= max ? oneLine : `${oneLine.slice(0, max - 1)}…`;
 }
 
 /** Times in tables are Austin wall-clock time, as Knack shows them; JSON carries ISO UTC. */

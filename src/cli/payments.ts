@@ -1,7 +1,9 @@
-import { type AcceptedData, EventTypes, type StoredEvent } from "../events/types.ts";
-import { CliError, type Command, ExitCode, flag, jsonOption } from "./command.ts";
+import { type Assessment, callTarget, failureText, type StatusHistory } from "../application/operator/history.ts";
+import { findPayments } from "../application/operator/timeline.ts";
+import { EventTypes } from "../events/types.ts";
+import { type Command, flag, jsonOption } from "./command.ts";
 import { eventCall, eventName, eventResult } from "./events.ts";
-import { type Assessment, assess, callTarget, failureText, type StatusHistory, statusHistories } from "./history.ts";
+import { CliError, ExitCode } from "./io.ts";
 import { isoTime, localTime, printJson, printTable } from "./output.ts";
 
 /** `payments show`: one payment's whole story, and what of it Knack has not seen yet. */
@@ -16,17 +18,8 @@ export const paymentsShow: Command = {
 	positionals: { min: 1, max: 1 },
 	async run(args, ctx) {
 		const query = args.positionals[0] as string;
-		const store = ctx.store();
-		let events = /^\d+$/.test(query) ? store.byPayment(Number(query)) : [];
-		if (events.length === 0) events = store.byInvoice(query);
-		if (events.length === 0) throw new CliError(`no payment or invoice ${JSON.stringify(query)} in the log`);
-
-		const fieldMap = ctx.fieldMap();
-		const payments = groupByPayment(events).map(([citybaseId, timeline]) => ({
-			citybaseId,
-			timeline,
-			statuses: statusHistories(timeline).map((history) => ({ history, assessment: assess(history, fieldMap) })),
-		}));
+		const payments = await findPayments(ctx.operator(), query);
+		if (payments.length === 0) throw new CliError(`no payment or invoice ${JSON.stringify(query)} in the log`);
 
 		if (flag(args, "json")) {
 			printJson(ctx.out, {
@@ -84,25 +77,6 @@ export const paymentsShow: Command = {
 		return ExitCode.ok;
 	},
 };
-
-/** The payment's own events with the `delivery.received` of each of its deliveries, grouped by payment. */
-function groupByPayment(events: StoredEvent[]): [number, StoredEvent[]][] {
-	const owner = new Map<number, number>();
-	for (const e of events) {
-		if (e.type === EventTypes.accepted && e.deliverySeq !== null) {
-			owner.set(e.deliverySeq, (e.data as AcceptedData).payment.citybaseId);
-		}
-	}
-	const groups = new Map<number, StoredEvent[]>();
-	for (const e of events) {
-		const id = e.citybaseId ?? owner.get(e.seq);
-		if (id === undefined) continue;
-		const group = groups.get(id) ?? [];
-		group.push(e);
-		groups.set(id, group);
-	}
-	return [...groups.entries()];
-}
 
 function statusLine(history: StatusHistory, a: Assessment): string {
 	const deliveries = history.deliveries

@@ -1,7 +1,9 @@
-import { type Command, ExitCode, flag, integerOption, jsonOption } from "./command.ts";
-import { assess, callTarget, failureText, type StatusHistory, statusHistories } from "./history.ts";
-import { isoTime, JsonArray, localTime, printTable, truncate } from "./output.ts";
-import { openDeadLetters } from "./queries.ts";
+import { callTarget, failureText } from "../application/operator/history.ts";
+import { pendingDeliveries } from "../application/operator/pending.ts";
+import { truncate } from "../application/operator/text.ts";
+import { type Command, flag, integerOption, jsonOption } from "./command.ts";
+import { ExitCode } from "./io.ts";
+import { isoTime, JsonArray, localTime, printTable } from "./output.ts";
 
 /** `pending`: what Knack is still owed, oldest first, and why it is not done. */
 export const pending: Command = {
@@ -16,31 +18,7 @@ export const pending: Command = {
 	positionals: { min: 0, max: 0 },
 	async run(args, ctx) {
 		const limit = integerOption(args, "limit", 1) ?? 1000;
-		const store = ctx.store();
-		const fieldMap = ctx.fieldMap();
-		const seqs = [...store.incomplete(limit).map((d) => d.deliverySeq), ...openDeadLetters(ctx.database(), limit)].sort(
-			(a, b) => a - b,
-		);
-
-		const histories = new Map<number, StatusHistory[]>();
-		const rows = [...new Set(seqs)].flatMap((deliverySeq) => {
-			const accepted = store.accepted(deliverySeq);
-			if (!accepted) return [];
-			const { citybaseId, status } = accepted.payment;
-			let ofPayment = histories.get(citybaseId);
-			if (!ofPayment) {
-				ofPayment = statusHistories(store.byPayment(citybaseId));
-				histories.set(citybaseId, ofPayment);
-			}
-			const history = ofPayment.find((h) => h.status === status);
-			const delivery = history?.deliveries.find((d) => d.deliverySeq === deliverySeq);
-			if (!history || !delivery) return [];
-			const a = assess(history, fieldMap);
-			const attempts = history.outcomes.filter(
-				(o) => o.deliverySeq === deliverySeq && o.type === "effect.failed",
-			).length;
-			return [{ delivery, payment: accepted.payment, assessment: a, attempts }];
-		});
+		const rows = await pendingDeliveries(ctx.operator(), limit);
 
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);

@@ -1,4 +1,4 @@
-import type { CliIo } from "./command.ts";
+import type { CliIo } from "./io.ts";
 import { duration } from "./output.ts";
 
 /**

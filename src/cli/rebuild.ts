@@ -1,5 +1,6 @@
 import { createPaymentsReadModel } from "../projections/payments.ts";
-import { type Command, ExitCode, flag, jsonOption } from "./command.ts";
+import { type Command, flag, jsonOption } from "./command.ts";
+import { ExitCode } from "./io.ts";
 import { duration, printJson } from "./output.ts";
 
 /** `rebuild`: drop the payments read model and fold the whole log again. */
@@ -11,11 +12,11 @@ export const rebuild: Command = {
 	options: { ...jsonOption },
 	positionals: { min: 0, max: 0 },
 	async run(args, ctx) {
-		const open = ctx.database();
+		const { readModel } = ctx.storage();
 		const started = performance.now();
-		const { folded, checksum } = createPaymentsReadModel(open, ctx.store()).rebuild();
+		const { folded, checksum } = await createPaymentsReadModel(readModel).rebuild();
 		const ms = performance.now() - started;
-		const payments = open.sqlite.query<{ n: number }, []>("select count(*) as n from payments").get()?.n ?? 0;
+		const payments = await readModel.count();
 		if (flag(args, "json")) {
 			printJson(ctx.out, { checksum, events: folded, payments, ms: Math.round(ms) });
 			return ExitCode.ok;

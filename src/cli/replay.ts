@@ -1,21 +1,15 @@
-import { eq } from "drizzle-orm";
-import { checkpoints } from "../projections/schema.ts";
-import { type Command, ExitCode, flag, jsonOption } from "./command.ts";
+import type { DeliveryState, StatusHistory } from "../application/operator/history.ts";
+import { type DryRunStatus, dryRunReplay, runReplay } from "../application/operator/replay.ts";
+import type { StatusOutcome } from "../application/operator/replayer.ts";
+import { type Selection, selectionSize } from "../application/operator/selection.ts";
+import { truncate } from "../application/operator/text.ts";
+import { callLine } from "./callLine.ts";
+import { type Command, flag, jsonOption } from "./command.ts";
 import type { CliContext } from "./context.ts";
-import { callLine, plannedCalls } from "./dryRun.ts";
-import { type Assessment, assess, type StatusHistory } from "./history.ts";
-import { counted, isoTime, JsonArray, localTime, truncate } from "./output.ts";
+import { ExitCode } from "./io.ts";
+import { counted, isoTime, JsonArray, localTime } from "./output.ts";
 import { createProgress } from "./progress.ts";
-import { currentClaims } from "./queries.ts";
-import { createReplayer, type StatusOutcome } from "./replayer.ts";
-import {
-	describeSelection,
-	parseSelection,
-	type Selection,
-	selectedStatuses,
-	selectionOptions,
-	selectionSize,
-} from "./selection.ts";
+import { parseSelection, selectionOptions } from "./selection.ts";
 
 /** `replay`: re-run the Knack projection from the log, for a payment, an invoice, a range or all. */
 export const replay: Command = {
@@ -38,134 +32,90 @@ export const replay: Command = {
 	},
 	positionals: { min: 0, max: 0 },
 	async run(args, ctx) {
-		const selection = parseSelection(args, () => ctx.store());
+		const selection = await parseSelection(args, ctx);
 		const force = flag(args, "force");
 		const json = flag(args, "json");
 		if (flag(args, "dry-run")) return dryRun(ctx, selection, force, json);
-		ctx.knack(); // missing credentials are said before anything is asked
-		const what = `replay ${describeSelection(selection)}${force ? " --force" : ""}`;
-		if (!(await ctx.confirmKnackWrites(what, flag(args, "yes")))) {
-			ctx.note("cancelled: nothing was sent to Knack");
-			return ExitCode.failed;
-		}
-		return replayForReal(ctx, selection, { force, json, restart: flag(args, "restart") });
+		return replayForReal(ctx, selection, { force, json, restart: flag(args, "restart"), yes: flag(args, "yes") });
 	},
 };
 
 /** Lets the event loop run now and then, so Ctrl-C and a slow stdout are noticed in a long synchronous scan. */
 const breather = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** Every 1000 deliveries gone past: let a slow stdout drain, and Ctrl-C be noticed. */
+function breathing(ctx: CliContext, tick: (scanned: number) => void) {
+	let since = 0;
+	return async (scanned: number) => {
+		tick(scanned);
+		since += scanned;
+		if (since < 1000) return;
+		since = 0;
+		await ctx.out.drain();
+		await breather();
+	};
+}
+
 async function dryRun(ctx: CliContext, selection: Selection, force: boolean, json: boolean): Promise<number> {
-	const store = ctx.store();
-	const fieldMap = ctx.fieldMap();
+	const deps = ctx.operator();
 	const singular = selection.kind !== "range";
-	const progress = createProgress(ctx.io, "dry run", selectionSize(ctx.database(), store, selection), "deliveries");
+	const progress = createProgress(ctx.io, "dry run", await selectionSize(deps.storage, selection), "deliveries");
 	const list = json ? new JsonArray(ctx.out) : null;
-	let statuses = 0;
-	let calls = 0;
-	let nothing = 0;
-	let sinceBreather = 0;
-	const claims = currentClaims(ctx.database());
-	for (const { history, scanned } of selectedStatuses(ctx.database(), store, selection)) {
-		const a = assess(history, fieldMap);
-		const claim = claims.get(`${history.citybaseId}:${history.status}`);
-		const planned = plannedCalls(a, {
-			force,
-			fieldMap,
-			inheritedClaim: claim !== undefined && claim.expiresAt <= Date.now(),
-		});
-		calls += planned.length;
-		if (planned.length > 0) statuses++;
-		else nothing++;
-		if (list) {
-			list.push({ ...statusJson(history, a), calls: planned });
-		} else if (planned.length > 0) {
-			ctx.out.line(statusHeading(history, a));
-			if (claim && claim.expiresAt > Date.now()) {
-				ctx.out.line(`  (being applied right now by ${claim.holder}: a replay would wait for it)`);
+	const summary = await dryRunReplay(deps, selection, {
+		force,
+		signal: ctx.io.signal,
+		onProgress: breathing(ctx, progress.tick),
+		onStatus({ history, assessment, calls, heldBy }: DryRunStatus) {
+			if (list) {
+				list.push({ ...statusJson(history, assessment.delivery), calls });
+			} else if (calls.length > 0) {
+				ctx.out.line(statusHeading(history, assessment.delivery));
+				if (heldBy) ctx.out.line(`  (being applied right now by ${heldBy}: a replay would wait for it)`);
+				for (const call of calls) ctx.out.line(`  ${callLine(call)}`);
+			} else if (singular) {
+				ctx.out.line(`payment ${history.citybaseId} ${history.status}: nothing unfinished`);
 			}
-			for (const call of planned) ctx.out.line(`  ${callLine(call)}`);
-		} else if (singular) {
-			ctx.out.line(`payment ${history.citybaseId} ${history.status}: nothing unfinished`);
-		}
-		progress.tick(scanned);
-		sinceBreather += scanned;
-		if (sinceBreather >= 1000) {
-			sinceBreather = 0;
-			await ctx.out.drain();
-			await breather();
-			if (ctx.io.signal?.aborted) break;
-		}
-	}
+		},
+	});
 	list?.end();
-	const interrupted = ctx.io.signal?.aborted === true;
-	progress.done(!interrupted);
+	progress.done(!summary.interrupted);
 	ctx.note(
-		`dry run${force ? " (--force)" : ""}: ${counted(calls, "Knack call")} for ${counted(statuses, "payment status", "payment statuses")}; ${nothing} with nothing unfinished${interrupted ? "; interrupted" : ""}. No Knack call was made.`,
+		`dry run${force ? " (--force)" : ""}: ${counted(summary.calls, "Knack call")} for ${counted(summary.statuses, "payment status", "payment statuses")}; ${summary.nothing} with nothing unfinished${summary.interrupted ? "; interrupted" : ""}. No Knack call was made.`,
 	);
-	return interrupted ? ExitCode.interrupted : ExitCode.ok;
+	return summary.interrupted ? ExitCode.interrupted : ExitCode.ok;
 }
 
 interface RealOptions {
 	force: boolean;
 	json: boolean;
 	restart: boolean;
+	yes: boolean;
 }
 
 async function replayForReal(ctx: CliContext, selection: Selection, options: RealOptions): Promise<number> {
-	const store = ctx.store();
-	const signal = ctx.io.signal;
-	const replayer = createReplayer(ctx, signal);
-	const cursor = options.force ? replayCursor(ctx, `replay --force ${describeSelection(selection)}`) : null;
-	if (cursor && options.restart) cursor.clear();
-	const resumeAfter = cursor?.read() ?? 0;
-	if (resumeAfter > 0)
-		ctx.note(`resuming the forced replay that stopped after log position ${resumeAfter} (--restart to start over)`);
-
-	const progress = createProgress(ctx.io, "replay", selectionSize(ctx.database(), store, selection), "deliveries");
+	const deps = ctx.operator();
+	const progress = createProgress(ctx.io, "replay", await selectionSize(deps.storage, selection), "deliveries");
 	const list = options.json ? new JsonArray(ctx.out) : null;
-	const tally = { done: 0, written: 0, failed: 0, nothing: 0 };
-	let interrupted = false;
-	// Once a status fails, the cursor stays before it, so the same command tries it again.
-	let clean = true;
-	let sinceBreather = 0;
-	for (const { history, position, scanned } of selectedStatuses(ctx.database(), store, selection)) {
-		if (position <= resumeAfter) {
-			progress.tick(scanned);
-			continue;
-		}
-		if (signal?.aborted) {
-			interrupted = true;
-			break;
-		}
-		const outcome = await replayer.replayStatus(history, options.force);
-		progress.tick(scanned);
-		if (outcome.state === "interrupted") {
-			interrupted = true;
-			report(ctx, list, history, outcome, progress.note);
-			break;
-		}
-		if (outcome.state === "done") {
-			tally.done++;
-			tally.written += outcome.performed;
-		} else if (outcome.state === "failed") {
-			tally.failed++;
-			clean = false;
-		} else {
-			tally.nothing++;
-		}
-		if (clean) cursor?.write(position);
-		if (outcome.state !== "nothing" || selection.kind !== "range") report(ctx, list, history, outcome, progress.note);
-		sinceBreather += scanned;
-		if (sinceBreather >= 1000) {
-			sinceBreather = 0;
-			await ctx.out.drain();
-			await breather();
-		}
+	const run = await runReplay(deps, selection, {
+		force: options.force,
+		restart: options.restart,
+		signal: ctx.io.signal,
+		confirm: (what) => ctx.confirmKnackWrites(what, options.yes),
+		onResume: (after) =>
+			ctx.note(`resuming the forced replay that stopped after log position ${after} (--restart to start over)`),
+		onProgress: breathing(ctx, progress.tick),
+		onStatus(history, outcome) {
+			if (outcome.state !== "nothing" || selection.kind !== "range") report(ctx, list, history, outcome, progress.note);
+		},
+	});
+	if (run.state === "cancelled") {
+		ctx.note("cancelled: nothing was sent to Knack");
+		return ExitCode.failed;
 	}
 	list?.end();
+	const interrupted = run.state === "interrupted";
 	progress.done(!interrupted);
-	if (cursor && !interrupted && clean) cursor.clear();
+	const { tally } = run;
 	ctx.note(
 		`replay${options.force ? " --force" : ""}: ${counted(tally.done, "payment status", "payment statuses")} replayed (${counted(tally.written, "Knack write")}), ${tally.failed} failed, ${tally.nothing} with nothing unfinished${
 			interrupted ? "; INTERRUPTED: run the same command again to continue" : ""
@@ -206,38 +156,18 @@ function report(
 	}
 }
 
-function statusHeading(history: StatusHistory, a: Assessment): string {
-	const p = a.delivery.payment;
-	return `payment ${history.citybaseId} ${history.status} · ${p.app} · invoice ${p.invoice} · delivery ${a.delivery.deliverySeq}, recorded ${localTime(a.delivery.receivedAt)} (Austin)`;
+function statusHeading(history: StatusHistory, delivery: DeliveryState): string {
+	const p = delivery.payment;
+	return `payment ${history.citybaseId} ${history.status} · ${p.app} · invoice ${p.invoice} · delivery ${delivery.deliverySeq}, recorded ${localTime(delivery.receivedAt)} (Austin)`;
 }
 
-function statusJson(history: StatusHistory, a: Assessment) {
+function statusJson(history: StatusHistory, delivery: DeliveryState) {
 	return {
 		citybaseId: history.citybaseId,
 		status: history.status,
-		invoice: a.delivery.payment.invoice,
-		app: a.delivery.payment.app,
-		deliverySeq: a.delivery.deliverySeq,
-		recordedAt: isoTime(a.delivery.receivedAt),
-	};
-}
-
-/**
- * Where an interrupted forced replay stopped, kept with the read model checkpoints: a
- * forced replay would otherwise redo every write from the start.
- */
-function replayCursor(ctx: CliContext, name: string) {
-	const { db } = ctx.database();
-	return {
-		read: () => db.select().from(checkpoints).where(eq(checkpoints.name, name)).get()?.position ?? 0,
-		write(position: number) {
-			db.insert(checkpoints)
-				.values({ name, position })
-				.onConflictDoUpdate({ target: checkpoints.name, set: { position } })
-				.run();
-		},
-		clear() {
-			db.delete(checkpoints).where(eq(checkpoints.name, name)).run();
-		},
+		invoice: delivery.payment.invoice,
+		app: delivery.payment.app,
+		deliverySeq: delivery.deliverySeq,
+		recordedAt: isoTime(delivery.receivedAt),
 	};
 }

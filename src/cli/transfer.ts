@@ -1,15 +1,10 @@
 import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
-import {
-	backupDatabase,
-	createImporter,
-	exportLines,
-	type ImportedEvent,
-	parseExportLine,
-	TransferError,
-} from "../events/transfer.ts";
-import { CliError, type Command, ExitCode, flag, jsonOption, stringOption } from "./command.ts";
+import { exportLine, parseExportLine } from "../storage/exportFormat.ts";
+import { type ImportedEvent, TransferError } from "../storage/storage.ts";
+import { type Command, flag, jsonOption, stringOption } from "./command.ts";
 import { parseDateBound } from "./dates.ts";
+import { CliError, ExitCode } from "./io.ts";
 import { duration, printJson } from "./output.ts";
 
 /** `export`, `import` and `backup`: the log as NDJSON, and a consistent copy of the SQLite file. */
@@ -24,10 +19,10 @@ export const exportCommand: Command = {
 	async run(args, ctx) {
 		const since = stringOption(args, "since");
 		let lines = 0;
-		for (const line of exportLines(ctx.database(), {
+		for await (const event of ctx.storage().transfer.events({
 			since: since === undefined ? undefined : parseDateBound(since, "--since", "start"),
 		})) {
-			ctx.out.line(line);
+			ctx.out.line(exportLine(event));
 			if (++lines % 1000 === 0) {
 				await ctx.out.drain();
 				if (ctx.io.signal?.aborted) {
@@ -57,27 +52,27 @@ export const importCommand: Command = {
 	async run(args, ctx) {
 		const file = args.positionals[0] as string;
 		if (!existsSync(file)) throw new CliError(`no file ${file}`);
-		const importer = createImporter(ctx.database({ create: true }));
+		const importer = ctx.storage({ create: true }).transfer.importer();
 		const started = performance.now();
 		try {
 			let fresh = 0;
 			for await (const { event, lineNumber } of events(file)) {
-				if (importer.check(event, lineNumber) === "new") fresh++;
+				if ((await importer.check(event, lineNumber)) === "new") fresh++;
 			}
 			let inserted = 0;
 			let skipped = 0;
 			let batch: { event: ImportedEvent; lineNumber: number }[] = [];
-			const flush = () => {
-				const result = importer.apply(batch);
+			const flush = async () => {
+				const result = await importer.apply(batch);
 				inserted += result.inserted;
 				skipped += result.skipped;
 				batch = [];
 			};
 			for await (const item of events(file)) {
 				batch.push(item);
-				if (batch.length === 1000) flush();
+				if (batch.length === 1000) await flush();
 			}
-			flush();
+			await flush();
 			const ms = performance.now() - started;
 			if (flag(args, "json")) {
 				printJson(ctx.out, { file, inserted, skipped, ms: Math.round(ms) });
@@ -114,7 +109,7 @@ export const backupCommand: Command = {
 		const path = args.positionals[0] as string;
 		const started = performance.now();
 		try {
-			const { events: count, bytes } = backupDatabase(ctx.database(), path);
+			const { events: count, bytes } = await ctx.storage().transfer.backup(path);
 			const ms = performance.now() - started;
 			if (flag(args, "json")) printJson(ctx.out, { path, events: count, bytes, ms: Math.round(ms) });
 			else ctx.out.line(`backed up ${count} events to ${path} (${(bytes / 1024).toFixed(0)} KiB) in ${duration(ms)}`);

@@ -17,6 +17,13 @@ export const EventTypes = {
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
+/**
+ * What "finished" means for a delivery, for every store and every caller: one of these
+ * was recorded for it. Recovery takes only unfinished deliveries; an operator's replay
+ * can still apply a dead-lettered one, and then it is applied too.
+ */
+export const finishingTypes = [EventTypes.applied, EventTypes.deadLettered] as const;
+
 export const EffectKind = T.Union([
 	T.Literal("message"),
 	T.Literal("refund"),

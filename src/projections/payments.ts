@@ -1,18 +1,7 @@
 import { createHash } from "node:crypto";
-import { eq, inArray, sql } from "drizzle-orm";
-import type { OpenDatabase } from "../events/database.ts";
-import type { EventStore } from "../events/store.ts";
 import { type AcceptedData, EventTypes, type StoredEvent } from "../events/types.ts";
-import { checkpoints, payments } from "./schema.ts";
-
-/**
- * The local read model: payment state per CityBase id, a fold over the event log.
- * `catchUp` folds what is new since its checkpoint; `rebuild` drops it and folds the
- * whole log again, page by page, so memory stays flat as the log grows.
- */
-export type PaymentRow = typeof payments.$inferSelect;
-
-const CHECKPOINT = "payments";
+import type { ReadModelStore } from "../storage/storage.ts";
+import type { PaymentRow } from "./paymentRow.ts";
 
 /**
  * The pure fold: one event applied to one payment's row. Idempotent: an event the row
@@ -51,121 +40,71 @@ export function foldPayment(row: PaymentRow | undefined, event: StoredEvent): Pa
 	return row;
 }
 
+/**
+ * The local read model: payment state per CityBase id, a fold over the event log.
+ * `catchUp` folds what is new since its checkpoint; `rebuild` drops it and folds the
+ * whole log again, page by page, so memory stays flat as the log grows.
+ */
 export interface PaymentsReadModel {
-	catchUp(): { folded: number };
-	rebuild(): { folded: number; checksum: string };
-	checksum(): string;
-	get(citybaseId: number): PaymentRow | undefined;
+	catchUp(): Promise<{ folded: number }>;
+	rebuild(): Promise<{ folded: number; checksum: string }>;
+	checksum(): Promise<string>;
+	get(citybaseId: number): Promise<PaymentRow | null>;
 }
 
-export function createPaymentsReadModel(
-	{ db, sqlite }: OpenDatabase,
-	store: EventStore,
-	pageSize = 5000,
-): PaymentsReadModel {
-	const column = (name: string) => sql.raw(`excluded.${name}`);
-	const upsert = db
-		.insert(payments)
-		.values({
-			citybaseId: sql.placeholder("citybaseId"),
-			app: sql.placeholder("app"),
-			invoice: sql.placeholder("invoice"),
-			latestStatus: sql.placeholder("latestStatus"),
-			totalAmount: sql.placeholder("totalAmount"),
-			knackRecordId: sql.placeholder("knackRecordId"),
-			parentRecordId: sql.placeholder("parentRecordId"),
-			knackRecords: sql.placeholder("knackRecords"),
-			deliveries: sql.placeholder("deliveries"),
-			lastDeliverySeq: sql.placeholder("lastDeliverySeq"),
-			updatedAt: sql.placeholder("updatedAt"),
-		})
-		.onConflictDoUpdate({
-			target: payments.citybaseId,
-			set: {
-				app: column("app"),
-				invoice: column("invoice"),
-				latestStatus: column("latest_status"),
-				totalAmount: column("total_amount"),
-				knackRecordId: column("knack_record_id"),
-				parentRecordId: column("parent_record_id"),
-				knackRecords: column("knack_records"),
-				deliveries: column("deliveries"),
-				lastDeliverySeq: column("last_delivery_seq"),
-				updatedAt: column("updated_at"),
-			},
-		})
-		.prepare();
-	const selectPayment = db
-		.select()
-		.from(payments)
-		.where(eq(payments.citybaseId, sql.placeholder("id")))
-		.prepare();
-	const position = () => db.select().from(checkpoints).where(eq(checkpoints.name, CHECKPOINT)).get()?.position ?? 0;
+export function createPaymentsReadModel(store: ReadModelStore, pageSize = 5000): PaymentsReadModel {
+	const foldInto = (page: StoredEvent[], rows: Map<number, PaymentRow>) => {
+		for (const event of page) {
+			if (event.citybaseId === null) continue;
+			const next = foldPayment(rows.get(event.citybaseId), event);
+			if (next) rows.set(event.citybaseId, next);
+		}
+	};
 
-	/**
-	 * Folds one page per transaction. The checkpoint is read inside the (immediate)
-	 * transaction, so two processes catching up at once never fold an event twice.
-	 */
-	function catchUp() {
+	async function catchUp() {
 		let folded = 0;
 		for (;;) {
-			const count = db.transaction(
-				(tx) => {
-					const page: StoredEvent[] = [];
-					for (const event of store.range(position() + 1, Number.MAX_SAFE_INTEGER, pageSize)) {
-						page.push(event);
-						if (page.length === pageSize) break;
-					}
-					if (page.length === 0) return 0;
-					const ids = [...new Set(page.map((e) => e.citybaseId).filter((id): id is number => id !== null))];
-					const rows = new Map<number, PaymentRow>();
-					if (ids.length > 0) {
-						for (const row of tx.select().from(payments).where(inArray(payments.citybaseId, ids)).all()) {
-							rows.set(row.citybaseId, row);
-						}
-					}
-					for (const event of page) {
-						if (event.citybaseId === null) continue;
-						const next = foldPayment(rows.get(event.citybaseId), event);
-						if (next) rows.set(event.citybaseId, next);
-					}
-					for (const row of rows.values()) upsert.run(row);
-					const last = (page.at(-1) as StoredEvent).seq;
-					tx.insert(checkpoints)
-						.values({ name: CHECKPOINT, position: last })
-						.onConflictDoUpdate({ target: checkpoints.name, set: { position: last } })
-						.run();
-					return page.length;
-				},
-				{ behavior: "immediate" },
-			);
+			const count = await store.foldPage(pageSize, foldInto);
 			if (count === 0) return { folded };
 			folded += count;
 		}
 	}
 
-	function checksum(): string {
+	async function checksum(): Promise<string> {
 		const hash = createHash("sha256");
-		for (const row of sqlite.query("select * from payments order by citybase_id").iterate()) {
-			hash.update(`${stableJson(row)}\n`);
-		}
+		for await (const row of store.rows()) hash.update(`${stableJson(canonicalRow(row))}\n`);
 		return hash.digest("hex");
 	}
 
 	return {
 		catchUp,
-		rebuild() {
-			db.transaction((tx) => {
-				tx.delete(payments).run();
-				tx.delete(checkpoints).where(eq(checkpoints.name, CHECKPOINT)).run();
-			});
-			const { folded } = catchUp();
-			return { folded, checksum: checksum() };
+		async rebuild() {
+			await store.reset();
+			const { folded } = await catchUp();
+			return { folded, checksum: await checksum() };
 		},
 		checksum,
-		get(citybaseId) {
-			return selectPayment.get({ id: citybaseId });
-		},
+		get: (citybaseId) => store.get(citybaseId),
+	};
+}
+
+/**
+ * The row as the checksum has always hashed it (the SQLite table's columns, the Knack
+ * records as their JSON text), so a checksum means the same whichever store holds it.
+ */
+function canonicalRow(row: PaymentRow): Record<string, unknown> {
+	return {
+		citybase_id: row.citybaseId,
+		app: row.app,
+		invoice: row.invoice,
+		latest_status: row.latestStatus,
+		total_amount: row.totalAmount,
+		knack_record_id: row.knackRecordId,
+		parent_record_id: row.parentRecordId,
+		knack_records: JSON.stringify(row.knackRecords),
+		deliveries: row.deliveries,
+		last_delivery_seq: row.lastDeliverySeq,
+		updated_at: row.updatedAt,
 	};
 }
 

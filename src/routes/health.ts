@@ -3,10 +3,10 @@ import type { AppContext } from "../context.ts";
 
 /** `GET /`: the Flask service's health answer (SPEC §9), plus whether the event store answers. */
 export function healthRoutes(ctx: AppContext) {
-	return new Elysia({ name: "health" }).get("/", ({ set }) => {
+	return new Elysia({ name: "health" }).get("/", async ({ set }) => {
 		let database = "ok";
 		try {
-			ctx.store.lastSeq();
+			await ctx.store.lastSeq();
 		} catch (error) {
 			database = `unavailable: ${(error as Error).message}`;
 			set.status = 503;

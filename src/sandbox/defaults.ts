@@ -10,6 +10,8 @@
  * written), `field_3352` the UAT status. `field_2787` and `field_2851` (the reservations'
  * display numbers) are invented: the SPEC names no identifier fields.
  */
+
+import { sandboxCredentials } from "../sandboxCredentials.ts";
 import smartMobility from "./fixtures/smart-mobility.json";
 import streetBanner from "./fixtures/street-banner.json";
 import type { SandboxAppCredentials, SandboxOptions } from "./knack.ts";
@@ -17,11 +19,6 @@ import type { ConnectionField, ConnectionSchema, SandboxSeed, StoredRecord } fro
 
 export type SandboxAppName = "STREET_BANNER" | "SMART_MOBILITY";
 export type FieldMapName = "UAT" | "PRODUCTION";
-
-export const defaultCredentials: Record<SandboxAppName, SandboxAppCredentials> = {
-	STREET_BANNER: { appId: "sandbox-street-banner", apiKey: "sandbox-street-banner-key" },
-	SMART_MOBILITY: { appId: "sandbox-smart-mobility", apiKey: "sandbox-smart-mobility-key" },
-};
 
 const fixtures: Record<SandboxAppName, Record<string, StoredRecord[]>> = {
 	STREET_BANNER: streetBanner,
@@ -48,7 +45,7 @@ export function connectionSchema(fieldMap?: FieldMapName): ConnectionSchema {
 }
 
 export function defaultSeed(
-	credentials: Record<SandboxAppName, SandboxAppCredentials> = defaultCredentials,
+	credentials: Record<SandboxAppName, SandboxAppCredentials> = sandboxCredentials,
 ): SandboxSeed {
 	return {
 		[credentials.STREET_BANNER.appId]: structuredClone(fixtures.STREET_BANNER),
@@ -62,7 +59,7 @@ export function defaultSandboxOptions(
 ): SandboxOptions {
 	const { fieldMap, ...options } = overrides;
 	return {
-		apps: Object.values(defaultCredentials),
+		apps: Object.values(sandboxCredentials),
 		seed: defaultSeed(),
 		connections: connectionSchema(fieldMap),
 		...options,

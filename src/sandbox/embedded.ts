@@ -1,5 +1,7 @@
 /** The Knack sandbox the service starts for itself in development when it has no Knack credentials. */
-import { defaultCredentials, defaultSandboxOptions } from "./defaults.ts";
+
+import { sandboxCredentials } from "../sandboxCredentials.ts";
+import { defaultSandboxOptions } from "./defaults.ts";
 import { startKnackSandbox } from "./knack.ts";
 
 export interface DevelopmentSandbox {
@@ -7,7 +9,7 @@ export interface DevelopmentSandbox {
 	url: string;
 	/** Where the control endpoints (`/__sandbox/...`) live. */
 	root: string;
-	credentials: typeof defaultCredentials;
+	credentials: typeof sandboxCredentials;
 	stop(): Promise<void>;
 }
 
@@ -18,7 +20,7 @@ export function developmentSandbox(port: number, hostname = "127.0.0.1"): Develo
 	return {
 		url: sandbox.url,
 		root: new URL(sandbox.url).origin,
-		credentials: defaultCredentials,
+		credentials: sandboxCredentials,
 		stop: () => sandbox.stop(),
 	};
 }

@@ -1,9 +1,12 @@
-import { Database } from "bun:sqlite";
-import { EventTypes } from "../../src/events/types.ts";
+import { type EffectSucceededData, EventTypes, finishingTypes } from "../../src/events/types.ts";
+import { openStorage } from "../../src/storage/open.ts";
+import type { Storage } from "../../src/storage/storage.ts";
 
 /**
- * The servers' shared event log, read from outside (read-only) while they run: has
- * every delivery been applied, and what did the projector have to do to get there.
+ * The servers' shared event log, read from outside through the storage interface while
+ * they run: has every delivery been applied, and what did the projector have to do to
+ * get there. Counted from the events themselves, not from the store's own totals, so a
+ * store that miscounts cannot pass the chaos check.
  */
 export interface LogCounts {
 	received: number;
@@ -17,49 +20,60 @@ export interface LogCounts {
 	failedAttempts: number;
 }
 
-function count(db: Database, where: string, ...params: string[]): number {
-	const row = db.query<{ n: number }, string[]>(`select count(*) as n from events where ${where}`).get(...params);
-	return row?.n ?? 0;
+async function withStorage<T>(path: string, read: (storage: Storage) => Promise<T>): Promise<T> {
+	const storage = openStorage({ databasePath: path });
+	try {
+		return await read(storage);
+	} finally {
+		await storage.close();
+	}
 }
 
-export function readLog(path: string): LogCounts {
-	const db = new Database(path, { readonly: true });
-	try {
-		const finished = `select delivery_seq from events where type in ('${EventTypes.applied}', '${EventTypes.deadLettered}')`;
-		const claims = db.query<{ n: number }, []>("select count(*) as n from claims").get();
-		return {
-			received: count(db, "type = ?", EventTypes.received),
-			accepted: count(db, "type = ?", EventTypes.accepted),
-			incomplete: count(db, `type = ? and delivery_seq not in (${finished})`, EventTypes.accepted),
-			deadLettered: count(db, "type = ?", EventTypes.deadLettered),
-			claims: claims?.n ?? 0,
-			written: count(db, "type = ? and json_extract(data, '$.via') = 'call'", EventTypes.effectSucceeded),
-			foundByLookup: count(db, "type = ? and json_extract(data, '$.via') = 'lookup'", EventTypes.effectSucceeded),
-			failedAttempts: count(db, "type = ?", EventTypes.effectFailed),
+export function readLog(path: string): Promise<LogCounts> {
+	return withStorage(path, async (storage) => {
+		const counts: LogCounts = {
+			received: 0,
+			accepted: 0,
+			incomplete: 0,
+			deadLettered: 0,
+			claims: (await storage.queries.currentClaims()).size,
+			written: 0,
+			foundByLookup: 0,
+			failedAttempts: 0,
 		};
-	} finally {
-		db.close();
-	}
+		const accepted = new Set<number>();
+		const finished = new Set<number>();
+		const finishing: readonly string[] = finishingTypes;
+		for await (const e of storage.events.range(1, await storage.events.lastSeq())) {
+			if (e.type === EventTypes.received) counts.received++;
+			else if (e.type === EventTypes.accepted) accepted.add(e.deliverySeq as number);
+			else if (e.type === EventTypes.effectFailed) counts.failedAttempts++;
+			else if (e.type === EventTypes.effectSucceeded) {
+				if ((e.data as EffectSucceededData).via === "call") counts.written++;
+				else counts.foundByLookup++;
+			}
+			if (e.type === EventTypes.deadLettered) counts.deadLettered++;
+			if (finishing.includes(e.type)) finished.add(e.deliverySeq as number);
+		}
+		counts.accepted = accepted.size;
+		counts.incomplete = [...accepted].filter((seq) => !finished.has(seq)).length;
+		return counts;
+	});
 }
 
 /** Claims held by a process (holders are named `<pid>-...`): what a killed server left for others to take over. */
-export function claimsHeldBy(path: string, pid: number): number {
-	const db = new Database(path, { readonly: true });
-	try {
-		const row = db
-			.query<{ n: number }, [string]>("select count(*) as n from claims where holder like ?")
-			.get(`${pid}-%`);
-		return row?.n ?? 0;
-	} finally {
-		db.close();
-	}
+export function claimsHeldBy(path: string, pid: number): Promise<number> {
+	return withStorage(path, async (storage) => {
+		const claims = [...(await storage.queries.currentClaims()).values()];
+		return claims.filter((c) => c.holder.startsWith(`${pid}-`)).length;
+	});
 }
 
 /** Waits until recovery has finished every delivery and no claim is held; the last counts either way. */
 export async function waitForRecovery(path: string, timeoutMs: number): Promise<LogCounts> {
 	const until = Date.now() + timeoutMs;
 	for (;;) {
-		const counts = readLog(path);
+		const counts = await readLog(path);
 		if ((counts.incomplete === 0 && counts.claims === 0) || Date.now() >= until) return counts;
 		await Bun.sleep(250);
 	}

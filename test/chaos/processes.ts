@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { defaultCredentials } from "../../src/sandbox/defaults.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 
 /**
  * The processes of a chaos run: the Knack sandbox and the service instances, each a
@@ -146,10 +146,10 @@ export function serviceEnv(databasePath: string, knackApiUrl: string, timings: S
 		PORT: "0",
 		DATABASE_PATH: databasePath,
 		KNACK_API_URL: knackApiUrl,
-		KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
-		KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
-		KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
-		KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
+		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
+		KNACK_SMART_MOBILITY_APP_ID: sandboxCredentials.SMART_MOBILITY.appId,
+		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
 		// The sandbox's faults are the chaos; the service's own spacing would only slow the run.
 		KNACK_RATE_LIMIT: "1000",
 		POSTBACK_DEADLINE_SECONDS: String(timings.deadlineSeconds),

@@ -146,7 +146,7 @@ function scheduleKills(
 			thresholds.shift();
 			const server = servers[scheduled++ % servers.length] as ServiceProcess;
 			chain = chain.then(async () => {
-				claimsLeft += claimsHeldBy(databasePath, await server.kill());
+				claimsLeft += await claimsHeldBy(databasePath, await server.kill());
 				done++;
 				await Bun.sleep(200 + rand() * 600);
 				await server.start();

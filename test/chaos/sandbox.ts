@@ -1,6 +1,6 @@
 import { fieldMaps, objects } from "../../src/projections/knack/fieldMaps.ts";
-import { defaultCredentials } from "../../src/sandbox/defaults.ts";
 import type { Fault, KnackRecord, RecordedCall } from "../../src/sandbox/knack.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import type { App, Payment } from "./scenario.ts";
 
 /**
@@ -8,7 +8,7 @@ import type { App, Payment } from "./scenario.ts";
  * records the payments need, queue faults, read what the service wrote.
  */
 export const fields = fieldMaps.UAT;
-export const appId = (app: App) => defaultCredentials[app].appId;
+export const appId = (app: App) => sandboxCredentials[app].appId;
 export const PENDING = "Pending Payment";
 export const INVOICED = "INVOICED";
 

@@ -66,7 +66,7 @@ test("a command reads the service's configuration from the environment, prints J
 });
 
 test("Ctrl-C (SIGINT) stops a replay cleanly with exit 130; the same command finishes it", async () => {
-	const from = String(h.service.store.lastSeq() + 1);
+	const from = String((await h.service.store.lastSeq()) + 1);
 	for (const id of [9101, 9102, 9103, 9104]) await postUnfinished(h, successful(id));
 	h.sandbox.clearCalls();
 	const slow = { ...env, KNACK_RATE_LIMIT: "3" };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { defaultCredentials } from "../../src/sandbox/defaults.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import { appIds, type Harness, startHarness } from "../support/harness.ts";
 import { postback } from "../support/payloads.ts";
 import { cli, cliEnv, knackWrites, messagesOf, postApplied, postUnfinished, seeded, successful } from "./support.ts";
@@ -22,7 +22,7 @@ beforeEach(() => {
 	h.sandbox.clearCalls();
 });
 
-const nextPosition = () => String(h.service.store.lastSeq() + 1);
+const nextPosition = async () => String((await h.service.store.lastSeq()) + 1);
 const transactionPut = `PUT object_180/${seeded.transaction}`;
 const parentPut = `PUT object_161/${seeded.lamppost}`;
 
@@ -40,12 +40,12 @@ async function abortDuringCall(controller: AbortController): Promise<void> {
 
 describe("--dry-run", () => {
 	test("prints the exact calls it would make and makes none; the log is unchanged", async () => {
-		const from = nextPosition();
+		const from = await nextPosition();
 		await postUnfinished(h, successful(6001));
 		await postApplied(h, successful(6002));
 		await postApplied(h, postback({ id: 6003, status: "refunded", invoice: "INV-6003" }));
 		h.sandbox.clearCalls();
-		const before = h.service.store.lastSeq();
+		const before = await h.service.store.lastSeq();
 
 		const unfinished = await cli(["replay", "--from", from, "--dry-run"], { env });
 		expect(unfinished.code).toBe(0);
@@ -94,7 +94,7 @@ describe("--dry-run", () => {
 		expect(json[0].calls[4].copiedFrom).toBe("GET object_180/638e5bd41370e500241c3e1f");
 
 		expect(h.sandbox.calls()).toEqual([]);
-		expect(h.service.store.lastSeq()).toBe(before);
+		expect(await h.service.store.lastSeq()).toBe(before);
 	});
 
 	test("on a payment with nothing unfinished it says so", async () => {
@@ -168,7 +168,7 @@ describe("replay", () => {
 	});
 
 	test("Ctrl-C stops after the call in flight, and the same command finishes the rest", async () => {
-		const from = nextPosition();
+		const from = await nextPosition();
 		for (const id of [6301, 6302, 6303]) await postUnfinished(h, successful(id));
 		h.sandbox.clearCalls();
 		h.sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 300 });
@@ -198,7 +198,7 @@ describe("replay", () => {
 	});
 
 	test("an interrupted forced replay resumes where it stopped", async () => {
-		const from = nextPosition();
+		const from = await nextPosition();
 		for (const id of [6401, 6402, 6403]) await postApplied(h, successful(id));
 		const command = ["replay", "--from", from, "--force"];
 		h.sandbox.clearCalls();
@@ -224,7 +224,7 @@ describe("replay", () => {
 	});
 
 	test("a payment Knack refuses fails the replay (exit 1) but not the others", async () => {
-		const from = nextPosition();
+		const from = await nextPosition();
 		await postUnfinished(h, successful(6501));
 		await postUnfinished(h, successful(6502));
 		h.sandbox.clearCalls();
@@ -317,10 +317,10 @@ describe("replay against the production Knack", () => {
 			CITYBASE_ENV: "production",
 			POSTBACK_AUTH: "none",
 			EVENT_LOG_ENCRYPTION: "none",
-			KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
-			KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
-			KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
-			KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+			KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
+			KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
+			KNACK_SMART_MOBILITY_APP_ID: sandboxCredentials.SMART_MOBILITY.appId,
+			KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
 		};
 		await postUnfinished(p, successful(6901));
 		await postUnfinished(p, successful(6902));

@@ -1,4 +1,4 @@
-import type { CliIo } from "../../src/cli/command.ts";
+import type { CliIo } from "../../src/cli/io.ts";
 import { runCli } from "../../src/cli.ts";
 import { appIds, type Harness } from "../support/harness.ts";
 import { type PaymentSpec, postback } from "../support/payloads.ts";

@@ -59,7 +59,7 @@ describe("rebuild", () => {
 describe("export and import", () => {
 	test("one event a line, fields in a fixed order, the delivery bytes base64", async () => {
 		const lines = (await exported()).trim().split("\n");
-		expect(lines).toHaveLength(h.service.store.lastSeq());
+		expect(lines).toHaveLength(await h.service.store.lastSeq());
 		const events = lines.map((l) => JSON.parse(l));
 		for (const e of events) {
 			expect(Object.keys(e)).toEqual([
@@ -82,7 +82,7 @@ describe("export and import", () => {
 
 	test("--since keeps only events recorded from then on", async () => {
 		expect(await exported("--since", "2025-08-19")).toBe("");
-		expect((await exported("--since", "2025-08-18")).trim().split("\n")).toHaveLength(h.service.store.lastSeq());
+		expect((await exported("--since", "2025-08-18")).trim().split("\n")).toHaveLength(await h.service.store.lastSeq());
 	});
 
 	test("export, import into a fresh database, rebuild: the same checksum; importing again adds nothing", async () => {
@@ -92,7 +92,7 @@ describe("export and import", () => {
 
 		const first = await cli(["import", file], { env: fresh });
 		expect(first.code).toBe(0);
-		const total = h.service.store.lastSeq();
+		const total = await h.service.store.lastSeq();
 		expect(first.stdout).toMatch(new RegExp(`^imported ${total} events, 0 already present, from ${file} in `));
 		expect(await checksumOf(fresh)).toBe((await checksumOf(env)) as string);
 
@@ -143,7 +143,7 @@ describe("backup", () => {
 		const r = await cli(["backup", path], { env });
 		expect(r.code).toBe(0);
 		expect(r.stdout).toMatch(
-			new RegExp(`^backed up ${h.service.store.lastSeq()} events to ${path} \\(\\d+ KiB\\) in `),
+			new RegExp(`^backed up ${await h.service.store.lastSeq()} events to ${path} \\(\\d+ KiB\\) in `),
 		);
 		expect(existsSync(path)).toBe(true);
 		expect(await checksumOf({ ...env, DATABASE_PATH: path })).toBe((await checksumOf(env)) as string);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { sameValue } from "../../src/cli/compare.ts";
+import { sameValue } from "../../src/application/operator/compare.ts";
 import { appIds, type Harness, startHarness } from "../support/harness.ts";
 import { postback } from "../support/payloads.ts";
 import { cli, cliEnv, messagesOf, postApplied } from "./support.ts";

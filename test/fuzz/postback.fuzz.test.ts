@@ -165,7 +165,7 @@ const shape = (call: Call | ExpectedCall) => `${call.method} ${call.objectKey} $
 
 async function runBatch(cases: { index: number; c: FuzzCase }[], tally: Tally): Promise<void> {
 	for (const { c } of cases) seedKnack(c);
-	const firstSeq = h.service.store.lastSeq() + 1;
+	const firstSeq = (await h.service.store.lastSeq()) + 1;
 	const answers = new Map<number, Answer>();
 	const sending = performance.now();
 	await pool(cases, CONCURRENCY, async ({ index, c }) => {
@@ -177,7 +177,7 @@ async function runBatch(cases: { index: number; c: FuzzCase }[], tally: Tally): 
 	// Every delivery of the batch, by request id, with the events that follow from it.
 	const received = new Map<string, StoredEvent[]>();
 	const byDelivery = new Map<number, StoredEvent[]>();
-	for (const event of h.service.store.range(firstSeq, h.service.store.lastSeq())) {
+	for await (const event of h.service.store.range(firstSeq, await h.service.store.lastSeq())) {
 		if (event.type === EventTypes.received) {
 			const requestId = String(event.data?.requestId);
 			received.set(requestId, [...(received.get(requestId) ?? []), event]);

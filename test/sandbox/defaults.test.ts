@@ -2,14 +2,15 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connectionSchema, defaultCredentials, defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
+import { connectionSchema, defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
 import { developmentSandbox } from "../../src/sandbox/embedded.ts";
 import { type KnackSandbox, startKnackSandbox } from "../../src/sandbox/knack.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import smartMobilityExample from "../fixtures/smart-mobility-block-party-successful.json";
 import streetBannerExample from "../fixtures/street-banner-lamppost-refunded.json";
 
-const SB = defaultCredentials.STREET_BANNER;
-const SM = defaultCredentials.SMART_MOBILITY;
+const SB = sandboxCredentials.STREET_BANNER;
+const SM = sandboxCredentials.SMART_MOBILITY;
 
 /** SPEC §4: the fields a refund copies from the original transaction, per field map. */
 const refundCopy = {
@@ -173,7 +174,7 @@ describe("connection schemas per field map", () => {
 test("the embedded development sandbox", async () => {
 	const sandbox = developmentSandbox(0);
 	try {
-		expect(sandbox.credentials).toBe(defaultCredentials);
+		expect(sandbox.credentials).toBe(sandboxCredentials);
 		expect(sandbox.url).toBe(`${sandbox.root}/v1`);
 		const records = (await (
 			await fetch(`${sandbox.root}/__sandbox/records/${SB.appId}/object_161`)

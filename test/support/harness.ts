@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { type EnvironmentName, loadConfig } from "../../src/config.ts";
 import { memorySink } from "../../src/logging/logger.ts";
 import { createServiceLogger } from "../../src/logging/setup.ts";
-import { defaultCredentials, defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
+import { defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
 import { type KnackSandbox, startKnackSandbox } from "../../src/sandbox/knack.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import { type Service, startService } from "../../src/service.ts";
 
 /**
@@ -34,8 +35,8 @@ export interface HarnessOptions {
 }
 
 export const appIds = {
-	STREET_BANNER: defaultCredentials.STREET_BANNER.appId,
-	SMART_MOBILITY: defaultCredentials.SMART_MOBILITY.appId,
+	STREET_BANNER: sandboxCredentials.STREET_BANNER.appId,
+	SMART_MOBILITY: sandboxCredentials.SMART_MOBILITY.appId,
 };
 
 /** A clock that starts at `iso` and advances with real time. */
@@ -55,10 +56,10 @@ export function startHarness(options: HarnessOptions = {}): Harness {
 		PORT: "0",
 		DATABASE_PATH: databasePath,
 		KNACK_API_URL: sandbox.url,
-		KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
-		KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
-		KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
-		KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
+		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
+		KNACK_SMART_MOBILITY_APP_ID: sandboxCredentials.SMART_MOBILITY.appId,
+		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
 		POSTBACK_AUTH: options.environment === "production" ? "none" : "",
 		EVENT_LOG_ENCRYPTION: options.environment === "production" ? "none" : "",
 		KNACK_RATE_LIMIT: "1000",
@@ -87,7 +88,7 @@ export function startHarness(options: HarnessOptions = {}): Harness {
 		config,
 		logger,
 		cloudWatch,
-		knackCredentials: defaultCredentials,
+		knackCredentials: sandboxCredentials,
 		clock: options.startAt ? clockFrom(options.startAt) : Date.now,
 		recovery: options.recovery ?? false,
 	});

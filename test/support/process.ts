@@ -1,5 +1,5 @@
 import type { Subprocess } from "bun";
-import { defaultCredentials } from "../../src/sandbox/defaults.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 
 /** The service as a real process (`bun src/index.ts`), for tests of signals and restarts. */
 export interface ServiceProcess {
@@ -18,10 +18,10 @@ export function serviceEnv(knackApiUrl: string, env: Record<string, string> = {}
 		HOST: "127.0.0.1",
 		PORT: "0",
 		KNACK_API_URL: knackApiUrl,
-		KNACK_STREET_BANNER_APP_ID: defaultCredentials.STREET_BANNER.appId,
-		KNACK_STREET_BANNER_API_KEY: defaultCredentials.STREET_BANNER.apiKey,
-		KNACK_SMART_MOBILITY_APP_ID: defaultCredentials.SMART_MOBILITY.appId,
-		KNACK_SMART_MOBILITY_API_KEY: defaultCredentials.SMART_MOBILITY.apiKey,
+		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
+		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
+		KNACK_SMART_MOBILITY_APP_ID: sandboxCredentials.SMART_MOBILITY.appId,
+		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
 		...env,
 	};
 }

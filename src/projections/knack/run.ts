@@ -1,10 +1,11 @@
-import type { EventStore } from "../../events/store.ts";
 import { type AcceptedDelivery, EventTypes, type Outcome, type ProjectedBy } from "../../events/types.ts";
 import type { Logger } from "../../logging/logger.ts";
+import type { EventStore } from "../../storage/storage.ts";
 import type { KnackClient, KnackFailure } from "./client.ts";
 import type { FieldMapName } from "./fieldMaps.ts";
 import { type PlanContext, type PlannedEffect, planPostback, refundBody } from "./plan.ts";
 import { effectProgress } from "./progress.ts";
+import { effectSteps } from "./steps.ts";
 
 /**
  * Performs a delivery's plan against Knack, exactly once per effect key (SPEC §5):
@@ -82,7 +83,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 
 		let inherited = false;
 		for (;;) {
-			const { remaining } = effectProgress(plan.effects, store.outcomesOf(payment.citybaseId, payment.status));
+			const { remaining } = effectProgress(plan.effects, await store.outcomesOf(payment.citybaseId, payment.status));
 			if (remaining.length === 0 && !force) {
 				await store.recordOutcomes(deliverySeq, [], clock(), {
 					applied: { performed: 0, skipped: plan.effects.length },
@@ -108,10 +109,14 @@ export function createProjector(options: ProjectorOptions): Projector {
 
 		// The claim is ours: read the history again, another holder may have finished just before.
 		// A previous holder whose lease ran out (`inherited`) may have left inserts in Knack unrecorded.
-		const { remaining, unsure } = effectProgress(plan.effects, store.outcomesOf(payment.citybaseId, payment.status), {
-			force,
-			inherited,
-		});
+		const { remaining, unsure } = effectProgress(
+			plan.effects,
+			await store.outcomesOf(payment.citybaseId, payment.status),
+			{
+				force,
+				inherited,
+			},
+		);
 		// Keep that doubt in the log: if this run fails before resolving it, the next holder finds a free claim.
 		if (inherited) {
 			await store.recordOutcomes(
@@ -203,42 +208,45 @@ export function createProjector(options: ProjectorOptions): Projector {
 		}
 
 		async function perform(effect: PlannedEffect): Promise<Attempt> {
-			if (effect.lookup && unsure.has(effect.key)) {
-				const found = await knack.find(effect.app, effect.objectKey, effect.lookup, deadline);
-				if (!found.ok) return { ...found, method: "GET", certain: true };
-				const existing = found.value[0];
-				if (existing) {
-					return {
-						ok: true,
-						recordId: existing.id ?? null,
-						status: found.status,
-						via: "lookup",
-						durationMs: found.durationMs,
-					};
+			let body = effect.body;
+			for (const step of effectSteps(effect, unsure)) {
+				if (step.purpose === "lookup") {
+					const found = await knack.find(effect.app, step.objectKey, step.filters, deadline);
+					if (!found.ok) return { ...found, method: "GET", certain: true };
+					const existing = found.value[0];
+					if (existing) {
+						return {
+							ok: true,
+							recordId: existing.id ?? null,
+							status: found.status,
+							via: "lookup",
+							durationMs: found.durationMs,
+						};
+					}
+				} else if (step.purpose === "source") {
+					const source = await knack.get(effect.app, step.objectKey, step.recordId, deadline);
+					if (!source.ok) return { ...source, method: "GET", certain: true };
+					body = refundBody(payment, context, source.value);
+				} else {
+					const answer =
+						step.method === "POST"
+							? await knack.create(effect.app, step.objectKey, body ?? {}, deadline)
+							: await knack.update(effect.app, step.objectKey, step.recordId ?? "", body ?? {}, deadline);
+					if (answer.ok) {
+						return {
+							ok: true,
+							recordId: answer.value.id ?? effect.recordId,
+							status: answer.status,
+							via: "call",
+							durationMs: answer.durationMs,
+						};
+					}
+					// A 4xx (429 included) means Knack refused the write; a 5xx or no answer may hide a write that happened.
+					const refused = answer.reason === "deadline" || (answer.status !== null && answer.status < 500);
+					return { ...answer, method: step.method, certain: refused };
 				}
 			}
-			let body = effect.body;
-			if (effect.source) {
-				const source = await knack.get(effect.app, effect.source.objectKey, effect.source.recordId, deadline);
-				if (!source.ok) return { ...source, method: "GET", certain: true };
-				body = refundBody(payment, context, source.value);
-			}
-			const answer =
-				effect.method === "POST"
-					? await knack.create(effect.app, effect.objectKey, body ?? {}, deadline)
-					: await knack.update(effect.app, effect.objectKey, effect.recordId ?? "", body ?? {}, deadline);
-			if (answer.ok) {
-				return {
-					ok: true,
-					recordId: answer.value.id ?? effect.recordId,
-					status: answer.status,
-					via: "call",
-					durationMs: answer.durationMs,
-				};
-			}
-			// A 4xx (429 included) means Knack refused the write; a 5xx or no answer may hide a write that happened.
-			const refused = answer.reason === "deadline" || (answer.status !== null && answer.status < 500);
-			return { ...answer, method: effect.method, certain: refused };
+			throw new Error(`effect ${effect.key} has no write step`);
 		}
 	}
 

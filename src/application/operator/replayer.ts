@@ -1,7 +1,7 @@
-import type { AcceptedDelivery } from "../events/types.ts";
-import type { KnackClient, KnackFailure } from "../projections/knack/client.ts";
-import { createProjector, type ProjectionResult } from "../projections/knack/run.ts";
-import type { CliContext } from "./context.ts";
+import type { AcceptedDelivery } from "../../events/types.ts";
+import type { KnackClient, KnackFailure } from "../../projections/knack/client.ts";
+import { createProjector, type ProjectionResult } from "../../projections/knack/run.ts";
+import type { OperatorDeps } from "./deps.ts";
 import { assess, type DeliveryState, type StatusHistory } from "./history.ts";
 
 /**
@@ -34,23 +34,22 @@ export interface Replayer {
 
 const interruptedText = "replay interrupted by the operator before this Knack call";
 
-export function createReplayer(ctx: CliContext, signal: AbortSignal | undefined): Replayer {
-	const config = ctx.config();
+export function createReplayer(deps: OperatorDeps, signal: AbortSignal | undefined): Replayer {
 	const projector = createProjector({
-		store: ctx.store(),
-		knack: signal ? interruptible(ctx.knack(), signal) : ctx.knack(),
-		fieldMap: ctx.fieldMap(),
-		leaseMs: config.postback.claimLeaseMs,
-		logger: ctx.logger(),
-		holderPrefix: `cli-${process.pid}`,
+		store: deps.storage.events,
+		knack: signal ? interruptible(deps.knack(), signal) : deps.knack(),
+		fieldMap: deps.fieldMap,
+		leaseMs: deps.claimLeaseMs,
+		logger: deps.logger,
+		holderPrefix: deps.holderPrefix,
 	});
 	const project = (delivery: DeliveryState, force: boolean) =>
-		projector.project(toAccepted(delivery), Date.now() + config.postback.deadlineMs, { by: "replay", force });
+		projector.project(toAccepted(delivery), Date.now() + deps.deadlineMs, { by: "replay", force });
 
 	return {
 		replayDelivery: project,
 		async replayStatus(history, force) {
-			const a = assess(history, ctx.fieldMap());
+			const a = assess(history, deps.fieldMap);
 			const open = history.deliveries.filter((d) => !d.applied);
 			if (!force && a.unfinished.length === 0 && open.length === 0) return { state: "nothing" };
 			const result = await project(a.delivery, force);

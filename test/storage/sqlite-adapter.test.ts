@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
-import { openDatabase } from "../src/events/database.ts";
-import { createGroupCommitter } from "../src/events/groupCommit.ts";
-import { events } from "../src/events/schema.ts";
-import { createSqliteEventStore } from "../src/events/store.ts";
+import { openDatabase } from "../../src/storage/sqlite/database.ts";
+import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
+import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
+import { events } from "../../src/storage/sqlite/schema.ts";
 
 /** The store on a real SQLite file: starting up beside another process, and group commit. */
 
@@ -22,7 +22,7 @@ const withDir = async (work: (dir: string) => Promise<void>) => {
 	}
 };
 
-const migrationsFolder = join(import.meta.dir, "..", "drizzle");
+const migrationsFolder = join(import.meta.dir, "..", "..", "drizzle");
 const ledgerRows = (sqlite: Database) =>
 	sqlite.query<{ hash: string }, []>("select hash from __drizzle_migrations order by created_at").all();
 
@@ -50,7 +50,7 @@ test("processes opening new databases at the same moment all start, and each mig
 		// Each opener opens the same series of new files, one every 30 ms from a common
 		// start, so the three meet on every file at the switch to WAL and at the migrations.
 		const files = 40;
-		const script = `import { openDatabase } from ${JSON.stringify(join(import.meta.dir, "../src/events/database.ts"))};
+		const script = `import { openDatabase } from ${JSON.stringify(join(import.meta.dir, "../../src/storage/sqlite/database.ts"))};
 const [dir, start] = process.argv.slice(2);
 for (let i = 0; i < ${files}; i++) {
 	while (Date.now() < Number(start) + i * 30) {}
@@ -118,7 +118,7 @@ test("an append is durable before it resolves: synchronous=FULL on its connectio
 	withDir(async (dir) => {
 		const path = join(dir, "durable.sqlite");
 		const opened = openDatabase(path);
-		const store = createSqliteEventStore(opened);
+		const store = createSqliteEventStore(opened, createGroupCommitter(opened.db));
 		const body = new TextEncoder().encode("{}");
 		const appended = await Promise.all(
 			[1, 2, 3].map(() =>
@@ -142,5 +142,22 @@ test("an append is durable before it resolves: synchronous=FULL on its connectio
 		const journal = opened.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get();
 		expect(journal?.journal_mode).toBe("wal");
 		reader.sqlite.close();
-		store.close();
+		opened.sqlite.close();
+	}));
+
+test("the log refuses updates and deletes, whoever asks: the triggers are in the file", () =>
+	withDir(async (dir) => {
+		const path = join(dir, "append-only.sqlite");
+		const opened = openDatabase(path);
+		const store = createSqliteEventStore(opened, createGroupCommitter(opened.db));
+		await store.appendDelivery(
+			{ receivedAt: 1, body: new Uint8Array(), contentType: null, remoteAddress: null, requestId: null },
+			{ accepted: false, reason: "test" },
+		);
+		const other = new Database(path);
+		expect(() => other.run("update events set type = 'x'")).toThrow("append-only");
+		expect(() => other.run("delete from events")).toThrow("append-only");
+		expect(other.query<{ n: number }, []>("select count(*) as n from events").get()?.n).toBe(2);
+		other.close();
+		opened.sqlite.close();
 	}));

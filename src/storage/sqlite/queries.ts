@@ -1,40 +1,24 @@
 import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
-import type { OpenDatabase } from "../events/database.ts";
-import { claims, events } from "../events/schema.ts";
-import { EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
+import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
+import type { DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
+import type { OpenDatabase } from "./database.ts";
+import { claims, events } from "./schema.ts";
 
-/**
- * Read-only questions about the log that the service never asks, so they are not on
- * the `EventStore` interface: filtered listings, counts and dead letters.
- */
-export interface DeliveryFilter {
-	citybaseId?: number;
-	invoice?: string;
-	status?: string;
-	since?: number;
-	until?: number;
-	rejectedOnly?: boolean;
-}
-
-export interface DeliveryRow {
-	deliverySeq: number;
-	receivedAt: number;
-	accepted: boolean;
-	citybaseId: number | null;
-	status: string | null;
-	invoice: string | null;
-	reason: string | null;
-}
-
-export interface DeliverySummary {
-	succeeded: number;
-	failed: number;
-	applied: boolean;
-	deadLettered: boolean;
+/** The operators' read-only questions, answered from the SQLite file. */
+export function createSqliteOperatorQueries(open: OpenDatabase): OperatorQueries {
+	const eventsOf = paymentsEvents(open);
+	return {
+		listDeliveries: async (filter, limit) => listDeliveries(open, filter, limit),
+		deliverySummaries: async (seqs) => deliverySummaries(open, seqs),
+		openDeadLetters: async (limit) => openDeadLetters(open, limit),
+		countAccepted: async (from, to) => countAccepted(open, from, to),
+		paymentsEvents: async (ids) => eventsOf(ids),
+		currentClaims: async () => currentClaims(open),
+	};
 }
 
 /** Deliveries by their verdict event (which carries the payment id, status and invoice), newest first. */
-export function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, limit: number): DeliveryRow[] {
+function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, limit: number): DeliveryRow[] {
 	const verdicts = filter.rejectedOnly ? [EventTypes.rejected] : [EventTypes.accepted, EventTypes.rejected];
 	const conditions = [inArray(events.type, verdicts)];
 	if (filter.citybaseId !== undefined) conditions.push(eq(events.citybaseId, filter.citybaseId));
@@ -59,7 +43,7 @@ export function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, lim
 }
 
 /** How far each delivery got: Knack outcomes and whether it was applied or dead-lettered. */
-export function deliverySummaries({ db }: OpenDatabase, deliverySeqs: number[]): Map<number, DeliverySummary> {
+function deliverySummaries({ db }: OpenDatabase, deliverySeqs: number[]): Map<number, DeliverySummary> {
 	const summaries = new Map<number, DeliverySummary>();
 	for (const seq of deliverySeqs) summaries.set(seq, { succeeded: 0, failed: 0, applied: false, deadLettered: false });
 	// SQLite caps bound parameters; a listing of every delivery is asked in slices.
@@ -93,7 +77,7 @@ export function deliverySummaries({ db }: OpenDatabase, deliverySeqs: number[]):
 }
 
 /** Dead-lettered deliveries that no replay has applied since, oldest first. */
-export function openDeadLetters({ sqlite }: OpenDatabase, limit: number): number[] {
+function openDeadLetters({ sqlite }: OpenDatabase, limit: number): number[] {
 	return sqlite
 		.query<{ seq: number }, [string, string, number]>(
 			`select delivery_seq as seq from events where type = ?1
@@ -105,7 +89,7 @@ export function openDeadLetters({ sqlite }: OpenDatabase, limit: number): number
 }
 
 /** How many deliveries were accepted with positions in [from, to]: the total a progress bar counts to. */
-export function countAccepted({ sqlite }: OpenDatabase, from: number, to: number): number {
+function countAccepted({ sqlite }: OpenDatabase, from: number, to: number): number {
 	return (
 		sqlite
 			.query<{ n: number }, [string, number, number]>(
@@ -120,7 +104,7 @@ export function countAccepted({ sqlite }: OpenDatabase, from: number, to: number
  * so no body is read), by payment: a replay of the whole log asks for its payments a
  * page at a time, one prepared statement per page instead of one query per payment.
  */
-export function paymentsEvents({ sqlite }: OpenDatabase): (citybaseIds: number[]) => Map<number, StoredEvent[]> {
+function paymentsEvents({ sqlite }: OpenDatabase): (citybaseIds: number[]) => Map<number, StoredEvent[]> {
 	const query = sqlite.query<Omit<StoredEvent, "data" | "body"> & { data: string | null }, [string]>(
 		`select seq, type, recorded_at as recordedAt, delivery_seq as deliverySeq, citybase_id as citybaseId,
 		 payment_status as paymentStatus, invoice, effect_key as effectKey, data
@@ -139,7 +123,7 @@ export function paymentsEvents({ sqlite }: OpenDatabase): (citybaseIds: number[]
 }
 
 /** The projection claims held right now, by key: few at any time (one per payment being applied). */
-export function currentClaims({ db }: OpenDatabase): Map<string, { holder: string; expiresAt: number }> {
+function currentClaims({ db }: OpenDatabase): Map<string, { holder: string; expiresAt: number }> {
 	return new Map(
 		db
 			.select()

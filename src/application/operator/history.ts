@@ -1,14 +1,14 @@
-import type { Payment } from "../events/payload.ts";
+import type { Payment } from "../../events/payload.ts";
 import {
 	type AcceptedData,
 	type DeadLetteredData,
 	type EffectFailedData,
 	EventTypes,
 	type StoredEvent,
-} from "../events/types.ts";
-import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
-import { type Plan, type PlannedEffect, planPostback } from "../projections/knack/plan.ts";
-import { effectProgress } from "../projections/knack/progress.ts";
+} from "../../events/types.ts";
+import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
+import { type Plan, type PlannedEffect, planPostback } from "../../projections/knack/plan.ts";
+import { effectProgress } from "../../projections/knack/progress.ts";
 
 /**
  * One (payment, status) as the log tells it: its deliveries and every Knack outcome,

@@ -1,4 +1,4 @@
-import type { KnackRecord } from "../projections/knack/plan.ts";
+import type { KnackRecord } from "../../projections/knack/plan.ts";
 
 /**
  * Whether a Knack record still holds what we wrote. Knack answers each field twice,

@@ -1,77 +1,29 @@
 import { and, asc, eq, gte, inArray, lte, notInArray, sql } from "drizzle-orm";
-import type { OpenDatabase } from "./database.ts";
-import { createGroupCommitter } from "./groupCommit.ts";
-import type { Verdict } from "./payload.ts";
-import { claims, events } from "./schema.ts";
 import {
 	type AcceptedData,
 	type AcceptedDelivery,
-	type AppliedData,
 	type EventType,
 	EventTypes,
-	type Outcome,
 	type ReceivedData,
 	type StoredEvent,
-} from "./types.ts";
+} from "../../events/types.ts";
+import type { ClaimResult, EventStore } from "../storage.ts";
+import type { OpenDatabase } from "./database.ts";
+import { finishedDeliveries, isFinishing } from "./finished.ts";
+import type { GroupCommitter } from "./groupCommit.ts";
+import { claims, events } from "./schema.ts";
 
 /**
- * The event store: the only module that writes the log. A narrow interface on purpose,
- * so a PostgreSQL store for multi-instance deployments can stand in for this one.
- * Writes are group-committed (`groupCommit.ts`): each resolves once durable, sharing
- * its fsync with the writes of postbacks that arrived at the same time. The work inside
- * a transaction is synchronous (bun:sqlite commits at the first `await`).
+ * The SQLite adapter's event log and claims. Writes are group-committed
+ * (`groupCommit.ts`): each resolves once durable, sharing its fsync with the writes of
+ * postbacks that arrived at the same time. The work inside a transaction is synchronous
+ * (bun:sqlite commits at the first `await`); reads answer promises only to keep to the
+ * storage interface, which a network database must be able to implement.
  */
-export interface NewDelivery {
-	receivedAt: number;
-	body: Uint8Array;
-	contentType: string | null;
-	remoteAddress: string | null;
-	requestId: string | null;
-}
+export type EventRow = typeof events.$inferSelect;
+type Row = EventRow;
 
-export type ClaimResult =
-	| { state: "claimed" /** an earlier holder's lease ran out: its writes may have reached Knack */; inherited: boolean }
-	| { state: "held"; holder: string; expiresAt: number };
-
-export interface EventStore {
-	/** Appends the delivery and its verdict together, durably, before any Knack call. */
-	appendDelivery(delivery: NewDelivery, verdict: Verdict): Promise<{ deliverySeq: number }>;
-	/**
-	 * Records a projection run in one transaction: its Knack outcomes, whether the
-	 * delivery is now fully applied, and the release of its claim.
-	 */
-	recordOutcomes(
-		deliverySeq: number,
-		outcomes: Outcome[],
-		now: number,
-		finish: { release?: { key: string; holder: string }; applied?: AppliedData },
-	): Promise<void>;
-	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): Promise<void>;
-
-	/** Takes the projection claim on `key` unless a live holder has it (in an IMMEDIATE transaction). */
-	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): Promise<ClaimResult>;
-
-	/** Every Knack outcome recorded for a (payment, status), whichever delivery caused it, oldest first. */
-	outcomesOf(citybaseId: number, status: string): StoredEvent[];
-	get(seq: number): StoredEvent | null;
-	accepted(deliverySeq: number): AcceptedDelivery | null;
-	/** Every event tied to a delivery (the delivery itself first). */
-	ofDelivery(deliverySeq: number): StoredEvent[];
-	byPayment(citybaseId: number): StoredEvent[];
-	byInvoice(invoice: string): StoredEvent[];
-	/** Events in [from, to] by position, read in pages so memory stays flat. */
-	range(from: number, to: number, pageSize?: number): Iterable<StoredEvent>;
-	/** Accepted deliveries with neither `delivery.applied` nor `delivery.dead_lettered`, oldest first. */
-	incomplete(limit?: number): AcceptedDelivery[];
-	lastSeq(): number;
-	/** Cheap totals for metrics and health. */
-	counts(): { events: number; incomplete: number; deadLettered: number };
-	close(): void;
-}
-
-type Row = typeof events.$inferSelect;
-
-function toEvent(row: Row): StoredEvent {
+export function toEvent(row: Row): StoredEvent {
 	return {
 		...row,
 		type: row.type as EventType,
@@ -79,8 +31,7 @@ function toEvent(row: Row): StoredEvent {
 	};
 }
 
-export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore {
-	const committer = createGroupCommitter(db);
+export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: GroupCommitter): EventStore {
 	const insertEvent = db
 		.insert(events)
 		.values({
@@ -257,21 +208,21 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 			});
 		},
 
-		outcomesOf(citybaseId, status) {
+		async outcomesOf(citybaseId, status) {
 			return selectOutcomes.all({ citybaseId, status }).map(toEvent);
 		},
 
-		get(seq) {
+		async get(seq) {
 			const row = selectBySeq.get({ seq });
 			return row ? toEvent(row) : null;
 		},
 
-		accepted(deliverySeq) {
+		async accepted(deliverySeq) {
 			const row = selectAccepted.get({ seq: deliverySeq });
 			return row ? toAccepted(row) : null;
 		},
 
-		ofDelivery(deliverySeq) {
+		async ofDelivery(deliverySeq) {
 			return db
 				.select()
 				.from(events)
@@ -281,15 +232,15 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 				.map(toEvent);
 		},
 
-		byPayment(citybaseId) {
+		async byPayment(citybaseId) {
 			return withDeliveries(db.select().from(events).where(eq(events.citybaseId, citybaseId)).all());
 		},
 
-		byInvoice(invoice) {
+		async byInvoice(invoice) {
 			return withDeliveries(db.select().from(events).where(eq(events.invoice, invoice)).all());
 		},
 
-		*range(from, to, pageSize = 2000) {
+		async *range(from, to, pageSize = 2000) {
 			let next = from;
 			while (next <= to) {
 				const page = selectRange.all({ from: next, to, limit: pageSize });
@@ -299,47 +250,39 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase): EventStore
 			}
 		},
 
-		incomplete(limit = 1000) {
-			const finished = db
-				.select({ seq: events.deliverySeq })
-				.from(events)
-				.where(inArray(events.type, [EventTypes.applied, EventTypes.deadLettered]));
+		async incomplete(limit = 1000) {
 			return db
 				.select()
 				.from(events)
-				.where(and(eq(events.type, EventTypes.accepted), notInArray(events.deliverySeq, finished)))
+				.where(and(eq(events.type, EventTypes.accepted), notInArray(events.deliverySeq, finishedDeliveries(db))))
 				.orderBy(asc(events.seq))
 				.limit(limit)
 				.all()
 				.map(toAccepted);
 		},
 
-		lastSeq() {
-			const row = sqlite.query<{ seq: number | null }, []>("select max(seq) as seq from events").get();
-			return row?.seq ?? 0;
+		async lastSeq() {
+			return lastSeq();
 		},
 
-		counts() {
-			const row = sqlite
-				.query<{ accepted: number; finished: number; dead: number }, []>(
-					`select
-					   (select count(*) from events where type = 'delivery.accepted') as accepted,
-					   (select count(distinct delivery_seq) from events
-					      where type in ('delivery.applied', 'delivery.dead_lettered')) as finished,
-					   (select count(distinct delivery_seq) from events where type = 'delivery.dead_lettered') as dead`,
-				)
-				.get();
+		async counts() {
+			const distinctDeliveries = sql<number>`count(distinct ${events.deliverySeq})`;
+			const accepted = db.select({ n: sql<number>`count(*)` }).from(events).where(eq(events.type, EventTypes.accepted));
+			const finished = db.select({ n: distinctDeliveries }).from(events).where(isFinishing);
+			const dead = db.select({ n: distinctDeliveries }).from(events).where(eq(events.type, EventTypes.deadLettered));
+			const n = (query: { get(): { n: number } | undefined }) => query.get()?.n ?? 0;
 			return {
-				events: this.lastSeq(),
-				incomplete: Math.max(0, (row?.accepted ?? 0) - (row?.finished ?? 0)),
-				deadLettered: row?.dead ?? 0,
+				events: lastSeq(),
+				incomplete: Math.max(0, n(accepted) - n(finished)),
+				deadLettered: n(dead),
 			};
 		},
-
-		close() {
-			sqlite.close();
-		},
 	};
+
+	function lastSeq(): number {
+		const row = sqlite.query<{ seq: number | null }, []>("select max(seq) as seq from events").get();
+		return row?.seq ?? 0;
+	}
 
 	/** The payment's events plus the `delivery.received` events they belong to, in log order. */
 	function withDeliveries(rows: Row[]): StoredEvent[] {

@@ -7,5 +7,5 @@ import { type MigrationMeta, readMigrationFiles } from "drizzle-orm/migrator";
  * compiled single executable carries them and needs no files beside it.
  */
 export function embeddedMigrations(): MigrationMeta[] {
-	return readMigrationFiles({ migrationsFolder: join(import.meta.dir, "..", "..", "drizzle") });
+	return readMigrationFiles({ migrationsFolder: join(import.meta.dir, "..", "..", "..", "drizzle") });
 }

@@ -1,0 +1,137 @@
+import type { ConfirmKnackWrites, OperatorDeps } from "./deps.ts";
+import { type PlannedCall, plannedCalls } from "./dryRun.ts";
+import { type Assessment, assess, type StatusHistory } from "./history.ts";
+import { createReplayer, type StatusOutcome } from "./replayer.ts";
+import { describeSelection, type Selection, selectedStatuses } from "./selection.ts";
+
+/**
+ * Replays of a selection, dry or for real: each selected (payment, status) once, in log
+ * order. What to print is the caller's: each result is handed to `onStatus`, progress
+ * to `onProgress` (awaited, so a slow reader holds the replay back rather than letting
+ * output pile up), and `signal` stops it after the Knack call in flight.
+ */
+export interface ReplayHooks {
+	signal?: AbortSignal;
+	/** how many accepted deliveries were gone past since the last call */
+	onProgress?(scanned: number): void | Promise<void>;
+}
+
+export interface DryRunStatus {
+	history: StatusHistory;
+	assessment: Assessment;
+	calls: PlannedCall[];
+	/** a claim on this (payment, status) held right now by someone else: a replay would wait for it */
+	heldBy: string | null;
+}
+
+export interface DryRunSummary {
+	calls: number;
+	statuses: number;
+	nothing: number;
+	interrupted: boolean;
+}
+
+export async function dryRunReplay(
+	deps: OperatorDeps,
+	selection: Selection,
+	options: ReplayHooks & { force: boolean; onStatus(status: DryRunStatus): void | Promise<void> },
+): Promise<DryRunSummary> {
+	const claims = await deps.storage.queries.currentClaims();
+	const summary: DryRunSummary = { calls: 0, statuses: 0, nothing: 0, interrupted: false };
+	for await (const { history, scanned } of selectedStatuses(deps.storage, selection)) {
+		const assessment = assess(history, deps.fieldMap);
+		const claim = claims.get(`${history.citybaseId}:${history.status}`);
+		const calls = plannedCalls(assessment, {
+			force: options.force,
+			fieldMap: deps.fieldMap,
+			inheritedClaim: claim !== undefined && claim.expiresAt <= Date.now(),
+		});
+		summary.calls += calls.length;
+		if (calls.length > 0) summary.statuses++;
+		else summary.nothing++;
+		const heldBy = claim && claim.expiresAt > Date.now() ? claim.holder : null;
+		await options.onStatus({ history, assessment, calls, heldBy });
+		await options.onProgress?.(scanned);
+		if (options.signal?.aborted) {
+			summary.interrupted = true;
+			break;
+		}
+	}
+	return summary;
+}
+
+export interface ReplayTally {
+	done: number;
+	written: number;
+	failed: number;
+	nothing: number;
+}
+
+export type ReplayRun =
+	| { state: "cancelled" }
+	| { state: "finished" | "interrupted"; tally: ReplayTally; resumedAfter: number };
+
+/**
+ * The replay for real. A forced replay keeps a cursor in the store, so the same command
+ * run again after an interruption resumes after the last (payment, status) it finished;
+ * `restart` starts it over. Once a status fails the cursor stays before it, so the next
+ * run tries it again.
+ */
+export async function runReplay(
+	deps: OperatorDeps,
+	selection: Selection,
+	options: ReplayHooks & {
+		force: boolean;
+		restart: boolean;
+		confirm: ConfirmKnackWrites;
+		/** a resumed forced replay, before it goes on */
+		onResume?(after: number): void;
+		onStatus(history: StatusHistory, outcome: StatusOutcome): void | Promise<void>;
+	},
+): Promise<ReplayRun> {
+	deps.knack(); // missing credentials are said before anything is asked
+	const what = `replay ${describeSelection(selection)}${options.force ? " --force" : ""}`;
+	if (!(await options.confirm(what))) return { state: "cancelled" };
+
+	const { signal } = options;
+	const replayer = createReplayer(deps, signal);
+	const cursors = deps.storage.cursors;
+	const cursor = options.force ? `replay --force ${describeSelection(selection)}` : null;
+	if (cursor && options.restart) await cursors.clear(cursor);
+	const resumedAfter = cursor ? await cursors.read(cursor) : 0;
+	if (resumedAfter > 0) options.onResume?.(resumedAfter);
+
+	const tally: ReplayTally = { done: 0, written: 0, failed: 0, nothing: 0 };
+	let interrupted = false;
+	let clean = true;
+	for await (const { history, position, scanned } of selectedStatuses(deps.storage, selection)) {
+		if (position <= resumedAfter) {
+			await options.onProgress?.(scanned);
+			continue;
+		}
+		if (signal?.aborted) {
+			interrupted = true;
+			break;
+		}
+		const outcome = await replayer.replayStatus(history, options.force);
+		await options.onProgress?.(scanned);
+		if (outcome.state === "interrupted") {
+			interrupted = true;
+			await options.onStatus(history, outcome);
+			break;
+		}
+		if (outcome.state === "done") {
+			tally.done++;
+			tally.written += outcome.performed;
+		} else if (outcome.state === "failed") {
+			tally.failed++;
+			clean = false;
+		} else {
+			tally.nothing++;
+		}
+		if (clean && cursor) await cursors.write(cursor, position);
+		await options.onStatus(history, outcome);
+	}
+	if (cursor && !interrupted && clean) await cursors.clear(cursor);
+	return { state: interrupted ? "interrupted" : "finished", tally, resumedAfter };
+}

@@ -1,0 +1,14 @@
+import { openSqliteStorage } from "./sqlite/index.ts";
+import type { Storage } from "./storage.ts";
+
+/**
+ * Opens the store the configuration names. SQLite is the embedded default; another
+ * database is one more adapter folder beside `sqlite/` and one more branch here.
+ */
+export interface StorageConfig {
+	databasePath: string;
+}
+
+export function openStorage(config: StorageConfig): Storage {
+	return openSqliteStorage(config.databasePath);
+}

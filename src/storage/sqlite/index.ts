@@ -1,0 +1,24 @@
+import type { Storage } from "../storage.ts";
+import { createSqliteCursorStore } from "./cursors.ts";
+import { openDatabase } from "./database.ts";
+import { createSqliteEventStore } from "./eventStore.ts";
+import { createGroupCommitter } from "./groupCommit.ts";
+import { createSqliteOperatorQueries } from "./queries.ts";
+import { createSqliteReadModelStore } from "./readModel.ts";
+import { createSqliteTransfer } from "./transfer.ts";
+
+/** The embedded store: one SQLite file (WAL, synchronous=FULL), migrated on open. */
+export function openSqliteStorage(path: string): Storage {
+	const open = openDatabase(path);
+	return {
+		location: path,
+		events: createSqliteEventStore(open, createGroupCommitter(open.db)),
+		readModel: createSqliteReadModelStore(open),
+		queries: createSqliteOperatorQueries(open),
+		cursors: createSqliteCursorStore(open),
+		transfer: createSqliteTransfer(open),
+		async close() {
+			open.sqlite.close();
+		},
+	};
+}

@@ -1,0 +1,168 @@
+import type { Verdict } from "../events/payload.ts";
+import type { AcceptedDelivery, AppliedData, Outcome, StoredEvent } from "../events/types.ts";
+import type { PaymentRow } from "../projections/paymentRow.ts";
+
+/**
+ * The storage boundary: everything persistent, behind promises, so a network database
+ * can stand behind it as well as a local file. Each adapter (`sqlite/`, one folder per
+ * database) implements all of it; nothing outside an adapter sees SQL, drizzle tables
+ * or a database handle. `test/storage/contract.ts` is the suite every adapter passes.
+ */
+export interface Storage {
+	/** where the data lives, for messages to operators (a file path, a server) */
+	readonly location: string;
+	readonly events: EventStore;
+	readonly readModel: ReadModelStore;
+	readonly queries: OperatorQueries;
+	readonly cursors: CursorStore;
+	readonly transfer: LogTransfer;
+	close(): Promise<void>;
+}
+
+export interface NewDelivery {
+	receivedAt: number;
+	body: Uint8Array;
+	contentType: string | null;
+	remoteAddress: string | null;
+	requestId: string | null;
+}
+
+export type ClaimResult =
+	| { state: "claimed" /** an earlier holder's lease ran out: its writes may have reached Knack */; inherited: boolean }
+	| { state: "held"; holder: string; expiresAt: number };
+
+/**
+ * The append-only event log and the projection claims. Every write resolves only once
+ * it is durable; a delivery is durable before any Knack call is made for it.
+ */
+export interface EventStore {
+	/** Appends the delivery and its verdict together, durably, before any Knack call. */
+	appendDelivery(delivery: NewDelivery, verdict: Verdict): Promise<{ deliverySeq: number }>;
+	/**
+	 * Records a projection run in one transaction: its Knack outcomes, whether the
+	 * delivery is now fully applied, and the release of its claim.
+	 */
+	recordOutcomes(
+		deliverySeq: number,
+		outcomes: Outcome[],
+		now: number,
+		finish: { release?: { key: string; holder: string }; applied?: AppliedData },
+	): Promise<void>;
+	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): Promise<void>;
+
+	/** Takes the projection claim on `key` unless a live holder has it; two processes never both get it. */
+	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): Promise<ClaimResult>;
+
+	/** Every Knack outcome recorded for a (payment, status), whichever delivery caused it, oldest first. */
+	outcomesOf(citybaseId: number, status: string): Promise<StoredEvent[]>;
+	get(seq: number): Promise<StoredEvent | null>;
+	accepted(deliverySeq: number): Promise<AcceptedDelivery | null>;
+	/** Every event tied to a delivery (the delivery itself first). */
+	ofDelivery(deliverySeq: number): Promise<StoredEvent[]>;
+	/** The payment's events and the `delivery.received` of each of its deliveries, in log order. */
+	byPayment(citybaseId: number): Promise<StoredEvent[]>;
+	byInvoice(invoice: string): Promise<StoredEvent[]>;
+	/** Events in [from, to] by position, read in pages so memory stays flat. */
+	range(from: number, to: number, pageSize?: number): AsyncIterable<StoredEvent>;
+	/** Accepted deliveries not yet finished (see `finishingTypes`), oldest first. */
+	incomplete(limit?: number): Promise<AcceptedDelivery[]>;
+	lastSeq(): Promise<number>;
+	/** Cheap totals for metrics and health. */
+	counts(): Promise<{ events: number; incomplete: number; deadLettered: number }>;
+}
+
+/**
+ * Where the payments read model keeps its rows and its checkpoint. The fold itself is
+ * pure and lives with the read model (`projections/payments.ts`); the store only runs
+ * it over one page at a time inside a transaction, so two processes catching up at
+ * once never fold an event twice.
+ */
+export interface ReadModelStore {
+	/**
+	 * Reads up to `pageSize` events past the checkpoint and the rows of their payments,
+	 * lets `fold` change those rows, then writes the rows and the new checkpoint, all in
+	 * one transaction. Resolves with how many events were folded (0: caught up).
+	 */
+	foldPage(pageSize: number, fold: (page: StoredEvent[], rows: Map<number, PaymentRow>) => void): Promise<number>;
+	/** Drops every row and the checkpoint. */
+	reset(): Promise<void>;
+	get(citybaseId: number): Promise<PaymentRow | null>;
+	/** Every row, by CityBase id. */
+	rows(): AsyncIterable<PaymentRow>;
+	count(): Promise<number>;
+}
+
+/** Read-only questions about the log that only operators ask. */
+export interface DeliveryFilter {
+	citybaseId?: number;
+	invoice?: string;
+	status?: string;
+	since?: number;
+	until?: number;
+	rejectedOnly?: boolean;
+}
+
+export interface DeliveryRow {
+	deliverySeq: number;
+	receivedAt: number;
+	accepted: boolean;
+	citybaseId: number | null;
+	status: string | null;
+	invoice: string | null;
+	reason: string | null;
+}
+
+export interface DeliverySummary {
+	succeeded: number;
+	failed: number;
+	applied: boolean;
+	deadLettered: boolean;
+}
+
+export interface OperatorQueries {
+	/** Deliveries by their verdict event (which carries the payment id, status and invoice), newest first; limit 0: all. */
+	listDeliveries(filter: DeliveryFilter, limit: number): Promise<DeliveryRow[]>;
+	/** How far each delivery got: Knack outcomes and whether it was applied or dead-lettered. */
+	deliverySummaries(deliverySeqs: number[]): Promise<Map<number, DeliverySummary>>;
+	/** Dead-lettered deliveries that no replay has applied since, oldest first. */
+	openDeadLetters(limit: number): Promise<number[]>;
+	/** How many deliveries were accepted with positions in [from, to]. */
+	countAccepted(from: number, to: number): Promise<number>;
+	/** The events of many payments at once, without bodies (their `delivery.received` excluded), by payment. */
+	paymentsEvents(citybaseIds: number[]): Promise<Map<number, StoredEvent[]>>;
+	/** The projection claims held right now, by key: few at any time. */
+	currentClaims(): Promise<Map<string, { holder: string; expiresAt: number }>>;
+}
+
+/** Named positions in the log, such as where an interrupted forced replay stopped. */
+export interface CursorStore {
+	read(name: string): Promise<number>;
+	write(name: string, position: number): Promise<void>;
+	clear(name: string): Promise<void>;
+}
+
+/** An event as exported and imported: the stored shape, with `data` as its JSON text. */
+export type ImportedEvent = Omit<StoredEvent, "type" | "body" | "data"> & {
+	type: string;
+	body: Uint8Array | null;
+	data: string | null;
+};
+
+export interface Importer {
+	/** "present" when the same event is already at its position; a different one there is an error */
+	check(event: ImportedEvent, lineNumber: number): Promise<"new" | "present">;
+	/** Adds the new events of a batch in one transaction; the whole batch is refused on a conflict. */
+	apply(batch: { event: ImportedEvent; lineNumber: number }[]): Promise<{ inserted: number; skipped: number }>;
+}
+
+/** The log in and out of the store: NDJSON export and import keep every event's position. */
+export interface LogTransfer {
+	/** Export events recorded at or after `since`, in log order, read in pages. */
+	events(options?: { since?: number; pageSize?: number }): AsyncIterable<ImportedEvent>;
+	importer(): Importer;
+	/** A consistent copy of the live store at `path`, checked once written; never overwrites. */
+	backup(path: string): Promise<{ events: number; bytes: number }>;
+}
+
+/** A failure of an export, import or backup, with a message meant for the operator. */
+export class TransferError extends Error {}
