@@ -1,0 +1,466 @@
+import { afterEach, beforeEach, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseDelivery } from "../../src/events/payload.ts";
+import { EventTypes, type Outcome, type StoredEvent } from "../../src/events/types.ts";
+import type { PaymentRow } from "../../src/projections/paymentRow.ts";
+import { type ImportedEvent, type Storage, TransferError } from "../../src/storage/storage.ts";
+import { postback } from "../support/payloads.ts";
+
+/**
+ * The storage contract: what every adapter behind `src/storage/storage.ts` must do,
+ * written once and run against each (realworld-ts style). An adapter's test file only
+ * supplies a factory that opens a fresh, empty store in a folder it may use, and can
+ * open the same store again there (to check what survives a reopen).
+ */
+export type OpenStore = (dir: string) => Storage | Promise<Storage>;
+
+const encoder = new TextEncoder();
+
+function delivery(body: string, receivedAt = 1_755_544_620_000) {
+	return {
+		receivedAt,
+		body: encoder.encode(body),
+		contentType: "application/json",
+		remoteAddress: null,
+		requestId: null,
+	};
+}
+
+function paymentBody(id: number, status = "successful", invoice = `INV-${id}`): string {
+	return JSON.stringify(
+		postback({ id, status, invoice, bannerType: "LAMPPOST", parentRecordId: "638e5bb01370e500241c3e12" }),
+	);
+}
+
+async function append(storage: Storage, id: number, status = "successful", invoice?: string) {
+	const body = paymentBody(id, status, invoice);
+	return storage.events.appendDelivery(delivery(body), parseDelivery(encoder.encode(body)));
+}
+
+function outcome(key: string, type: Outcome["type"] = EventTypes.effectSucceeded): Outcome {
+	if (type === EventTypes.effectSucceeded) {
+		return {
+			type,
+			effectKey: key,
+			data: {
+				kind: "message",
+				by: "postback",
+				method: "POST",
+				objectKey: "object_181",
+				recordId: "r1",
+				knackStatus: 200,
+				via: "call",
+				durationMs: 5,
+			},
+		};
+	}
+	return {
+		type,
+		effectKey: key,
+		data: {
+			kind: "message",
+			by: "postback",
+			method: "POST",
+			objectKey: "object_181",
+			recordId: null,
+			knackStatus: 503,
+			error: "unavailable",
+			certain: false,
+			durationMs: 5,
+		},
+	};
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+	const all: T[] = [];
+	for await (const item of items) all.push(item);
+	return all;
+}
+
+const types = (events: StoredEvent[]) => events.map((e) => e.type);
+
+export function storageContract(name: string, open: OpenStore): void {
+	describe(`storage contract: ${name}`, () => {
+		let dir: string;
+		let storage: Storage;
+		beforeEach(async () => {
+			dir = mkdtempSync(join(tmpdir(), "citybase-contract-"));
+			storage = await open(dir);
+		});
+		afterEach(async () => {
+			await storage.close();
+			rmSync(dir, { recursive: true, force: true });
+		});
+
+		describe("append", () => {
+			test("an accepted delivery is its exact bytes, then its verdict with the payment, at consecutive positions", async () => {
+				const body = paymentBody(101);
+				const { deliverySeq } = await storage.events.appendDelivery(
+					{ ...delivery(body), remoteAddress: "10.1.2.3", requestId: "req-1" },
+					parseDelivery(encoder.encode(body)),
+				);
+				const [received, accepted, ...rest] = await storage.events.ofDelivery(deliverySeq);
+				expect(rest).toEqual([]);
+				expect(received?.seq).toBe(deliverySeq);
+				expect(received?.type).toBe(EventTypes.received);
+				expect(new TextDecoder().decode(received?.body ?? undefined)).toBe(body);
+				expect(received?.data).toEqual({
+					contentType: "application/json",
+					remoteAddress: "10.1.2.3",
+					requestId: "req-1",
+				});
+				expect(accepted).toMatchObject({
+					seq: deliverySeq + 1,
+					type: EventTypes.accepted,
+					deliverySeq,
+					citybaseId: 101,
+					paymentStatus: "successful",
+					invoice: "INV-101",
+					body: null,
+				});
+				expect((await storage.events.accepted(deliverySeq))?.payment.citybaseId).toBe(101);
+				expect(await storage.events.get(deliverySeq + 1)).toEqual(accepted as StoredEvent);
+				expect(await storage.events.lastSeq()).toBe(deliverySeq + 1);
+			});
+
+			test("a rejected delivery keeps its bytes and the reason, and has no accepted payment", async () => {
+				const { deliverySeq } = await storage.events.appendDelivery(delivery("{not json"), {
+					accepted: false,
+					reason: "Invalid JSON",
+				});
+				expect(types(await storage.events.ofDelivery(deliverySeq))).toEqual([EventTypes.received, EventTypes.rejected]);
+				expect((await storage.events.get(deliverySeq + 1))?.data).toEqual({ reason: "Invalid JSON" });
+				expect(await storage.events.accepted(deliverySeq)).toBeNull();
+				expect(await storage.events.incomplete()).toEqual([]);
+			});
+
+			test("appends made together get distinct positions with no gap, each delivery's events together", async () => {
+				const appended = await Promise.all([1, 2, 3, 4, 5].map((i) => append(storage, 200 + i)));
+				const seqs = appended.map((a) => a.deliverySeq).sort((a, b) => a - b);
+				expect(seqs).toEqual([seqs[0] as number, ...[2, 4, 6, 8].map((n) => (seqs[0] as number) + n)]);
+				const all = await collect(storage.events.range(1, await storage.events.lastSeq()));
+				expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i + 1));
+			});
+
+			test("what was appended is there after the store is closed and opened again", async () => {
+				const { deliverySeq } = await append(storage, 301);
+				await storage.close();
+				storage = await open(dir);
+				expect(types(await storage.events.ofDelivery(deliverySeq))).toEqual([EventTypes.received, EventTypes.accepted]);
+			});
+
+			test("a payment's and an invoice's events come with their deliveries' bytes, in log order", async () => {
+				await append(storage, 401, "successful", "INV-shared");
+				await append(storage, 402, "successful", "INV-shared");
+				await append(storage, 401, "refunded", "INV-shared");
+				const ofPayment = await storage.events.byPayment(401);
+				expect(types(ofPayment)).toEqual([
+					EventTypes.received,
+					EventTypes.accepted,
+					EventTypes.received,
+					EventTypes.accepted,
+				]);
+				expect(ofPayment.map((e) => e.seq)).toEqual([...ofPayment.map((e) => e.seq)].sort((a, b) => a - b));
+				expect(
+					(await storage.events.byInvoice("INV-shared")).filter((e) => e.type === EventTypes.accepted),
+				).toHaveLength(3);
+				expect(await storage.events.byPayment(999)).toEqual([]);
+			});
+		});
+
+		describe("claims and leases", () => {
+			test("a live claim keeps others out; its holder may take it again", async () => {
+				const now = Date.now();
+				expect(await storage.events.claim("1:successful", "a", 1, now, 10_000)).toEqual({
+					state: "claimed",
+					inherited: false,
+				});
+				expect(await storage.events.claim("1:successful", "b", 1, now + 1, 10_000)).toEqual({
+					state: "held",
+					holder: "a",
+					expiresAt: now + 10_000,
+				});
+				expect(await storage.events.claim("1:successful", "a", 1, now + 2, 10_000)).toEqual({
+					state: "claimed",
+					inherited: false,
+				});
+				expect(await storage.events.claim("2:successful", "b", 2, now, 10_000)).toMatchObject({ state: "claimed" });
+			});
+
+			test("a claim whose lease ran out is taken over, and the taker is told it inherits a doubt", async () => {
+				const now = Date.now();
+				await storage.events.claim("1:successful", "dead", 1, now - 20_000, 10_000);
+				expect(await storage.events.claim("1:successful", "b", 1, now, 10_000)).toEqual({
+					state: "claimed",
+					inherited: true,
+				});
+				expect(await storage.queries.currentClaims()).toEqual(
+					new Map([["1:successful", { holder: "b", expiresAt: now + 10_000 }]]),
+				);
+			});
+
+			test("two takers at once: exactly one gets the claim", async () => {
+				const now = Date.now();
+				const results = await Promise.all(
+					["a", "b", "c", "d"].map((holder) => storage.events.claim("7:successful", holder, 1, now, 10_000)),
+				);
+				expect(results.filter((r) => r.state === "claimed")).toHaveLength(1);
+			});
+
+			test("a released claim is free, and the next taker inherits nothing", async () => {
+				const { deliverySeq } = await append(storage, 501);
+				const now = Date.now();
+				await storage.events.claim("501:successful", "a", deliverySeq, now, 10_000);
+				await storage.events.recordOutcomes(deliverySeq, [], now, { release: { key: "501:successful", holder: "a" } });
+				expect((await storage.queries.currentClaims()).size).toBe(0);
+				expect(await storage.events.claim("501:successful", "b", deliverySeq, now, 10_000)).toEqual({
+					state: "claimed",
+					inherited: false,
+				});
+			});
+
+			test("a release by someone who no longer holds the claim leaves it alone", async () => {
+				const now = Date.now();
+				await storage.events.claim("8:successful", "a", 1, now - 20_000, 10_000);
+				await storage.events.claim("8:successful", "b", 1, now, 10_000);
+				await storage.events.recordOutcomes(1, [], now, { release: { key: "8:successful", holder: "a" } });
+				expect((await storage.queries.currentClaims()).get("8:successful")?.holder).toBe("b");
+			});
+		});
+
+		describe("outcomes, incomplete and dead letters", () => {
+			test("outcomes of every delivery of a (payment, status) come back in order; applied finishes a delivery", async () => {
+				const first = (await append(storage, 601)).deliverySeq;
+				const second = (await append(storage, 601)).deliverySeq;
+				const refund = (await append(storage, 601, "refunded")).deliverySeq;
+				expect((await storage.events.incomplete()).map((d) => d.deliverySeq)).toEqual([first, second, refund]);
+
+				await storage.events.recordOutcomes(
+					first,
+					[outcome("601:successful:message", EventTypes.effectFailed)],
+					10,
+					{},
+				);
+				await storage.events.recordOutcomes(second, [outcome("601:successful:message")], 20, {
+					applied: { performed: 1, skipped: 0 },
+				});
+				const outcomes = await storage.events.outcomesOf(601, "successful");
+				expect(outcomes.map((o) => [o.type, o.deliverySeq, o.recordedAt])).toEqual([
+					[EventTypes.effectFailed, first, 10],
+					[EventTypes.effectSucceeded, second, 20],
+				]);
+				expect(outcomes[1]).toMatchObject({ citybaseId: 601, paymentStatus: "successful", invoice: "INV-601" });
+				expect(await storage.events.outcomesOf(601, "refunded")).toEqual([]);
+				expect((await storage.events.incomplete()).map((d) => d.deliverySeq)).toEqual([first, refund]);
+				expect(await storage.events.counts()).toMatchObject({ incomplete: 2, deadLettered: 0 });
+			});
+
+			test("a dead letter is finished for recovery but stays open for operators until applied", async () => {
+				const seq = (await append(storage, 701)).deliverySeq;
+				await storage.events.recordDeadLetter(seq, "5 failed Knack attempts", 5, 30);
+				expect(await storage.events.incomplete()).toEqual([]);
+				expect(await storage.events.counts()).toMatchObject({ incomplete: 0, deadLettered: 1 });
+				expect(await storage.queries.openDeadLetters(10)).toEqual([seq]);
+				expect((await storage.events.ofDelivery(seq)).at(-1)).toMatchObject({
+					type: EventTypes.deadLettered,
+					citybaseId: 701,
+					data: { reason: "5 failed Knack attempts", attempts: 5 },
+				});
+				await storage.events.recordOutcomes(seq, [], 40, { applied: { performed: 3, skipped: 0 } });
+				expect(await storage.queries.openDeadLetters(10)).toEqual([]);
+				expect(await storage.events.counts()).toMatchObject({ incomplete: 0, deadLettered: 1 });
+			});
+
+			test("counts count events and deliveries, not rows of other kinds", async () => {
+				const a = (await append(storage, 801)).deliverySeq;
+				await append(storage, 802);
+				await storage.events.appendDelivery(delivery("x"), { accepted: false, reason: "Invalid JSON" });
+				await storage.events.recordOutcomes(a, [outcome("801:successful:message")], 1, {
+					applied: { performed: 1, skipped: 0 },
+				});
+				expect(await storage.events.counts()).toEqual({ events: 8, incomplete: 1, deadLettered: 0 });
+			});
+		});
+
+		describe("ranges", () => {
+			test("a range is read in pages, every event once, in position order, bounds included", async () => {
+				for (let i = 0; i < 7; i++) await append(storage, 900 + i);
+				const all = await collect(storage.events.range(1, 14));
+				expect(all.map((e) => e.seq)).toEqual(Array.from({ length: 14 }, (_, i) => i + 1));
+				expect((await collect(storage.events.range(3, 9, 2))).map((e) => e.seq)).toEqual([3, 4, 5, 6, 7, 8, 9]);
+				expect(await collect(storage.events.range(15, 20))).toEqual([]);
+				expect(await collect(storage.events.range(5, 4))).toEqual([]);
+			});
+
+			test("an empty store has position 0 and no events", async () => {
+				expect(await storage.events.lastSeq()).toBe(0);
+				expect(await storage.events.get(1)).toBeNull();
+				expect(await collect(storage.events.range(1, 100))).toEqual([]);
+				expect(await storage.events.counts()).toEqual({ events: 0, incomplete: 0, deadLettered: 0 });
+			});
+		});
+
+		describe("operator queries", () => {
+			test("deliveries are listed newest first, filtered, and summarised", async () => {
+				const a = (await append(storage, 1001, "successful", "INV-A")).deliverySeq;
+				const b = (await append(storage, 1002, "voided", "INV-B")).deliverySeq;
+				const rejected = (
+					await storage.events.appendDelivery(delivery("{"), { accepted: false, reason: "Invalid JSON" })
+				).deliverySeq;
+				await storage.events.recordOutcomes(a, [outcome("1001:successful:message")], 1, {
+					applied: { performed: 1, skipped: 0 },
+				});
+				await storage.events.recordOutcomes(b, [outcome("1002:voided:message", EventTypes.effectFailed)], 1, {});
+
+				expect((await storage.queries.listDeliveries({}, 0)).map((r) => r.deliverySeq)).toEqual([rejected, b, a]);
+				expect((await storage.queries.listDeliveries({}, 2)).map((r) => r.deliverySeq)).toEqual([rejected, b]);
+				expect(await storage.queries.listDeliveries({ invoice: "INV-B" }, 0)).toEqual([
+					{
+						deliverySeq: b,
+						receivedAt: 1_755_544_620_000,
+						accepted: true,
+						citybaseId: 1002,
+						status: "voided",
+						invoice: "INV-B",
+						reason: null,
+					},
+				]);
+				expect((await storage.queries.listDeliveries({ rejectedOnly: true }, 0)).map((r) => r.reason)).toEqual([
+					"Invalid JSON",
+				]);
+				expect((await storage.queries.listDeliveries({ citybaseId: 1001, status: "voided" }, 0)).length).toBe(0);
+				expect(await storage.queries.listDeliveries({ since: 1_755_544_620_001 }, 0)).toEqual([]);
+
+				const summaries = await storage.queries.deliverySummaries([a, b]);
+				expect(summaries.get(a)).toEqual({ succeeded: 1, failed: 0, applied: true, deadLettered: false });
+				expect(summaries.get(b)).toEqual({ succeeded: 0, failed: 1, applied: false, deadLettered: false });
+				expect(await storage.queries.countAccepted(1, await storage.events.lastSeq())).toBe(2);
+				expect(await storage.queries.countAccepted(a + 2, await storage.events.lastSeq())).toBe(1);
+			});
+
+			test("many payments' events at once, without the bodies", async () => {
+				await append(storage, 1101);
+				await append(storage, 1102);
+				await append(storage, 1101, "refunded");
+				const byPayment = await storage.queries.paymentsEvents([1101, 1102, 1199]);
+				expect([...byPayment.keys()].sort()).toEqual([1101, 1102]);
+				expect(types(byPayment.get(1101) ?? [])).toEqual([EventTypes.accepted, EventTypes.accepted]);
+				expect((byPayment.get(1101) ?? []).every((e) => e.body === null && e.data !== null)).toBe(true);
+			});
+		});
+
+		describe("cursors", () => {
+			test("a named position is 0 until written, then what was written, then 0 again once cleared", async () => {
+				expect(await storage.cursors.read("replay --force --all")).toBe(0);
+				await storage.cursors.write("replay --force --all", 42);
+				await storage.cursors.write("replay --force --all", 43);
+				await storage.cursors.write("other", 7);
+				expect(await storage.cursors.read("replay --force --all")).toBe(43);
+				await storage.cursors.clear("replay --force --all");
+				expect(await storage.cursors.read("replay --force --all")).toBe(0);
+				expect(await storage.cursors.read("other")).toBe(7);
+			});
+		});
+
+		describe("read model persistence", () => {
+			const row = (citybaseId: number, deliveries: number): PaymentRow => ({
+				citybaseId,
+				app: "STREET_BANNER",
+				invoice: `INV-${citybaseId}`,
+				latestStatus: "successful",
+				totalAmount: "60.0",
+				knackRecordId: "rec",
+				parentRecordId: null,
+				knackRecords: { [`${citybaseId}:successful:message`]: "r1" },
+				deliveries,
+				lastDeliverySeq: 1,
+				updatedAt: 5,
+			});
+			const countAccepted = (page: StoredEvent[], rows: Map<number, PaymentRow>) => {
+				for (const e of page) {
+					if (e.type !== EventTypes.accepted || e.citybaseId === null) continue;
+					rows.set(e.citybaseId, row(e.citybaseId, (rows.get(e.citybaseId)?.deliveries ?? 0) + 1));
+				}
+			};
+
+			test("pages fold past a checkpoint, each event once; rows come back as written; reset starts over", async () => {
+				await append(storage, 1201);
+				await append(storage, 1202);
+				await append(storage, 1201);
+				expect(await storage.readModel.foldPage(4, countAccepted)).toBe(4);
+				expect(await storage.readModel.foldPage(4, countAccepted)).toBe(2);
+				expect(await storage.readModel.foldPage(4, countAccepted)).toBe(0);
+				expect(await storage.readModel.get(1201)).toEqual(row(1201, 2));
+				expect(await collect(storage.readModel.rows())).toEqual([row(1201, 2), row(1202, 1)]);
+				expect(await storage.readModel.count()).toBe(2);
+				await storage.readModel.reset();
+				expect(await storage.readModel.count()).toBe(0);
+				expect(await storage.readModel.get(1201)).toBeNull();
+				expect(await storage.readModel.foldPage(100, countAccepted)).toBe(6);
+				expect(await storage.readModel.get(1201)).toEqual(row(1201, 2));
+			});
+
+			test("two catch-ups at once never fold a page twice", async () => {
+				for (let i = 0; i < 6; i++) await append(storage, 1300);
+				const folded = await Promise.all([1, 2, 3].map(() => storage.readModel.foldPage(4, countAccepted)));
+				expect(folded.reduce((a, b) => a + b, 0)).toBe(12);
+				expect((await storage.readModel.get(1300))?.deliveries).toBe(6);
+			});
+		});
+
+		describe("export, import and backup", () => {
+			test("an export imported into an empty store reproduces the log; a second import adds nothing", async () => {
+				const a = (await append(storage, 1401)).deliverySeq;
+				await storage.events.recordOutcomes(a, [outcome("1401:successful:message")], 3, {
+					applied: { performed: 1, skipped: 0 },
+				});
+				await storage.events.appendDelivery(delivery("not json"), { accepted: false, reason: "Invalid JSON" });
+				const exported = await collect(storage.transfer.events({ pageSize: 2 }));
+				expect(exported.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+
+				const copyDir = join(dir, "copy");
+				const copy = await open(copyDir);
+				try {
+					const importer = copy.transfer.importer();
+					const batch = exported.map((event, i) => ({ event, lineNumber: i + 1 }));
+					for (const { event, lineNumber } of batch) expect(await importer.check(event, lineNumber)).toBe("new");
+					expect(await importer.apply(batch)).toEqual({ inserted: 6, skipped: 0 });
+					expect(await importer.apply(batch)).toEqual({ inserted: 0, skipped: 6 });
+					expect(await collect(copy.transfer.events())).toEqual(exported);
+					expect(await copy.events.outcomesOf(1401, "successful")).toEqual(
+						await storage.events.outcomesOf(1401, "successful"),
+					);
+					// The log goes on after the imported positions.
+					expect((await append(copy, 1402)).deliverySeq).toBe(7);
+				} finally {
+					await copy.close();
+				}
+			});
+
+			test("a different event at a position already taken refuses the whole batch", async () => {
+				await append(storage, 1501);
+				const [first, second] = await collect(storage.transfer.events());
+				const changed: ImportedEvent = { ...(second as ImportedEvent), invoice: "INV-changed" };
+				const third: ImportedEvent = { ...(first as ImportedEvent), seq: 3 };
+				const importer = storage.transfer.importer();
+				await expect(importer.check(changed, 2)).rejects.toThrow(TransferError);
+				await expect(
+					importer.apply([
+						{ event: third, lineNumber: 1 },
+						{ event: changed, lineNumber: 2 },
+					]),
+				).rejects.toThrow("line 2: event 2 differs from the one already in the log (invoice)");
+				expect(await storage.events.lastSeq()).toBe(2);
+			});
+
+			test("a backup holds every event, counted from the copy once written, and never overwrites", async () => {
+				await append(storage, 1601);
+				const path = join(dir, "backup.copy");
+				expect(await storage.transfer.backup(path)).toMatchObject({ events: 2 });
+				await expect(storage.transfer.backup(path)).rejects.toThrow("already exists");
+			});
+		});
+	});
+}
