@@ -1,6 +1,9 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { type Keyring, parseKeyring } from "./events/bodyKeys.ts";
+import type { KnackAppName } from "./events/payload.ts";
+import type { KnackCredentials } from "./projections/knack/client.ts";
+import type { FieldMapName } from "./projections/knack/fieldMaps.ts";
 
 /**
  * Environment → typed configuration (SPEC §6). Parsed once at start-up; a bad value
@@ -10,14 +13,6 @@ import { type Keyring, parseKeyring } from "./events/bodyKeys.ts";
 export const Environments = ["development", "staging", "uat", "production"] as const;
 export const EnvironmentName = T.Union(Environments.map((e) => T.Literal(e)));
 export type EnvironmentName = Static<typeof EnvironmentName>;
-
-export const KnackApps = ["STREET_BANNER", "SMART_MOBILITY"] as const;
-export type KnackAppName = (typeof KnackApps)[number];
-
-export interface KnackCredentials {
-	appId: string;
-	apiKey: string;
-}
 
 export interface Config {
 	environment: EnvironmentName;
@@ -225,6 +220,6 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** Which Knack field map applies (SPEC §4): production data only in production. */
-export function fieldMapName(environment: EnvironmentName): "PRODUCTION" | "UAT" {
+export function fieldMapName(environment: EnvironmentName): FieldMapName {
 	return environment === "production" ? "PRODUCTION" : "UAT";
 }

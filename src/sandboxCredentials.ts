@@ -1,4 +1,5 @@
-import type { KnackAppName, KnackCredentials } from "./config.ts";
+import type { KnackAppName } from "./events/payload.ts";
+import type { KnackCredentials } from "./projections/knack/client.ts";
 
 /**
  * The made-up credentials the Knack sandbox accepts unless told otherwise. A leaf of

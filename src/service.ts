@@ -1,8 +1,10 @@
 import { createApp } from "./app.ts";
 import { createRecoveryWorker, type RecoveryWorker } from "./application/recovery.ts";
-import { type Config, fieldMapName, type KnackAppName, type KnackCredentials } from "./config.ts";
+import { type Config, fieldMapName } from "./config.ts";
+import type { KnackAppName } from "./events/payload.ts";
 import type { Logger } from "./logging/logger.ts";
 import { createMetrics } from "./metrics.ts";
+import type { KnackCredentials } from "./projections/knack/client.ts";
 import { knackClientFor } from "./projections/knack/factory.ts";
 import { createProjector, type Projector } from "./projections/knack/run.ts";
 import { createPaymentsReadModel, type PaymentsReadModel } from "./projections/payments.ts";

@@ -122,7 +122,7 @@ describe("logs", () => {
 		expect(mine.length).toBeGreaterThanOrEqual(3);
 		for (const line of mine) {
 			expect(line.citybase_id).toBe(body.data.id);
-			expect(typeof line.event_seq).toBe("number");
+			expect(typeof line.delivery_seq).toBe("number");
 		}
 		const answered = mine.find((l) => l.message === "postback answered");
 		expect(answered).toMatchObject({ status: 200, level: "info" });
@@ -130,7 +130,7 @@ describe("logs", () => {
 		expect(knackCall).toMatchObject({ knack_status: 200 });
 	});
 
-	test("a 5xx answer is logged at error level with status, citybase_id and event_seq", async () => {
+	test("a 5xx answer is logged at error level with status, citybase_id and delivery_seq", async () => {
 		const body = postback({ id: nextId++, status: "voided", knackRecordId: "5f6000000000000000000001" });
 		h.sandbox.inject({ method: "PUT", status: 503, times: 1000 });
 		const response = await h.post(body);
@@ -138,7 +138,7 @@ describe("logs", () => {
 		expect(response.status).toBe(503);
 		const answered = lines().find((l) => l.message === "postback answered" && l.citybase_id === body.data.id);
 		expect(answered).toMatchObject({ level: "error", status: 503 });
-		expect(typeof answered?.event_seq).toBe("number");
+		expect(typeof answered?.delivery_seq).toBe("number");
 	});
 
 	test("card, bank and Knack secrets appear in no log line and no CloudWatch event", async () => {

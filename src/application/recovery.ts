@@ -43,7 +43,7 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 			// A delivery younger than the deadline may still be in the hands of its own request.
 			if (now - delivery.receivedAt < options.deadlineMs) continue;
 			if ((notBefore.get(delivery.deliverySeq) ?? 0) > now) continue;
-			const log = logger.child({ citybase_id: delivery.payment.citybaseId, event_seq: delivery.deliverySeq });
+			const log = logger.child({ citybase_id: delivery.payment.citybaseId, delivery_seq: delivery.deliverySeq });
 
 			// Only the worker's own attempts count: how many the postback's request made
 			// before its deadline depends on Knack's answers and on retry jitter.

@@ -1,3 +1,4 @@
+import { chicagoWallTime } from "../austinTime.ts";
 import { UsageError } from "./io.ts";
 
 /**
@@ -30,29 +31,4 @@ export function parseDateBound(raw: string, option: string, bound: "start" | "en
 	throw new UsageError(
 		`${option} must be a date (2025-08-18) or time (2025-08-18T14:17, Austin time; or ISO with Z/offset), not ${JSON.stringify(raw)}`,
 	);
-}
-
-const parts = new Intl.DateTimeFormat("en-US", {
-	timeZone: "America/Chicago",
-	year: "numeric",
-	month: "numeric",
-	day: "numeric",
-	hour: "numeric",
-	minute: "numeric",
-	second: "numeric",
-	hourCycle: "h23",
-});
-
-function wallClockAsUtc(epochMs: number): number {
-	const p: Record<string, number> = {};
-	for (const { type, value } of parts.formatToParts(epochMs)) p[type] = Number(value);
-	return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute, p.second);
-}
-
-/** The instant Austin's clocks read the given wall time (the offset is found twice to settle DST days). */
-function chicagoWallTime(y: number, mo: number, d: number, h: number, mi: number, s: number): number {
-	const asUtc = Date.UTC(y, mo - 1, d, h, mi, s);
-	let guess = asUtc - (wallClockAsUtc(asUtc) - asUtc);
-	guess = asUtc - (wallClockAsUtc(guess) - guess);
-	return guess;
 }

@@ -1,4 +1,4 @@
-import { chicagoParts } from "../projections/knack/date.ts";
+import { chicagoParts } from "../austinTime.ts";
 import type { Writer } from "./io.ts";
 
 /**

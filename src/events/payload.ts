@@ -34,7 +34,9 @@ export const PaymentData = T.Object(
 export const Postback = T.Object({ data: PaymentData }, { description: "CityBase postback body" });
 export type Postback = Static<typeof Postback>;
 
+/** The Knack app a payment belongs to: one name for it everywhere (config, field maps, sandbox). */
 export const KnackAppName = T.Union([T.Literal("STREET_BANNER"), T.Literal("SMART_MOBILITY")]);
+export type KnackAppName = Static<typeof KnackAppName>;
 export const BannerType = T.Union([T.Literal("LAMPPOST"), T.Literal("OVER_THE_STREET")]);
 
 /** A record id goes into a Knack URL path: "." or ".." would address another resource. */

@@ -1,13 +1,9 @@
+import { chicagoParts } from "../austinTime.ts";
+
 /**
  * The CloudWatch stream of a log line is the day it happened in Austin, `YYYY/MM/DD`,
  * so streams roll over at Chicago midnight whatever the host's TZ.
  */
-const chicagoDate = new Intl.DateTimeFormat("en-US", {
-	timeZone: "America/Chicago",
-	year: "numeric",
-	month: "2-digit",
-	day: "2-digit",
-});
 
 const HOUR_MS = 3_600_000;
 
@@ -30,7 +26,6 @@ export function dailyStreamNamer(): (timestampMs: number) => string {
 }
 
 function format(timestampMs: number): string {
-	const parts: Record<string, string> = {};
-	for (const part of chicagoDate.formatToParts(timestampMs)) parts[part.type] = part.value;
-	return `${parts.year}/${parts.month}/${parts.day}`;
+	const p = chicagoParts(timestampMs);
+	return `${p.year}/${p.month}/${p.day}`;
 }

@@ -1,6 +1,6 @@
 /**
  * One logger for the whole service: JSON lines, one per event, written to every sink.
- * Context (citybase_id, event_seq, request_id, ...) is carried by child loggers so
+ * Context (citybase_id, delivery_seq, request_id, ...) is carried by child loggers so
  * every line about a postback can be tied back to it.
  */
 import { createSecretMasker, needsReplacer, redactingReplacer } from "./redact.ts";

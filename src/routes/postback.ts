@@ -133,7 +133,7 @@ export function postbackRoutes(ctx: AppContext) {
 				log[level]("postback answered", {
 					status: answer.status,
 					citybase_id: answer.citybaseId,
-					event_seq: answer.deliverySeq,
+					delivery_seq: answer.deliverySeq,
 					outcome: answer.outcome,
 					...(answer.status >= 400 ? { answer: answer.body.slice(0, 500) } : {}),
 					duration_ms: Math.round((performance.now() - started) * 10) / 10,

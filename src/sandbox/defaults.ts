@@ -11,16 +11,15 @@
  * display numbers) are invented: the SPEC names no identifier fields.
  */
 
+import type { KnackAppName } from "../events/payload.ts";
+import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
 import { sandboxCredentials } from "../sandboxCredentials.ts";
 import smartMobility from "./fixtures/smart-mobility.json";
 import streetBanner from "./fixtures/street-banner.json";
 import type { SandboxAppCredentials, SandboxOptions } from "./knack.ts";
 import type { ConnectionField, ConnectionSchema, SandboxSeed, StoredRecord } from "./records.ts";
 
-export type SandboxAppName = "STREET_BANNER" | "SMART_MOBILITY";
-export type FieldMapName = "UAT" | "PRODUCTION";
-
-const fixtures: Record<SandboxAppName, Record<string, StoredRecord[]>> = {
+const fixtures: Record<KnackAppName, Record<string, StoredRecord[]>> = {
 	STREET_BANNER: streetBanner,
 	SMART_MOBILITY: smartMobility,
 };
@@ -45,7 +44,7 @@ export function connectionSchema(fieldMap?: FieldMapName): ConnectionSchema {
 }
 
 export function defaultSeed(
-	credentials: Record<SandboxAppName, SandboxAppCredentials> = sandboxCredentials,
+	credentials: Record<KnackAppName, SandboxAppCredentials> = sandboxCredentials,
 ): SandboxSeed {
 	return {
 		[credentials.STREET_BANNER.appId]: structuredClone(fixtures.STREET_BANNER),

@@ -1,6 +1,7 @@
+import type { KnackAppName } from "../../events/payload.ts";
 import { type EffectSucceededData, EventTypes, type StoredEvent } from "../../events/types.ts";
 import type { KnackClient } from "../../projections/knack/client.ts";
-import type { AppName, FieldMapName } from "../../projections/knack/fieldMaps.ts";
+import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
 import { planPostback } from "../../projections/knack/plan.ts";
 import { compareField } from "./compare.ts";
 import type { OperatorDeps } from "./deps.ts";
@@ -25,7 +26,7 @@ export interface Writer {
 }
 
 export interface RecordExpectation {
-	app: AppName;
+	app: KnackAppName;
 	invoice: string;
 	kind: "transaction" | "parent";
 	objectKey: string;

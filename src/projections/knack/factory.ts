@@ -1,5 +1,6 @@
-import type { Config, KnackAppName, KnackCredentials } from "../../config.ts";
-import { createKnackClient, type KnackClient, type KnackClientOptions } from "./client.ts";
+import type { Config } from "../../config.ts";
+import type { KnackAppName } from "../../events/payload.ts";
+import { createKnackClient, type KnackClient, type KnackClientOptions, type KnackCredentials } from "./client.ts";
 import { createRateLimiter } from "./rateLimiter.ts";
 
 /**

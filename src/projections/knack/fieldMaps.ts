@@ -3,8 +3,9 @@
  * `PRODUCTION` applies when the service runs as production, `UAT` otherwise; object
  * keys are the same in both. Nothing else in the code names a `field_N` or `object_N`.
  */
+import type { KnackAppName } from "../../events/payload.ts";
+
 export type FieldMapName = "PRODUCTION" | "UAT";
-export type AppName = "STREET_BANNER" | "SMART_MOBILITY";
 /** Which reservation a successful payment completes. */
 export type ParentKind = "OVER_THE_STREET" | "LAMPPOST" | "BLOCK_PARTY";
 
@@ -56,7 +57,7 @@ export const objects = {
 		parents: { BLOCK_PARTY: "object_36" },
 	},
 } as const satisfies Record<
-	AppName,
+	KnackAppName,
 	{ messages: string; transactions: string; parents: Partial<Record<ParentKind, string>> }
 >;
 
@@ -94,7 +95,7 @@ const smartMobility: AppFieldMap = {
 	},
 };
 
-export const fieldMaps: Record<FieldMapName, Record<AppName, AppFieldMap>> = {
+export const fieldMaps: Record<FieldMapName, Record<KnackAppName, AppFieldMap>> = {
 	PRODUCTION: {
 		STREET_BANNER: {
 			messages: {

@@ -1,8 +1,7 @@
-import type { Payment } from "../../events/payload.ts";
+import type { KnackAppName, Payment } from "../../events/payload.ts";
 import type { EffectKind } from "../../events/types.ts";
 import { knackDate } from "./date.ts";
 import {
-	type AppName,
 	approvedStatus,
 	type FieldMapName,
 	fieldMaps,
@@ -33,7 +32,7 @@ export interface PlannedEffect {
 	/** the logical key (payment id, status, kind): one successful write per key, ever */
 	key: string;
 	kind: EffectKind;
-	app: AppName;
+	app: KnackAppName;
 	method: "POST" | "PUT";
 	objectKey: string;
 	/** the record a PUT updates */

@@ -69,7 +69,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 		const { payment, deliverySeq } = delivery;
 		const context: PlanContext = { fieldMap: options.fieldMap, recordedAt: delivery.receivedAt };
 		const plan = planPostback(payment, context);
-		const log = logger.child({ citybase_id: payment.citybaseId, event_seq: deliverySeq });
+		const log = logger.child({ citybase_id: payment.citybaseId, delivery_seq: deliverySeq });
 		for (const warning of plan.warnings) log.warn(warning, { invoice: payment.invoice });
 		const claimKey = `${payment.citybaseId}:${payment.status}`;
 		const holder = `${holderPrefix}:${++runs}`;
