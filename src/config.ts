@@ -24,6 +24,8 @@ export interface Config {
 		/** null in development without credentials: the embedded sandbox is used instead */
 		credentials: Record<KnackAppName, KnackCredentials> | null;
 		rateLimitPerSecond: number;
+		/** daily-quota calls per app that operator work (replay, verify) never takes */
+		dailyReserve: number;
 		timeoutMs: number;
 		sandboxPort: number;
 	};
@@ -191,6 +193,13 @@ export function loadConfig(env: Env = process.env): Config {
 			apiUrl: url(env, "KNACK_API_URL", "https://api.knack.com/v1"),
 			credentials,
 			rateLimitPerSecond: read(env, "KNACK_RATE_LIMIT", positiveNumber, 10, "a positive number of requests per second"),
+			dailyReserve: read(
+				env,
+				"KNACK_DAILY_RESERVE",
+				T.Integer({ minimum: 0 }),
+				500,
+				"a whole number of calls (0 or more)",
+			),
 			timeoutMs: seconds("KNACK_TIMEOUT_SECONDS", 10),
 			sandboxPort: read(env, "KNACK_SANDBOX_PORT", port, 5001, "an integer port from 0 to 65535"),
 		},

@@ -49,6 +49,8 @@ export function startService(options: ServiceOptions): Service {
 	const metrics = createMetrics({ store, cloudWatch: options.cloudWatch });
 	const knack = knackClientFor(config.knack, {
 		credentials: options.knackCredentials,
+		budget: storage.budget,
+		logger,
 		apiUrl: options.knackApiUrl,
 		onCall: metrics.knackCall,
 	});

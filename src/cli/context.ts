@@ -74,7 +74,11 @@ export function createCliContext(io: CliIo): CliContext {
 			return storage;
 		},
 		knack() {
-			knack ??= knackClientFor(context.config().knack, { credentials: knackCredentials(context.config(), io.env) });
+			knack ??= knackClientFor(context.config().knack, {
+				credentials: knackCredentials(context.config(), io.env),
+				budget: context.storage().budget,
+				logger: context.logger(),
+			});
 			return knack;
 		},
 		operator() {
@@ -87,6 +91,10 @@ export function createCliContext(io: CliIo): CliContext {
 				deadlineMs: postback.deadlineMs,
 				claimLeaseMs: postback.claimLeaseMs,
 				holderPrefix: `cli-${process.pid}`,
+				budget: {
+					perSecond: context.config().knack.rateLimitPerSecond,
+					dailyReserve: context.config().knack.dailyReserve,
+				},
 			};
 		},
 		logger() {

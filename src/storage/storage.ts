@@ -1,5 +1,6 @@
 import type { Verdict } from "../events/payload.ts";
 import type { AcceptedDelivery, AppliedData, Outcome, StoredEvent } from "../events/types.ts";
+import type { Decision, Grant, Priority, QuotaState } from "../projections/knack/budget.ts";
 import type { PaymentRow } from "../projections/paymentRow.ts";
 
 /**
@@ -16,6 +17,7 @@ export interface Storage {
 	readonly queries: OperatorQueries;
 	readonly cursors: CursorStore;
 	readonly transfer: LogTransfer;
+	readonly budget: KnackBudgetStore;
 	close(): Promise<void>;
 }
 
@@ -166,3 +168,22 @@ export interface LogTransfer {
 
 /** A failure of an export, import or backup, with a message meant for the operator. */
 export class TransferError extends Error {}
+
+/**
+ * The Knack budget every process shares: recent grants per app and the quota Knack last
+ * reported. `take` runs `decide` on them and records a grant in one short transaction,
+ * so no two processes can both take the last slot of a second.
+ */
+export interface KnackBudgetStore {
+	take(
+		app: string,
+		now: number,
+		decide: (state: { recent: Grant[]; quota: QuotaState | null }) => Decision,
+		priority: Priority,
+	): Promise<Decision>;
+	/** The quota headers of a Knack answer: they replace what was known, and the count of grants since starts again. */
+	recordQuota(app: string, quota: Omit<QuotaState, "grantedSince">): Promise<void>;
+	quotas(): Promise<Map<string, QuotaState>>;
+	/** Grants of the last minute, every process's, for estimating what live traffic uses. */
+	recentGrants(app: string, now: number): Promise<Grant[]>;
+}

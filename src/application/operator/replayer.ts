@@ -23,7 +23,9 @@ export type StatusOutcome =
 			skipped: number;
 			warnings: string[];
 	  }
-	| { state: "failed" | "interrupted"; deliverySeq: number; status: number; text: string };
+	| { state: "failed" | "interrupted"; deliverySeq: number; status: number; text: string }
+	/** the daily Knack quota, down to the reserve operator work leaves, stopped it before anything was sent */
+	| { state: "quota"; deliverySeq: number; status: number; text: string; resetAt: number | null };
 
 export interface Replayer {
 	/** One (payment, status): its plan once, then every other open delivery of it recorded as applied. */
@@ -53,6 +55,10 @@ export function createReplayer(deps: OperatorDeps, signal: AbortSignal | undefin
 			const open = history.deliveries.filter((d) => !d.applied);
 			if (!force && a.unfinished.length === 0 && open.length === 0) return { state: "nothing" };
 			const result = await project(a.delivery, force);
+			if (!result.ok && result.reason === "quota") {
+				const { status, text, resetAt } = result;
+				return { state: "quota", deliverySeq: a.delivery.deliverySeq, status, text, resetAt };
+			}
 			if (!result.ok) {
 				return {
 					state: signal?.aborted ? "interrupted" : "failed",
@@ -94,5 +100,6 @@ function interruptible(client: KnackClient, signal: AbortSignal): KnackClient {
 		update: (...a) => (signal.aborted ? Promise.resolve(refused) : client.update(...a)),
 		get: (...a) => (signal.aborted ? Promise.resolve(refused) : client.get(...a)),
 		find: (...a) => (signal.aborted ? Promise.resolve(refused) : client.find(...a)),
+		list: (...a) => (signal.aborted ? Promise.resolve(refused) : client.list(...a)),
 	};
 }

@@ -26,7 +26,7 @@ export function openDatabase(path: string): OpenDatabase {
 	return { sqlite, db: drizzle({ client: sqlite }) };
 }
 
-const BUSY_TIMEOUT_MS = 5000;
+export const BUSY_TIMEOUT_MS = 5000;
 
 /**
  * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY

@@ -1,4 +1,5 @@
 import type { Storage } from "../storage.ts";
+import { createSqliteBudgetStore } from "./budget.ts";
 import { createSqliteCursorStore } from "./cursors.ts";
 import { openDatabase } from "./database.ts";
 import { createSqliteEventStore } from "./eventStore.ts";
@@ -10,6 +11,7 @@ import { createSqliteTransfer } from "./transfer.ts";
 /** The embedded store: one SQLite file (WAL, synchronous=FULL), migrated on open. */
 export function openSqliteStorage(path: string): Storage {
 	const open = openDatabase(path);
+	const budget = createSqliteBudgetStore(open);
 	return {
 		location: path,
 		events: createSqliteEventStore(open, createGroupCommitter(open.db)),
@@ -17,7 +19,9 @@ export function openSqliteStorage(path: string): Storage {
 		queries: createSqliteOperatorQueries(open),
 		cursors: createSqliteCursorStore(open),
 		transfer: createSqliteTransfer(open),
+		budget: budget.budget,
 		async close() {
+			budget.close();
 			open.sqlite.close();
 		},
 	};
