@@ -46,7 +46,7 @@ export function startService(options: ServiceOptions): Service {
 	const storage = openStorage(config);
 	const store = storage.events;
 	const readModel = createPaymentsReadModel(storage.readModel);
-	const metrics = createMetrics({ store, cloudWatch: options.cloudWatch });
+	const metrics = createMetrics({ store, budget: storage.budget, cloudWatch: options.cloudWatch });
 	const knack = knackClientFor(config.knack, {
 		credentials: options.knackCredentials,
 		budget: storage.budget,
