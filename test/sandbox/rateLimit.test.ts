@@ -50,14 +50,30 @@ test("the window rolls: after a second the app is admitted again", async () => {
 	expect((await get()).status).toBe(200);
 });
 
-test("off by default", async () => {
+test("a refused request takes no slot and is not spent from the daily plan", async () => {
+	const responses = [];
+	for (let i = 0; i < 5; i++) responses.push(await get());
+	expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
+	expect(responses.map((r) => r.headers.get("x-planlimit-remaining"))).toEqual([
+		"999999",
+		"999998",
+		"999997",
+		"999997",
+		"999997",
+	]);
+	expect(sandbox.quota()[app.appId]?.remaining).toBe(999_997);
+});
+
+test("unset: a cap no test reaches, still counted in the headers", async () => {
 	const open = startTestSandbox();
 	try {
 		const responses = await Promise.all(
 			Array.from({ length: 30 }, () => fetch(`${open.url}/objects/object_1/records`, { headers })),
 		);
 		expect(responses.every((r) => r.status === 200)).toBe(true);
-		expect(responses[0]?.headers.get("x-ratelimit-limit")).toBeNull();
+		expect(responses[0]?.headers.get("x-ratelimit-limit")).toBe("1000000");
+		const remaining = responses.map((r) => Number(r.headers.get("x-ratelimit-remaining")));
+		expect(Math.min(...remaining)).toBe(1_000_000 - 30);
 	} finally {
 		await open.stop();
 	}
