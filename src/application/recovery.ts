@@ -77,7 +77,7 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 				tally.finished++;
 			} else if (result.reason === "quota") {
 				// Retrying cannot help before the reset: wait for it (a little after, as clocks differ).
-				const resetAt = (result.resetAt ?? now + 3_600_000) + 5_000;
+				const resetAt = (result.resetAt ?? now + 3_600_000) + 1_000;
 				quotaResets.set(delivery.payment.app, resetAt);
 				log.warn("Knack daily quota exhausted: recovery waits for the reset", {
 					app: delivery.payment.app,

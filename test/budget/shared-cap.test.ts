@@ -48,7 +48,10 @@ const post = (service: ServiceProcess, body: unknown) =>
 
 /** The most calls of one app that arrived within any one second. */
 function busiestSecond(calls: RecordedCall[], appId: string): number {
-	const at = calls.filter((c) => c.appId === appId).map((c) => c.at).sort((a, b) => a - b);
+	const at = calls
+		.filter((c) => c.appId === appId)
+		.map((c) => c.at)
+		.sort((a, b) => a - b);
 	let most = 0;
 	for (let i = 0, j = 0; i < at.length; i++) {
 		while ((at[i] as number) - (at[j] as number) >= 1000) j++;

@@ -170,7 +170,7 @@ export async function runReplay(
 
 /** Sleeps until `resetAt` (an hour when unknown), or until the operator interrupts. */
 function sleepUntil(resetAt: number | null, signal: AbortSignal | undefined): Promise<void> {
-	const ms = Math.max(1000, (resetAt ?? Date.now() + 3_600_000) - Date.now() + 5_000);
+	const ms = Math.max(1000, (resetAt ?? Date.now() + 3_600_000) - Date.now() + 1_000);
 	return new Promise((resolve) => {
 		const timer = setTimeout(resolve, ms);
 		signal?.addEventListener("abort", () => {
