@@ -86,6 +86,10 @@ test("payments under A, one under B with A listed, then A removed: every step re
 				{ keyId: "kb", status: "current", events: 1 },
 				{ keyId: "ka", status: "listed", events: 2 },
 			]);
+			const table = (await cli(["keys"], { env })).stdout;
+			expect(table).toMatch(/^KEY\s+STATUS\s+EVENTS\nkb\s+current\s+1\nka\s+listed\s+2\n/);
+			expect(table).toContain("0 bodies in clear");
+			expect(table).toContain("removing ka would make 2 bodies unreadable for good");
 		},
 		["--payment", "9502", "--force"],
 	);
