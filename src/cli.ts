@@ -2,6 +2,7 @@ import { type Command, helpText, parseCommandArgs, usageLine } from "./cli/comma
 import { createCliContext } from "./cli/context.ts";
 import { eventsList, eventsShow } from "./cli/events.ts";
 import { CliError, type CliIo, ExitCode, UsageError, type Writer } from "./cli/io.ts";
+import { keys } from "./cli/keys.ts";
 import { paymentsShow } from "./cli/payments.ts";
 import { pending } from "./cli/pending.ts";
 import { rebuild } from "./cli/rebuild.ts";
@@ -25,6 +26,7 @@ export const commands: Command[] = [
 	exportCommand,
 	importCommand,
 	backupCommand,
+	keys,
 ];
 
 function overview(): string {
@@ -38,7 +40,8 @@ function overview(): string {
 		"Commands:",
 		...rows.map(([name, summary]) => `  ${(name as string).padEnd(width)}  ${summary}`),
 		"",
-		"Configuration comes from the environment, as for the service: DATABASE_PATH, CITYBASE_ENV, KNACK_*.",
+		"Configuration comes from the environment, as for the service: DATABASE_PATH, CITYBASE_ENV, KNACK_*,",
+		"EVENT_LOG_KEYS (to read delivery bodies).",
 		"Commands that call Knack (replay, verify) use the KNACK_* credentials; in development without them,",
 		"set KNACK_API_URL to a Knack sandbox (e.g. the development service's, http://127.0.0.1:5001/v1) and its",
 		"default credentials are used. A dry run calls no Knack and needs none.",

@@ -11,7 +11,8 @@ import { duration, printJson } from "./output.ts";
 export const exportCommand: Command = {
 	name: "export",
 	summary: "Write the log to stdout as NDJSON: one event a line, in log order, the delivery bytes base64.",
-	details: "`import FILE` reads it back, keeping every event's position.",
+	details:
+		"`import FILE` reads it back, keeping every event's position. Bodies are written as they are stored:\nan encrypted one stays encrypted.",
 	options: {
 		since: { type: "string", value: "DATE", description: "only events recorded at or after DATE (Austin time)" },
 	},
@@ -46,6 +47,8 @@ export const importCommand: Command = {
 		"Idempotent: an event already at its position with the same content is skipped, so importing a file twice",
 		"adds nothing. A different event at a position is an error, and then nothing is imported: the whole file is",
 		"checked before the first event is written. Run `rebuild` afterwards to refresh the payments read model.",
+		"With EVENT_LOG_KEYS set, a body that comes in clear is encrypted with the first key as it is imported (how a",
+		"log from before encryption moves into an encrypted store); an encrypted body is kept byte for byte.",
 	].join("\n"),
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },

@@ -1,3 +1,4 @@
+import type { Keyring } from "../events/bodyKeys.ts";
 import { openSqliteStorage } from "./sqlite/index.ts";
 import type { Storage } from "./storage.ts";
 
@@ -7,8 +8,10 @@ import type { Storage } from "./storage.ts";
  */
 export interface StorageConfig {
 	databasePath: string;
+	/** seals delivery bodies as they are appended or imported; null or absent: stored in clear */
+	eventLogKeys?: Keyring | null;
 }
 
 export function openStorage(config: StorageConfig): Storage {
-	return openSqliteStorage(config.databasePath);
+	return openSqliteStorage(config.databasePath, config.eventLogKeys ?? null);
 }

@@ -150,6 +150,11 @@ export type ImportedEvent = Omit<StoredEvent, "type" | "body" | "data"> & {
 	data: string | null;
 };
 
+/**
+ * With keys, a body that comes in clear is sealed with the current key as it is imported
+ * (so an export from before encryption moves into an encrypted store); a sealed body is
+ * kept byte for byte. A body is the same as the stored one when both open to the same bytes.
+ */
 export interface Importer {
 	/** "present" when the same event is already at its position; a different one there is an error */
 	check(event: ImportedEvent, lineNumber: number): Promise<"new" | "present">;
