@@ -1,5 +1,5 @@
 import { openSqliteStorage } from "./sqlite/index.ts";
-import type { Storage } from "./storage.ts";
+import type { OpenOptions, Storage } from "./storage.ts";
 
 /**
  * Opens the store the configuration names. SQLite is the embedded default; another
@@ -9,6 +9,6 @@ export interface StorageConfig {
 	databasePath: string;
 }
 
-export function openStorage(config: StorageConfig): Storage {
-	return openSqliteStorage(config.databasePath);
+export function openStorage(config: StorageConfig, options: OpenOptions = {}): Storage {
+	return openSqliteStorage(config.databasePath, options);
 }

@@ -166,3 +166,17 @@ export interface LogTransfer {
 
 /** A failure of an export, import or backup, with a message meant for the operator. */
 export class TransferError extends Error {}
+
+export interface OpenOptions {
+	/**
+	 * Only to read it: nothing on disk changes (no migration, no WAL switch, no file made
+	 * beside it), so a store this process may not write opens too; every write is refused.
+	 */
+	readOnly?: boolean;
+}
+
+/** A store that cannot be opened as asked, with a message meant for the operator. */
+export class StorageOpenError extends Error {}
+
+/** A write asked of a store opened read-only. */
+export class ReadOnlyStorageError extends Error {}

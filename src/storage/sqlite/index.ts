@@ -1,16 +1,18 @@
-import type { Storage } from "../storage.ts";
+import { refuseWrites } from "../readOnly.ts";
+import type { OpenOptions, Storage } from "../storage.ts";
 import { createSqliteCursorStore } from "./cursors.ts";
 import { openDatabase } from "./database.ts";
 import { createSqliteEventStore } from "./eventStore.ts";
 import { createGroupCommitter } from "./groupCommit.ts";
 import { createSqliteOperatorQueries } from "./queries.ts";
 import { createSqliteReadModelStore } from "./readModel.ts";
+import { openReadOnlyDatabase } from "./readOnlyDatabase.ts";
 import { createSqliteTransfer } from "./transfer.ts";
 
-/** The embedded store: one SQLite file (WAL, synchronous=FULL), migrated on open. */
-export function openSqliteStorage(path: string): Storage {
-	const open = openDatabase(path);
-	return {
+/** The embedded store: one SQLite file (WAL, synchronous=FULL), migrated on open unless read-only. */
+export function openSqliteStorage(path: string, { readOnly = false }: OpenOptions = {}): Storage {
+	const open = readOnly ? openReadOnlyDatabase(path) : openDatabase(path);
+	const storage: Storage = {
 		location: path,
 		events: createSqliteEventStore(open, createGroupCommitter(open.db)),
 		readModel: createSqliteReadModelStore(open),
@@ -21,4 +23,5 @@ export function openSqliteStorage(path: string): Storage {
 			open.sqlite.close();
 		},
 	};
+	return readOnly ? refuseWrites(storage) : storage;
 }
