@@ -39,6 +39,7 @@ export const eventsList: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: "reads",
 	async run(args, ctx) {
 		const filter = deliveryFilter(args);
 		const limit = integerOption(args, "limit") ?? DEFAULT_LIMIT;
@@ -110,6 +111,7 @@ export const eventsShow: Command = {
 		"SEQ may be the position of any of the delivery's events. Card and bank details in the body are redacted;\n`export` keeps the exact bytes.",
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
+	store: "reads",
 	async run(args, ctx) {
 		const seq = parseInteger(args.positionals[0] as string, "SEQ", 1);
 		let detail: Awaited<ReturnType<typeof deliveryDetail>>;
