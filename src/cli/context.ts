@@ -6,11 +6,10 @@ import type { KnackClient } from "../projections/knack/client.ts";
 import { knackClientFor } from "../projections/knack/factory.ts";
 import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
 import { sandboxCredentials } from "../sandboxCredentials.ts";
-import { openStorage } from "../storage/open.ts";
+import { openStorage, whyUnwritable } from "../storage/open.ts";
 import { type Storage, StorageOpenError } from "../storage/storage.ts";
 import { CliError, type CliIo, UsageError } from "./io.ts";
 import { Output } from "./output.ts";
-import { unwritable } from "./writable.ts";
 
 /**
  * What a command may need, each made on first use: `--help` needs no configuration,
@@ -50,8 +49,8 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 	let knack: KnackClient | undefined;
 	let logger: Logger | undefined;
 
-	function openCliStorage(path: string): Storage {
-		const why = path === ":memory:" ? null : unwritable(path);
+	function openCliStorage(): Storage {
+		const why = whyUnwritable(context.config());
 		if (!why) return openStorage(context.config());
 		if (needs.storeWrites) throw new CliError(`${needs.storeWrites}, and ${why}`);
 		try {
@@ -90,7 +89,7 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 				if (!create && path !== ":memory:" && !existsSync(path)) {
 					throw new CliError(`no event store at ${path} (set DATABASE_PATH to the service's SQLite file)`);
 				}
-				storage = openCliStorage(path);
+				storage = openCliStorage();
 			}
 			return storage;
 		},

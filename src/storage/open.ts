@@ -1,4 +1,5 @@
 import { openSqliteStorage } from "./sqlite/index.ts";
+import { unwritable } from "./sqlite/writable.ts";
 import type { OpenOptions, Storage } from "./storage.ts";
 
 /**
@@ -11,4 +12,9 @@ export interface StorageConfig {
 
 export function openStorage(config: StorageConfig, options: OpenOptions = {}): Storage {
 	return openSqliteStorage(config.databasePath, options);
+}
+
+/** What stops this process from writing the store, for the operator, or null when nothing does. */
+export function whyUnwritable(config: StorageConfig): string | null {
+	return unwritable(config.databasePath);
 }

@@ -1,11 +1,12 @@
 import { constants, Database } from "bun:sqlite";
-import { accessSync, existsSync, constants as fs, statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { StorageOpenError } from "../storage.ts";
 import { BUSY_TIMEOUT_MS, MIGRATION_LEDGER, type OpenDatabase } from "./database.ts";
 import { embeddedMigrations } from "./migrationFiles.ts" with { type: "macro" };
+import { canWrite } from "./writable.ts";
 
 /**
  * Opens the store only to read it, changing nothing on disk, so that a copy this process
@@ -53,17 +54,8 @@ function holdsCommits(file: string): boolean {
 }
 
 function walHint(path: string): string {
-	if (!holdsCommits(`${path}-wal`) || existsSync(`${path}-shm`) || writable(dirname(path))) return "";
+	if (!holdsCommits(`${path}-wal`) || existsSync(`${path}-shm`) || canWrite(dirname(path))) return "";
 	return ` (${path}-wal holds commits, which SQLite reads only through a ${path}-shm index, and there is none and its folder is not writable: copy the -shm file along, or the files to a folder you may write)`;
-}
-
-function writable(path: string): boolean {
-	try {
-		accessSync(path, fs.W_OK);
-		return true;
-	} catch {
-		return false;
-	}
 }
 
 /**

@@ -7,6 +7,7 @@ import { dirname } from "node:path";
  * not there yet is made in the nearest one that is.
  */
 export function unwritable(path: string): string | null {
+	if (path === ":memory:") return null;
 	for (const file of [path, `${path}-wal`, `${path}-shm`]) {
 		if (existsSync(file) && !canWrite(file)) return `${file} is not writable`;
 	}
@@ -15,7 +16,7 @@ export function unwritable(path: string): string | null {
 	return canWrite(folder) ? null : `the folder of ${path} (${folder}) is not writable`;
 }
 
-function canWrite(path: string): boolean {
+export function canWrite(path: string): boolean {
 	try {
 		accessSync(path, fs.W_OK);
 		return true;
