@@ -17,13 +17,15 @@ import { canWrite } from "./writable.ts";
  * on a read-only connection, and makes one when it is missing; in a folder it may not
  * write, a plain read-only open of a WAL file without one fails (SQLITE_READONLY_DIRECTORY,
  * or SQLITE_CANTOPEN with a -wal). So, by what lies beside the file:
- * - nothing holding commits (no -wal, no hot -journal: a backup, a store closed cleanly):
- *   `immutable=1`, the file read as it is, with no lock and no -shm;
- * - a -wal holding commits, which `immutable` would skip without a word, and its -shm:
- *   `readonly_shm=1`, SQLite never writes the -shm and reads the WAL into private memory
- *   (what it does anyway when the -shm is not writable, a live service's included);
- * - a -wal without a -shm: a plain read-only open, which makes the -shm if the folder
- *   allows; if not, the WAL cannot be read, and the error says so.
+ * - a -shm (a live store, or a copy of one): `readonly_shm=1`, SQLite never writes the
+ *   -shm and reads the -wal into private memory, as it does anyway when it may not write
+ *   the -shm, beside a running service included;
+ * - no -shm, and nothing holding commits (no -wal, no hot -journal: a backup, a store
+ *   closed cleanly): `immutable=1`, the file read as it is, with no lock. Only here:
+ *   `immutable` skips a -wal's commits without a word, and takes no lock against a
+ *   writer, which keeps a -shm while it has the store open;
+ * - a -wal holding commits without a -shm: a plain read-only open, which makes the -shm
+ *   if the folder allows; if not, the WAL cannot be read, and the error says so.
  */
 export function openReadOnlyDatabase(path: string): OpenDatabase {
 	let sqlite: Database | undefined;
@@ -45,8 +47,8 @@ export function openReadOnlyDatabase(path: string): OpenDatabase {
 }
 
 function uriParameters(path: string): string {
-	if (!holdsCommits(`${path}-wal`) && !holdsCommits(`${path}-journal`)) return "?immutable=1";
-	return existsSync(`${path}-shm`) ? "?readonly_shm=1" : "";
+	if (existsSync(`${path}-shm`)) return "?readonly_shm=1";
+	return holdsCommits(`${path}-wal`) || holdsCommits(`${path}-journal`) ? "" : "?immutable=1";
 }
 
 function holdsCommits(file: string): boolean {
