@@ -6,14 +6,15 @@ import type { KnackClient } from "../projections/knack/client.ts";
 import { knackClientFor } from "../projections/knack/factory.ts";
 import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
 import { sandboxCredentials } from "../sandboxCredentials.ts";
-import { openStorage } from "../storage/open.ts";
-import type { Storage } from "../storage/storage.ts";
+import { openStorage, whyUnwritable } from "../storage/open.ts";
+import { type Storage, StorageOpenError } from "../storage/storage.ts";
 import { CliError, type CliIo, UsageError } from "./io.ts";
 import { Output } from "./output.ts";
 
 /**
  * What a command may need, each made on first use: `--help` needs no configuration,
- * a dry run no Knack credentials, and `import` may create the database file.
+ * a dry run no Knack credentials, and `import` may create the database file. A store
+ * this process may not write is opened read-only for a command that only reads it.
  */
 export interface CliContext {
 	io: CliIo;
@@ -36,12 +37,31 @@ export interface CliContext {
 
 const realKnack = /(^|\.)knack\.com$/i;
 
-export function createCliContext(io: CliIo): CliContext {
+export interface CommandNeeds {
+	/** why the command writes to the store (`storeWrites`), or null when it only reads */
+	storeWrites: string | null;
+}
+
+export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 	const out = new Output(io.stdout);
 	let config: Config | undefined;
 	let storage: Storage | undefined;
 	let knack: KnackClient | undefined;
 	let logger: Logger | undefined;
+
+	function openCliStorage(): Storage {
+		const why = whyUnwritable(context.config());
+		if (!why) return openStorage(context.config());
+		if (needs.storeWrites) throw new CliError(`${needs.storeWrites}, and ${why}`);
+		try {
+			const opened = openStorage(context.config(), { readOnly: true });
+			context.note(`note: ${why}: opened read-only (no migration, no WAL switch)`);
+			return opened;
+		} catch (error) {
+			if (error instanceof StorageOpenError) throw new CliError(error.message);
+			throw error;
+		}
+	}
 
 	const context: CliContext = {
 		io,
@@ -69,7 +89,7 @@ export function createCliContext(io: CliIo): CliContext {
 				if (!create && path !== ":memory:" && !existsSync(path)) {
 					throw new CliError(`no event store at ${path} (set DATABASE_PATH to the service's SQLite file)`);
 				}
-				storage = openStorage(context.config());
+				storage = openCliStorage();
 			}
 			return storage;
 		},

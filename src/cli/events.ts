@@ -42,6 +42,7 @@ export const eventsList: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: "reads",
 	async run(args, ctx) {
 		const filter = deliveryFilter(args);
 		const limit = integerOption(args, "limit") ?? DEFAULT_LIMIT;
@@ -120,6 +121,7 @@ export const eventsShow: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 1, max: 1 },
+	store: "reads",
 	async run(args, ctx) {
 		const seq = parseInteger(args.positionals[0] as string, "SEQ", 1);
 		let detail: Awaited<ReturnType<typeof deliveryDetail>>;

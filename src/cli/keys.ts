@@ -14,6 +14,7 @@ export const keys: Command = {
 		"nothing is decrypted.",
 	].join("\n"),
 	options: { ...jsonOption },
+	store: "reads",
 	positionals: { min: 0, max: 0 },
 	async run(args, ctx) {
 		const keyring = ctx.config().eventLogKeys;

@@ -16,6 +16,7 @@ export const paymentsShow: Command = {
 		"A number is read as a CityBase payment id, anything else (or a number no payment has) as an invoice number.",
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
+	store: "reads",
 	async run(args, ctx) {
 		const query = args.positionals[0] as string;
 		const payments = await findPayments(ctx.operator(), query);

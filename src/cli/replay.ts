@@ -40,6 +40,7 @@ export const replay: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: { writes: "replay records every Knack call in the log", unlessWith: "dry-run" },
 	async run(args, ctx) {
 		const selection = await parseSelection(args, ctx);
 		const force = flag(args, "force");

@@ -17,6 +17,7 @@ export const exportCommand: Command = {
 		since: { type: "string", value: "DATE", description: "only events recorded at or after DATE (Austin time)" },
 	},
 	positionals: { min: 0, max: 0 },
+	store: "reads",
 	async run(args, ctx) {
 		const since = stringOption(args, "since");
 		let lines = 0;
@@ -52,6 +53,7 @@ export const importCommand: Command = {
 	].join("\n"),
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
+	store: { writes: "import adds the events to the log" },
 	async run(args, ctx) {
 		const file = args.positionals[0] as string;
 		if (!existsSync(file)) throw new CliError(`no file ${file}`);
@@ -108,6 +110,7 @@ export const backupCommand: Command = {
 	details: "The service may keep running. PATH must not exist yet.",
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
+	store: "reads",
 	async run(args, ctx) {
 		const path = args.positionals[0] as string;
 		const started = performance.now();

@@ -38,6 +38,7 @@ export const verify: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: { writes: "verify --fix records the Knack calls of its replays in the log", onlyWith: "fix" },
 	async run(args, ctx) {
 		const deps = ctx.operator();
 		let invoices: string[];

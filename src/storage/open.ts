@@ -1,6 +1,7 @@
 import type { Keyring } from "../events/bodyKeys.ts";
 import { openSqliteStorage } from "./sqlite/index.ts";
-import type { Storage } from "./storage.ts";
+import { unwritable } from "./sqlite/writable.ts";
+import type { OpenOptions, Storage } from "./storage.ts";
 
 /**
  * Opens the store the configuration names. SQLite is the embedded default; another
@@ -12,6 +13,11 @@ export interface StorageConfig {
 	eventLogKeys?: Keyring | null;
 }
 
-export function openStorage(config: StorageConfig): Storage {
-	return openSqliteStorage(config.databasePath, config.eventLogKeys ?? null);
+export function openStorage(config: StorageConfig, options: OpenOptions = {}): Storage {
+	return openSqliteStorage(config.databasePath, { ...options, keyring: config.eventLogKeys ?? null });
+}
+
+/** What stops this process from writing the store, for the operator, or null when nothing does. */
+export function whyUnwritable(config: StorageConfig): string | null {
+	return unwritable(config.databasePath);
 }

@@ -192,3 +192,17 @@ export interface KnackBudgetStore {
 	/** Grants of the last minute, every process's, for estimating what live traffic uses. */
 	recentGrants(app: string, now: number): Promise<Grant[]>;
 }
+
+export interface OpenOptions {
+	/**
+	 * Only to read it: nothing on disk changes (no migration, no WAL switch, no file made
+	 * beside it), so a store this process may not write opens too; every write is refused.
+	 */
+	readOnly?: boolean;
+}
+
+/** A store that cannot be opened as asked, with a message meant for the operator. */
+export class StorageOpenError extends Error {}
+
+/** A write asked of a store opened read-only. */
+export class ReadOnlyStorageError extends Error {}

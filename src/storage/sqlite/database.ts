@@ -28,6 +28,9 @@ export function openDatabase(path: string): OpenDatabase {
 
 export const BUSY_TIMEOUT_MS = 5000;
 
+/** drizzle's ledger of the migrations applied to a file */
+export const MIGRATION_LEDGER = "__drizzle_migrations";
+
 /**
  * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY
  * at once, without its busy handler, while another process is doing the same: about one
@@ -59,7 +62,7 @@ function useWal(sqlite: Database) {
  * finds everything applied.
  */
 function migrate(sqlite: Database) {
-	const ledger = "__drizzle_migrations";
+	const ledger = MIGRATION_LEDGER;
 	sqlite
 		.transaction(() => {
 			sqlite.run(

@@ -1,5 +1,7 @@
 import type { Keyring } from "../../events/bodyKeys.ts";
-import type { Storage } from "../storage.ts";
+import { createLocalBudgetStore } from "../localBudget.ts";
+import { refuseWrites } from "../readOnly.ts";
+import type { OpenOptions, Storage } from "../storage.ts";
 import { createSqliteBudgetStore } from "./budget.ts";
 import { createSqliteCursorStore } from "./cursors.ts";
 import { openDatabase } from "./database.ts";
@@ -7,16 +9,22 @@ import { createSqliteEventStore } from "./eventStore.ts";
 import { createGroupCommitter } from "./groupCommit.ts";
 import { createSqliteOperatorQueries } from "./queries.ts";
 import { createSqliteReadModelStore } from "./readModel.ts";
+import { openReadOnlyDatabase } from "./readOnlyDatabase.ts";
 import { createSqliteTransfer } from "./transfer.ts";
 
 /**
- * The embedded store: one SQLite file (WAL, synchronous=FULL), migrated on open. With a
- * keyring, delivery bodies are sealed before they reach the file; reads return them as stored.
+ * The embedded store: one SQLite file (WAL, synchronous=FULL), migrated on open unless
+ * read-only. With a keyring, delivery bodies are sealed before they reach the file;
+ * reads return them as stored.
  */
-export function openSqliteStorage(path: string, keyring: Keyring | null = null): Storage {
-	const open = openDatabase(path);
-	const budget = createSqliteBudgetStore(open);
-	return {
+export function openSqliteStorage(
+	path: string,
+	{ readOnly = false, keyring = null }: OpenOptions & { keyring?: Keyring | null } = {},
+): Storage {
+	const open = readOnly ? openReadOnlyDatabase(path) : openDatabase(path);
+	// A copy this process may not write shares its Knack budget with no one: it keeps its own.
+	const budget = readOnly ? { budget: createLocalBudgetStore(), close() {} } : createSqliteBudgetStore(open);
+	const storage: Storage = {
 		location: path,
 		events: createSqliteEventStore(open, createGroupCommitter(open.db), keyring),
 		readModel: createSqliteReadModelStore(open),
@@ -29,4 +37,5 @@ export function openSqliteStorage(path: string, keyring: Keyring | null = null):
 			open.sqlite.close();
 		},
 	};
+	return readOnly ? refuseWrites(storage) : storage;
 }
