@@ -1,5 +1,5 @@
 import type { Verdict } from "../events/payload.ts";
-import type { AcceptedDelivery, AppliedData, Outcome, StoredEvent } from "../events/types.ts";
+import type { AcceptedDelivery, AppliedData, OperatorActionData, Outcome, StoredEvent } from "../events/types.ts";
 import type { PaymentRow } from "../projections/paymentRow.ts";
 
 /**
@@ -27,6 +27,14 @@ export interface NewDelivery {
 	requestId: string | null;
 }
 
+export interface OperatorAction {
+	citybaseId: number | null;
+	status: string | null;
+	invoice: string | null;
+	deliverySeq: number | null;
+	data: OperatorActionData;
+}
+
 export type ClaimResult =
 	| { state: "claimed" /** an earlier holder's lease ran out: its writes may have reached Knack */; inherited: boolean }
 	| { state: "held"; holder: string; expiresAt: number };
@@ -49,6 +57,8 @@ export interface EventStore {
 		finish: { release?: { key: string; holder: string }; applied?: AppliedData },
 	): Promise<void>;
 	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): Promise<void>;
+	/** Records what an operator did, tied to the payment, status and delivery it was about (when there was one). */
+	recordOperatorAction(action: OperatorAction, now: number): Promise<void>;
 
 	/** Takes the projection claim on `key` unless a live holder has it; two processes never both get it. */
 	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): Promise<ClaimResult>;

@@ -282,6 +282,32 @@ export function storageContract(name: string, open: OpenStore): void {
 				});
 				expect(await storage.events.counts()).toEqual({ events: 8, incomplete: 1, deadLettered: 0 });
 			});
+			test("an operator's action is tied to its payment, shows in its events, and finishes nothing", async () => {
+				const seq = (await append(storage, 1001)).deliverySeq;
+				const data = {
+					who: "Ana Ruiz",
+					action: "replay" as const,
+					what: "replay --payment 1001",
+					result: "done: 3 written",
+					by: "console" as const,
+				};
+				await storage.events.recordOperatorAction(
+					{ citybaseId: 1001, status: "successful", invoice: "INV-1001", deliverySeq: seq, data },
+					50,
+				);
+				expect((await storage.events.byPayment(1001)).at(-1)).toMatchObject({
+					type: EventTypes.operatorAction,
+					recordedAt: 50,
+					deliverySeq: seq,
+					citybaseId: 1001,
+					paymentStatus: "successful",
+					invoice: "INV-1001",
+					data,
+				});
+				expect(await storage.events.outcomesOf(1001, "successful")).toEqual([]);
+				expect((await storage.events.incomplete()).map((d) => d.deliverySeq)).toEqual([seq]);
+				expect(await storage.events.counts()).toEqual({ events: 3, incomplete: 1, deadLettered: 0 });
+			});
 		});
 
 		describe("ranges", () => {

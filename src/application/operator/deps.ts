@@ -18,6 +18,13 @@ export interface OperatorDeps {
 	claimLeaseMs: number;
 	/** names this process in the claims it takes, so an operator can tell who held one */
 	holderPrefix: string;
+	/** who is at the controls: every Knack write an operator function makes is recorded under this name */
+	actor: Actor;
+}
+
+export interface Actor {
+	who: string;
+	by: "console" | "cli";
 }
 
 /**

@@ -1,7 +1,8 @@
+import { recordAction } from "./audit.ts";
 import type { ConfirmKnackWrites, OperatorDeps } from "./deps.ts";
 import { type PlannedCall, plannedCalls } from "./dryRun.ts";
 import { type Assessment, assess, type StatusHistory } from "./history.ts";
-import { createReplayer, type StatusOutcome } from "./replayer.ts";
+import { createReplayer, outcomeText, type StatusOutcome } from "./replayer.ts";
 import { describeSelection, type Selection, selectedStatuses } from "./selection.ts";
 
 /**
@@ -117,6 +118,7 @@ export async function runReplay(
 		await options.onProgress?.(scanned);
 		if (outcome.state === "interrupted") {
 			interrupted = true;
+			await audit(deps, history, outcome, what);
 			await options.onStatus(history, outcome);
 			break;
 		}
@@ -130,8 +132,16 @@ export async function runReplay(
 			tally.nothing++;
 		}
 		if (clean && cursor) await cursors.write(cursor, position);
+		await audit(deps, history, outcome, what);
 		await options.onStatus(history, outcome);
 	}
 	if (cursor && !interrupted && clean) await cursors.clear(cursor);
 	return { state: interrupted ? "interrupted" : "finished", tally, resumedAfter };
+}
+
+/** A status the replay went to Knack for is recorded as the operator's; one with nothing to do is not. */
+async function audit(deps: OperatorDeps, history: StatusHistory, outcome: StatusOutcome, what: string): Promise<void> {
+	if (outcome.state === "nothing") return;
+	const delivery = history.deliveries.find((d) => d.deliverySeq === outcome.deliverySeq);
+	if (delivery) await recordAction(deps, delivery, { action: "replay", what, result: outcomeText(outcome) });
 }

@@ -190,6 +190,20 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 			);
 		},
 
+		async recordOperatorAction(action, now) {
+			await committer.write(() =>
+				append({
+					type: EventTypes.operatorAction,
+					recordedAt: now,
+					deliverySeq: action.deliverySeq,
+					citybaseId: action.citybaseId,
+					paymentStatus: action.status,
+					invoice: action.invoice,
+					data: action.data,
+				}),
+			);
+		},
+
 		claim(key, holder, deliverySeq, now, leaseMs) {
 			// Read and write in one IMMEDIATE transaction (the group's), so two processes never both claim.
 			return committer.write((tx): ClaimResult => {
