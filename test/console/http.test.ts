@@ -113,7 +113,7 @@ describe("find, see stuck, retry", () => {
 		const stuck = await (await operator.get("/admin/stuck")).text();
 		expect(stuck).toContain('<a href="/admin/payments/8102">8102</a>');
 		expect(stuck).toContain("400: field_3352 is invalid");
-		expect(stuck).toContain('action="/admin/payments/8102/retry"');
+		expect(stuck).toContain('href="/admin/payments/8102/retry"');
 
 		const confirm = await operator.get("/admin/payments/8102/retry");
 		expect(confirm.status).toBe(200);

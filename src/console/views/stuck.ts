@@ -27,7 +27,7 @@ export function stuckView(rows: PendingDelivery[]): Html {
 <td>${attempts}</td>
 <td>${a.unfinished.length === 0 ? "nothing (to be marked complete)" : a.unfinished.map((e) => e.kind).join(", ")}</td>
 <td class="error-text">${truncate(error, 200)}</td>
-<td><form method="get" action="${paymentPath(payment.citybaseId, "retry")}"><button type="submit" class="button" aria-label="Retry payment ${payment.citybaseId} ${payment.status}">Retry…</button></form></td>
+<td><a class="button" href="${paymentPath(payment.citybaseId, "retry")}" aria-label="Retry payment ${payment.citybaseId} ${payment.status}">Retry…</a></td>
 </tr>`;
 	})}</tbody>
 </table>`;
