@@ -32,6 +32,7 @@ th { background: #e8eef5; font-weight: 700; }
 tbody tr:nth-child(even) { background: #fafbfc; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: .92em; }
 code.wrap { word-break: break-all; }
+td time, td code, .badge { white-space: nowrap; }
 .button { display: inline-block; font: inherit; font-weight: 700; font-size: 1em; padding: .6em 1.3em; border-radius: 4px; border: 2px solid var(--blue); background: var(--blue); color: #fff; text-decoration: none; cursor: pointer; }
 .button.secondary { background: #fff; color: var(--blue); }
 .button.danger { background: var(--red); border-color: var(--red); }

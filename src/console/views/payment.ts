@@ -78,12 +78,12 @@ function deliveriesSection(payment: PaymentTimeline): Html {
 function writesSection(timeline: StoredEvent[]): Html {
 	const writes = timeline.filter((e) => e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed);
 	return html`<section aria-labelledby="writes">
-<h2 id="writes">Knack writes</h2>
+<h2 id="writes">Knack calls</h2>
 ${
 	writes.length === 0
 		? html`<p>No Knack call has been recorded for this payment.</p>`
 		: html`<table>
-<thead><tr><th scope="col">Time (Austin)</th><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">Write</th><th scope="col">Object</th><th scope="col">Record</th><th scope="col">Result</th><th scope="col">Error</th></tr></thead>
+<thead><tr><th scope="col">Time (Austin)</th><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">For</th><th scope="col">Call</th><th scope="col">Record</th><th scope="col">Result</th><th scope="col">Error</th></tr></thead>
 <tbody>${writes.map((e) => {
 				const data = e.data as EffectSucceededData | EffectFailedData;
 				const ok = e.type === EventTypes.effectSucceeded;
