@@ -1,3 +1,4 @@
+import type { OperatorDeps } from "./application/operator/deps.ts";
 import type { Config } from "./config.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { Metrics } from "./metrics.ts";
@@ -12,4 +13,6 @@ export interface AppContext {
 	logger: Logger;
 	clock: () => number;
 	metrics: Metrics;
+	/** what the console's operator functions work with; each request adds who is signed in */
+	operator: Omit<OperatorDeps, "actor">;
 }

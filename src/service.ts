@@ -72,7 +72,17 @@ export function startService(options: ServiceOptions): Service {
 		maxAttempts: config.recovery.maxAttempts,
 		maxAgeMs: config.recovery.maxAgeMs,
 	});
-	const app = createApp({ config, store, projector, logger, clock, metrics }).listen({
+	const operator = {
+		storage,
+		fieldMap: fieldMapName(config.environment),
+		knack: () => knack,
+		logger,
+		deadlineMs: config.postback.deadlineMs,
+		claimLeaseMs: config.postback.claimLeaseMs,
+		holderPrefix: `console-${process.pid}`,
+		budget: { perSecond: config.knack.rateLimitPerSecond, dailyReserve: config.knack.dailyReserve },
+	};
+	const app = createApp({ config, store, projector, logger, clock, metrics, operator }).listen({
 		hostname: config.host,
 		port: config.port,
 		// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
 import type { OperatorDeps } from "../application/operator/deps.ts";
 import { type Config, ConfigError, fieldMapName, loadConfig } from "../config.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
@@ -115,6 +116,7 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 					perSecond: context.config().knack.rateLimitPerSecond,
 					dailyReserve: context.config().knack.dailyReserve,
 				},
+				actor: { who: osUser(io.env), by: "cli" },
 			};
 		},
 		logger() {
@@ -159,6 +161,20 @@ function knackCredentials(config: Config, env: Record<string, string | undefined
 		);
 	}
 	return sandboxCredentials;
+}
+
+/**
+ * The CLI's repairs are recorded under the account that ran them, as a shared server
+ * knows a person. $USER first: Bun's userInfo() can answer "unknown" where libc would not.
+ */
+function osUser(env: Record<string, string | undefined>): string {
+	const named = env.USER?.trim() || env.LOGNAME?.trim();
+	if (named) return named;
+	try {
+		return userInfo().username;
+	} catch {
+		return "unknown";
+	}
 }
 
 /** The projector's warnings as one readable line: `warning: message (key=value, ...)`. */

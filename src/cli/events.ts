@@ -10,6 +10,7 @@ import {
 	type EffectFailedData,
 	type EffectSucceededData,
 	EventTypes,
+	type OperatorActionData,
 	type RejectedData,
 	type StoredEvent,
 } from "../events/types.ts";
@@ -226,6 +227,10 @@ export function eventName(e: StoredEvent): string {
 		const by = data.by === "postback" ? "" : ` by ${data.by}`;
 		return `${data.kind} ${e.type === EventTypes.effectSucceeded ? "written" : "failed"}${by}`;
 	}
+	if (e.type === EventTypes.operatorAction) {
+		const data = e.data as OperatorActionData;
+		return `${data.action} by ${data.who} (${data.by})`;
+	}
 	return e.type;
 }
 
@@ -255,6 +260,8 @@ export function eventResult(e: StoredEvent): string {
 		}
 		case EventTypes.deadLettered:
 			return (e.data as DeadLetteredData).reason;
+		case EventTypes.operatorAction:
+			return truncate((e.data as OperatorActionData).result, 90);
 		default:
 			return "";
 	}

@@ -6,9 +6,8 @@ import {
 	replayCost,
 	runReplay,
 } from "../application/operator/replay.ts";
-import type { StatusOutcome } from "../application/operator/replayer.ts";
+import { outcomeText, type StatusOutcome } from "../application/operator/replayer.ts";
 import { type Selection, selectionSize } from "../application/operator/selection.ts";
-import { truncate } from "../application/operator/text.ts";
 import { callLine } from "./callLine.ts";
 import { type Command, flag, jsonOption } from "./command.ts";
 import type { CliContext } from "./context.ts";
@@ -180,26 +179,12 @@ function report(
 		list.push({ citybaseId: history.citybaseId, status: history.status, ...outcome });
 		return;
 	}
-	switch (outcome.state) {
-		case "nothing":
-			ctx.out.line(`${name}: nothing unfinished`);
-			return;
-		case "quota":
-			ctx.out.line(`${name} (delivery ${outcome.deliverySeq}): NOT REPLAYED: ${truncate(outcome.text, 200)}`);
-			return;
-		case "done":
-			ctx.out.line(
-				`${name} (delivery ${outcome.deliverySeq}): ${outcome.performed} written${
-					outcome.found > 0 ? `, ${outcome.found} found already in Knack` : ""
-				}, ${outcome.skipped} already done`,
-			);
-			for (const warning of outcome.warnings) note(`warning: ${name}: ${warning}`);
-			return;
-		default:
-			ctx.out.line(
-				`${name} (delivery ${outcome.deliverySeq}): ${outcome.state.toUpperCase()} ${outcome.status}: ${truncate(outcome.text, 200)}`,
-			);
-	}
+	ctx.out.line(
+		outcome.state === "nothing"
+			? `${name}: ${outcomeText(outcome)}`
+			: `${name} (delivery ${outcome.deliverySeq}): ${outcomeText(outcome)}`,
+	);
+	if (outcome.state === "done") for (const warning of outcome.warnings) note(`warning: ${name}: ${warning}`);
 }
 
 function statusHeading(history: StatusHistory, delivery: DeliveryState): string {

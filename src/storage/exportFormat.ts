@@ -9,6 +9,7 @@ import {
 	EffectFailedData,
 	EffectSucceededData,
 	EventTypes,
+	OperatorActionData,
 	ReceivedData,
 	RejectedData,
 } from "../events/types.ts";
@@ -55,6 +56,7 @@ const dataChecks = new Map(
 			[EventTypes.effectFailed, EffectFailedData],
 			[EventTypes.applied, AppliedData],
 			[EventTypes.deadLettered, DeadLetteredData],
+			[EventTypes.operatorAction, OperatorActionData],
 		] as const
 	).map(([type, schema]) => [type as string, TypeCompiler.Compile(schema as TSchema)]),
 );

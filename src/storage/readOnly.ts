@@ -20,6 +20,7 @@ export function refuseWrites(storage: Storage): Storage {
 			recordOutcomes: reject("record Knack outcomes"),
 			recordDeadLetter: reject("dead-letter a delivery"),
 			claim: reject("take a projection claim"),
+			recordOperatorAction: reject("record an operator's action"),
 		},
 		readModel: {
 			...storage.readModel,

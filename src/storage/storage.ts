@@ -1,5 +1,5 @@
 import type { Verdict } from "../events/payload.ts";
-import type { AcceptedDelivery, AppliedData, Outcome, StoredEvent } from "../events/types.ts";
+import type { AcceptedDelivery, AppliedData, OperatorActionData, Outcome, StoredEvent } from "../events/types.ts";
 import type { Decision, Grant, Priority, QuotaState } from "../projections/knack/budget.ts";
 import type { PaymentRow } from "../projections/paymentRow.ts";
 
@@ -29,6 +29,14 @@ export interface NewDelivery {
 	requestId: string | null;
 }
 
+export interface OperatorAction {
+	citybaseId: number | null;
+	status: string | null;
+	invoice: string | null;
+	deliverySeq: number | null;
+	data: OperatorActionData;
+}
+
 export type ClaimResult =
 	| { state: "claimed" /** an earlier holder's lease ran out: its writes may have reached Knack */; inherited: boolean }
 	| { state: "held"; holder: string; expiresAt: number };
@@ -48,9 +56,20 @@ export interface EventStore {
 		deliverySeq: number,
 		outcomes: Outcome[],
 		now: number,
-		finish: { release?: { key: string; holder: string }; applied?: AppliedData },
+		finish: {
+			release?: { key: string; holder: string };
+			applied?: AppliedData;
+			/**
+			 * Drops the key's claim if its lease ran out before `at`: a holder that died after the
+			 * writes were done elsewhere leaves a doubt that no longer matters, and nobody else
+			 * would ever take that claim over.
+			 */
+			dropExpiredClaim?: { key: string; at: number };
+		},
 	): Promise<void>;
 	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): Promise<void>;
+	/** Records what an operator did, tied to the payment, status and delivery it was about (when there was one). */
+	recordOperatorAction(action: OperatorAction, now: number): Promise<void>;
 
 	/** Takes the projection claim on `key` unless a live holder has it; two processes never both get it. */
 	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): Promise<ClaimResult>;

@@ -255,6 +255,26 @@ describe("replay", () => {
 		expect(after.find((p: { citybaseId: number }) => p.citybaseId === 6551)).toBeUndefined();
 	});
 
+	test("a replay is recorded as the OS user's repair and shows in the payment's timeline; one with nothing to do is not", async () => {
+		await postUnfinished(h, successful(6571));
+		const asAna = { ...env, USER: "ana.ruiz" };
+		expect((await cli(["replay", "--payment", "6571"], { env: asAna })).code).toBe(0);
+		expect((await cli(["replay", "--payment", "6571"], { env: asAna })).code).toBe(0);
+		const shown = JSON.parse((await cli(["payments", "show", "6571", "--json"], { env })).stdout);
+		const actions = shown.payments[0].timeline.filter((e: { type: string }) => e.type === "operator.action");
+		expect(actions).toEqual([
+			expect.objectContaining({
+				who: "ana.ruiz",
+				by: "cli",
+				action: "replay",
+				what: "replay --payment 6571",
+				result: "1 written, 2 already done",
+			}),
+		]);
+		const table = (await cli(["payments", "show", "6571"], { env })).stdout;
+		expect(table).toMatch(/replay by ana\.ruiz \(cli\)\s+1 written, 2 already done/);
+	});
+
 	test("respects the per-app Knack rate limit", async () => {
 		await postApplied(h, successful(6601));
 		h.sandbox.clearCalls();

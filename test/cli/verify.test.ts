@@ -102,6 +102,16 @@ describe("verify", () => {
 		expect(lamppost()?.field_2808_raw).toBe(true);
 		expect(messagesOf(h, 7001)).toHaveLength(1);
 		expect((await cli(["verify"], { env })).code).toBe(0);
+
+		const shown = JSON.parse((await cli(["payments", "show", "7001", "--json"], { env })).stdout);
+		expect(shown.payments[0].timeline.filter((e: { type: string }) => e.type === "operator.action")).toEqual([
+			expect.objectContaining({
+				action: "verify-fix",
+				by: "cli",
+				what: expect.stringMatching(/^verify --fix: re-apply delivery \d+ \(forced\)$/),
+				result: expect.stringMatching(/^fixed: payment 7001 successful re-applied/),
+			}),
+		]);
 	});
 
 	test("compares dates by day and minute, whatever format Knack reads them back in", async () => {

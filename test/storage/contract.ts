@@ -221,6 +221,20 @@ export function storageContract(name: string, open: OpenStore): void {
 				});
 			});
 
+			test("finishing a delivery can drop its key's claim once the lease ran out, never a live one", async () => {
+				const { deliverySeq } = await append(storage, 502);
+				const now = Date.now();
+				await storage.events.claim("502:successful", "dead", deliverySeq, now - 20_000, 10_000);
+				await storage.events.claim("503:successful", "alive", deliverySeq, now, 10_000);
+				await storage.events.recordOutcomes(deliverySeq, [], now, {
+					dropExpiredClaim: { key: "503:successful", at: now },
+				});
+				await storage.events.recordOutcomes(deliverySeq, [], now, {
+					dropExpiredClaim: { key: "502:successful", at: now },
+				});
+				expect([...(await storage.queries.currentClaims()).keys()]).toEqual(["503:successful"]);
+			});
+
 			test("a release by someone who no longer holds the claim leaves it alone", async () => {
 				const now = Date.now();
 				await storage.events.claim("8:successful", "a", 1, now - 20_000, 10_000);
@@ -281,6 +295,32 @@ export function storageContract(name: string, open: OpenStore): void {
 					applied: { performed: 1, skipped: 0 },
 				});
 				expect(await storage.events.counts()).toEqual({ events: 8, incomplete: 1, deadLettered: 0 });
+			});
+			test("an operator's action is tied to its payment, shows in its events, and finishes nothing", async () => {
+				const seq = (await append(storage, 1001)).deliverySeq;
+				const data = {
+					who: "Ana Ruiz",
+					action: "replay" as const,
+					what: "replay --payment 1001",
+					result: "done: 3 written",
+					by: "console" as const,
+				};
+				await storage.events.recordOperatorAction(
+					{ citybaseId: 1001, status: "successful", invoice: "INV-1001", deliverySeq: seq, data },
+					50,
+				);
+				expect((await storage.events.byPayment(1001)).at(-1)).toMatchObject({
+					type: EventTypes.operatorAction,
+					recordedAt: 50,
+					deliverySeq: seq,
+					citybaseId: 1001,
+					paymentStatus: "successful",
+					invoice: "INV-1001",
+					data,
+				});
+				expect(await storage.events.outcomesOf(1001, "successful")).toEqual([]);
+				expect((await storage.events.incomplete()).map((d) => d.deliverySeq)).toEqual([seq]);
+				expect(await storage.events.counts()).toEqual({ events: 3, incomplete: 1, deadLettered: 0 });
 			});
 		});
 

@@ -21,6 +21,13 @@ export interface OperatorDeps {
 	holderPrefix: string;
 	/** the Knack budget's rate and daily reserve, for estimating what a replay costs */
 	budget: BudgetPolicy;
+	/** who is at the controls: every Knack write an operator function makes is recorded under this name */
+	actor: Actor;
+}
+
+export interface Actor {
+	who: string;
+	by: "console" | "cli";
 }
 
 /**

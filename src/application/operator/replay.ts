@@ -1,8 +1,9 @@
 import { operatorRate, remainingQuota } from "../../projections/knack/budget.ts";
+import { recordAction } from "./audit.ts";
 import type { ConfirmKnackWrites, OperatorDeps } from "./deps.ts";
 import { type PlannedCall, plannedCalls } from "./dryRun.ts";
 import { type Assessment, assess, type StatusHistory } from "./history.ts";
-import { createReplayer, type StatusOutcome } from "./replayer.ts";
+import { createReplayer, outcomeText, type StatusOutcome } from "./replayer.ts";
 import { describeSelection, type Selection, selectedStatuses } from "./selection.ts";
 
 /**
@@ -143,12 +144,14 @@ export async function runReplay(
 			// Nothing of this status was sent: it and every one after it are left for the same command again.
 			let remaining = 1;
 			for (let rest = await statuses.next(); !rest.done; rest = await statuses.next()) remaining++;
+			await audit(deps, history, outcome, what);
 			await options.onStatus(history, outcome);
 			const { resetAt, text } = outcome;
 			return { state: "quota", tally, resumedAfter, remaining, resetAt, text };
 		}
 		if (outcome.state === "interrupted") {
 			interrupted = true;
+			await audit(deps, history, outcome, what);
 			await options.onStatus(history, outcome);
 			break;
 		}
@@ -162,6 +165,7 @@ export async function runReplay(
 			tally.nothing++;
 		}
 		if (clean && cursor) await cursors.write(cursor, position);
+		await audit(deps, history, outcome, what);
 		await options.onStatus(history, outcome);
 	}
 	if (cursor && !interrupted && clean) await cursors.clear(cursor);
@@ -218,4 +222,11 @@ export async function replayCost(
 		});
 	}
 	return costs;
+}
+
+/** A status the replay went to Knack for is recorded as the operator's; one with nothing to do is not. */
+async function audit(deps: OperatorDeps, history: StatusHistory, outcome: StatusOutcome, what: string): Promise<void> {
+	if (outcome.state === "nothing") return;
+	const delivery = history.deliveries.find((d) => d.deliverySeq === outcome.deliverySeq);
+	if (delivery) await recordAction(deps, delivery, { action: "replay", what, result: outcomeText(outcome) });
 }

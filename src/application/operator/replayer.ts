@@ -3,6 +3,7 @@ import type { KnackClient, KnackFailure } from "../../projections/knack/client.t
 import { createProjector, type ProjectionResult } from "../../projections/knack/run.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { assess, type DeliveryState, type StatusHistory } from "./history.ts";
+import { truncate } from "./text.ts";
 
 /**
  * Re-runs the projector (run.ts, unchanged) for what an operator selected. Ctrl-C
@@ -26,6 +27,20 @@ export type StatusOutcome =
 	| { state: "failed" | "interrupted"; deliverySeq: number; status: number; text: string }
 	/** the daily Knack quota, down to the reserve operator work leaves, stopped it before anything was sent */
 	| { state: "quota"; deliverySeq: number; status: number; text: string; resetAt: number | null };
+
+/** What a status's replay did, as one line: the CLI prints it, the console shows it, the audit trail keeps it. */
+export function outcomeText(outcome: StatusOutcome): string {
+	switch (outcome.state) {
+		case "nothing":
+			return "nothing unfinished";
+		case "quota":
+			return `NOT REPLAYED: ${truncate(outcome.text, 200)}`;
+		case "done":
+			return `${outcome.performed} written${outcome.found > 0 ? `, ${outcome.found} found already in Knack` : ""}, ${outcome.skipped} already done`;
+		default:
+			return `${outcome.state.toUpperCase()} ${outcome.status}: ${truncate(outcome.text, 200)}`;
+	}
+}
 
 export interface Replayer {
 	/** One (payment, status): its plan once, then every other open delivery of it recorded as applied. */

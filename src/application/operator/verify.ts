@@ -4,6 +4,7 @@ import type { KnackClient } from "../../projections/knack/client.ts";
 import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
 import type { KnackRecord } from "../../projections/knack/plan.ts";
 import { planPostback } from "../../projections/knack/plan.ts";
+import { recordAction } from "./audit.ts";
 import { compareField } from "./compare.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { type DeliveryState, statusHistories } from "./history.ts";
@@ -216,11 +217,15 @@ export async function fixDisagreements(
 	for (const writer of deliveriesToFix(disagreements)) {
 		if (signal?.aborted) break;
 		const result = await replayer.replayDelivery(writer.delivery, true);
-		onFixed?.(
-			result.ok
-				? `fixed: payment ${writer.citybaseId} ${writer.status} re-applied from delivery ${writer.deliverySeq} (${result.performed} written)`
-				: `could not fix payment ${writer.citybaseId} ${writer.status}: ${result.status} ${truncate(result.text, 200)}`,
-		);
+		const line = result.ok
+			? `fixed: payment ${writer.citybaseId} ${writer.status} re-applied from delivery ${writer.deliverySeq} (${result.performed} written)`
+			: `could not fix payment ${writer.citybaseId} ${writer.status}: ${result.status} ${truncate(result.text, 200)}`;
+		await recordAction(deps, writer.delivery, {
+			action: "verify-fix",
+			what: `verify --fix: re-apply delivery ${writer.deliverySeq} (forced)`,
+			result: line,
+		});
+		onFixed?.(line);
 	}
 	const fixed = new Set<Disagreement>();
 	for (const record of new Set(disagreements.map((d) => d.record))) {

@@ -127,6 +127,10 @@ export function createSqliteEventStore(
 		.from(claims)
 		.where(eq(claims.key, sql.placeholder("key")))
 		.prepare();
+	const deleteExpiredClaim = db
+		.delete(claims)
+		.where(and(eq(claims.key, sql.placeholder("key")), lte(claims.expiresAt, sql.placeholder("at"))))
+		.prepare();
 	const deleteClaim = db
 		.delete(claims)
 		.where(and(eq(claims.key, sql.placeholder("key")), eq(claims.holder, sql.placeholder("holder"))))
@@ -185,7 +189,7 @@ export function createSqliteEventStore(
 			});
 		},
 
-		recordOutcomes(deliverySeq, outcomes, now, { release, applied }) {
+		recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropExpiredClaim }) {
 			const accepted = selectAccepted.get({ seq: deliverySeq });
 			const payment = {
 				recordedAt: now,
@@ -200,6 +204,7 @@ export function createSqliteEventStore(
 				}
 				if (applied) append({ ...payment, type: EventTypes.applied, data: applied });
 				if (release) deleteClaim.run(release);
+				if (dropExpiredClaim) deleteExpiredClaim.run(dropExpiredClaim);
 			});
 		},
 
@@ -214,6 +219,20 @@ export function createSqliteEventStore(
 					paymentStatus: accepted?.paymentStatus ?? null,
 					invoice: accepted?.invoice ?? null,
 					data: { reason, attempts },
+				}),
+			);
+		},
+
+		async recordOperatorAction(action, now) {
+			await committer.write(() =>
+				append({
+					type: EventTypes.operatorAction,
+					recordedAt: now,
+					deliverySeq: action.deliverySeq,
+					citybaseId: action.citybaseId,
+					paymentStatus: action.status,
+					invoice: action.invoice,
+					data: action.data,
 				}),
 			);
 		},
