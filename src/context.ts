@@ -1,4 +1,5 @@
 import type { Config } from "./config.ts";
+import type { HealthMonitor } from "./health/monitor.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Projector } from "./projections/knack/run.ts";
@@ -12,4 +13,5 @@ export interface AppContext {
 	logger: Logger;
 	clock: () => number;
 	metrics: Metrics;
+	health: Pick<HealthMonitor, "report">;
 }
