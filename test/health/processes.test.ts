@@ -120,11 +120,33 @@ test("a full disk: postbacks and GET / answer 503 naming the store; once space i
 	if (!disk) return;
 	try {
 		const service = await start("disk", { HEALTH_STORE_MIN_FREE_MB: "0.25" }, join(disk.path, "citybase.sqlite"));
+		const filler = join(disk.path, "filler");
+		const fill = () => {
+			const { bavail, bsize } = statfsSync(disk.path);
+			try {
+				writeFileSync(filler, new Uint8Array(bavail * bsize));
+			} catch (error) {
+				if ((error as { code?: string }).code !== "ENOSPC") throw error;
+			}
+		};
 		const before = nextId++;
 		expect((await post(service, voided(before))).status).toBe(200);
 		await until(service, (a) => a.status === "OK");
 
-		// The disk fills while a postback is at Knack: its writes there are done, their record is not.
+		// Full while quiet: the postback is refused before anything is stored.
+		fill();
+		const refused = nextId++;
+		expect((await post(service, voided(refused))).status).toBe(503);
+		const failing = await until(service, (a) => a.status === "FAILING");
+		expect(failing.code).toBe(503);
+		expect(failing.checks.store?.state).toBe("failing");
+		expect(failing.checks.store?.reason).toContain("database or disk is full");
+		expect((await post(service, voided(refused))).status).toBe(503);
+		// Nothing is pending and nothing is posted: only the service's own probe can see the space come back.
+		rmSync(filler);
+		expect((await until(service, (a) => a.status === "OK")).code).toBe(200);
+
+		// Full while a postback is at Knack: its writes there are done, their record is not.
 		sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 500 });
 		const cutOff = nextId++;
 		const inFlight = post(service, voided(cutOff));
@@ -132,34 +154,25 @@ test("a full disk: postbacks and GET / answer 503 naming the store; once space i
 			() => sandbox.calls(),
 			(calls) => calls.some((c) => c.method === "PUT" && c.status === null),
 		);
-		const filler = join(disk.path, "filler");
-		const { bavail, bsize } = statfsSync(disk.path);
-		try {
-			writeFileSync(filler, new Uint8Array(bavail * bsize));
-		} catch (error) {
-			if ((error as { code?: string }).code !== "ENOSPC") throw error;
-		}
+		fill();
 		expect((await inFlight).status).toBe(503);
-
-		const failing = await until(service, (a) => a.status === "FAILING");
-		expect(failing.code).toBe(503);
-		expect(failing.checks.store?.state).toBe("failing");
-		expect(failing.checks.store?.reason).toContain("database or disk is full");
-		const refused = nextId++;
-		expect((await post(service, voided(refused))).status).toBe(503);
-		expect((await health(service)).code).toBe(503);
-
+		expect((await until(service, (a) => a.status === "FAILING")).checks.store?.state).toBe("failing");
 		rmSync(filler);
-		const healthy = await until(service, (a) => a.status === "OK" && a.checks.backlog?.pending === 0);
-		expect(healthy.code).toBe(200);
+		await until(service, (a) => a.status === "OK" && a.checks.backlog?.pending === 0);
 		expect(service.lines.some((l) => l.includes("finished by recovery") && l.includes(`"citybase_id":${cutOff}`))).toBe(
 			true,
 		);
+
 		// CityBase retries what it was refused; nothing is written to Knack twice.
-		for (const id of [cutOff, refused]) expect((await post(service, voided(id))).status).toBe(200);
-		for (const id of [before, cutOff, refused]) expect(messagesOf(id)).toHaveLength(1);
+		for (const id of [refused, cutOff]) expect((await post(service, voided(id))).status).toBe(200);
+		for (const id of [before, refused, cutOff]) expect(messagesOf(id)).toHaveLength(1);
 		await stop(service);
-		expect(changes(service, "store").filter((c) => !c.endsWith("degraded"))).toEqual(["error failing", "info ok"]);
+		expect(changes(service, "store").filter((c) => !c.endsWith("degraded"))).toEqual([
+			"error failing",
+			"info ok",
+			"error failing",
+			"info ok",
+		]);
 	} finally {
 		disk.unmount();
 	}
