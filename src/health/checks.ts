@@ -88,6 +88,8 @@ function megabytes(bytes: number): string {
 	return mb < 10_240 ? `${mb.toFixed(1)} MB` : `${(mb / 1024).toFixed(0)} GB`;
 }
 
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 function duration(ms: number): string {
 	const seconds = Math.round(ms / 1000);
 	if (seconds < 120) return `${seconds} s`;
@@ -151,7 +153,7 @@ const outage: KnackRule = (app, now, config) => {
 		: "Knack answers again";
 	return {
 		state: "degraded",
-		reason: `${reason}; ${recent.length} calls went wrong in the last ${duration(config.knackWindowMs)}${kinds ? ` (${kinds})` : ""}`,
+		reason: `${reason}; ${count(recent.length, "call", "calls")} went wrong in the last ${duration(config.knackWindowMs)}${kinds ? ` (${kinds})` : ""}`,
 	};
 };
 
@@ -193,7 +195,7 @@ function backlog({ backlog, now }: Signals, config: HealthConfig): Verdict {
 		oldest_age_seconds: Math.round(age / 1000),
 		dead_lettered_24h: backlog.deadLettered,
 	};
-	const unfinished = `${backlog.pending} deliveries not yet in Knack, the oldest for ${duration(age)}`;
+	const unfinished = `${count(backlog.pending, "delivery", "deliveries")} not yet in Knack, the oldest for ${duration(age)}`;
 	if (backlog.pending > 0 && age > config.backlogFailingMs) {
 		return { state: "failing", reason: `${unfinished} (over ${duration(config.backlogFailingMs)})`, facts };
 	}
@@ -203,7 +205,7 @@ function backlog({ backlog, now }: Signals, config: HealthConfig): Verdict {
 	if (backlog.deadLettered > 0) {
 		return {
 			state: "degraded",
-			reason: `${backlog.deadLettered} deliveries dead-lettered in the last 24 h: they need a replay`,
+			reason: `${count(backlog.deadLettered, "delivery", "deliveries")} dead-lettered in the last 24 h: replay once the cause is fixed`,
 			facts,
 		};
 	}
@@ -216,7 +218,7 @@ function logs({ logs }: Signals, config: HealthConfig): Verdict {
 	if (logs.droppedInWindow > 0) {
 		return {
 			state: "degraded",
-			reason: `${logs.droppedInWindow} log lines dropped before CloudWatch in the last ${duration(config.logsWindowMs)}`,
+			reason: `${count(logs.droppedInWindow, "log line", "log lines")} dropped before CloudWatch in the last ${duration(config.logsWindowMs)}`,
 			facts,
 		};
 	}

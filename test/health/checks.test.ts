@@ -102,7 +102,7 @@ describe("knack", () => {
 			{ ago: 1_000, status: 200 },
 		];
 		expect(check("knack", knackAfter(recovered))).toMatchObject({ state: "degraded" });
-		expect(check("knack", knackAfter(recovered)).reason).toContain("Knack answers again; 1 calls went wrong");
+		expect(check("knack", knackAfter(recovered)).reason).toContain("Knack answers again; 1 call went wrong");
 		const old = [
 			{ ago: config.knackWindowMs + 1, status: 500 },
 			{ ago: 1_000, status: 200 },

@@ -232,7 +232,7 @@ test("a backlog older than the threshold: DEGRADED naming the backlog, OK once i
 	const degraded = await until(service, (a) => a.status === "DEGRADED");
 	expect(degraded.code).toBe(200);
 	expect(degraded.checks.backlog).toMatchObject({ state: "degraded", pending: 1 });
-	expect(degraded.checks.backlog?.reason).toStartWith("1 deliveries not yet in Knack, the oldest for");
+	expect(degraded.checks.backlog?.reason).toStartWith("1 delivery not yet in Knack, the oldest for");
 	expect(degraded.checks.knack?.state).toBe("ok");
 
 	sandbox.clearFaults();
