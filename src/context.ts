@@ -1,5 +1,6 @@
 import type { OperatorDeps } from "./application/operator/deps.ts";
 import type { Config } from "./config.ts";
+import type { HealthMonitor } from "./health/monitor.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Projector } from "./projections/knack/run.ts";
@@ -15,4 +16,5 @@ export interface AppContext {
 	metrics: Metrics;
 	/** what the console's operator functions work with; each request adds who is signed in */
 	operator: Omit<OperatorDeps, "actor">;
+	health: Pick<HealthMonitor, "report">;
 }

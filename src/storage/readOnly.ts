@@ -32,6 +32,7 @@ export function refuseWrites(storage: Storage): Storage {
 			write: reject("move a replay cursor"),
 			clear: reject("clear a replay cursor"),
 		},
+		probe: { ...storage.probe, write: reject("probe a write") },
 		transfer: {
 			...storage.transfer,
 			importer: () => {

@@ -18,7 +18,22 @@ export interface Storage {
 	readonly cursors: CursorStore;
 	readonly transfer: LogTransfer;
 	readonly budget: KnackBudgetStore;
+	readonly probe: StoreProbe;
 	close(): Promise<void>;
+}
+
+/**
+ * What the health monitor asks of the store itself, every few seconds, so `GET /` can
+ * tell a store that cannot be written even while no postback arrives to find out.
+ */
+export interface StoreProbe {
+	/**
+	 * A tiny write that leaves nothing behind, made durable like a postback's; rejects
+	 * with the store's own error (a full disk, a read-only file, a lost connection).
+	 */
+	write(): Promise<void>;
+	/** Free bytes where the data lives, or null when the adapter cannot tell (a database server). */
+	freeBytes(): Promise<number | null>;
 }
 
 export interface NewDelivery {
@@ -153,6 +168,19 @@ export interface OperatorQueries {
 	paymentsEvents(citybaseIds: number[]): Promise<Map<number, StoredEvent[]>>;
 	/** The projection claims held right now, by key: few at any time. */
 	currentClaims(): Promise<Map<string, { holder: string; expiresAt: number }>>;
+	/**
+	 * The recovery backlog, for health: accepted deliveries neither applied nor
+	 * dead-lettered, when the oldest of them was received, and how many deliveries were
+	 * dead-lettered at or after `deadLetteredSince`. Asked every few seconds, so it must
+	 * not read the whole log each time.
+	 */
+	backlog(deadLetteredSince: number): Promise<Backlog>;
+}
+
+export interface Backlog {
+	pending: number;
+	oldestReceivedAt: number | null;
+	deadLettered: number;
 }
 
 /** Named positions in the log, such as where an interrupted forced replay stopped. */

@@ -62,7 +62,10 @@ test("a replay stopped at the reserve exits 75, says what is left, and the same 
 
 test("a postback that finds the daily quota spent is answered 503, and recovery finishes it after the reset", async () => {
 	sandbox = sandboxEndingDayIn(5000);
-	h = startHarness({ sandbox, env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "3" } });
+	h = startHarness({
+		sandbox,
+		env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "3", HEALTH_SAMPLE_SECONDS: "0.2" },
+	});
 	sandbox.setQuota({ remaining: 0 });
 
 	const first = await h.post(successful(9401));
@@ -74,6 +77,12 @@ test("a postback that finds the daily quota spent is answered 503, and recovery 
 	const knackCalls = sandbox.calls().length;
 	expect((await h.post(successful(9402))).status).toBe(503);
 	expect(sandbox.calls().length).toBe(knackCalls);
+	// A monitor reading GET / sees it.
+	await Bun.sleep(400);
+	const health = await fetch(`${h.service.url}/`);
+	expect(health.status).toBe(503);
+	const answer = (await health.json()) as { checks: { knack: { reason: string } } };
+	expect(answer.checks.knack.reason).toContain("STREET_BANNER: the daily Knack quota is exhausted");
 
 	await Bun.sleep(2500);
 	expect(await h.service.recovery.runOnce()).toMatchObject({ finished: 0 });

@@ -324,6 +324,53 @@ export function storageContract(name: string, open: OpenStore): void {
 			});
 		});
 
+		describe("health", () => {
+			const appendAt = async (id: number, receivedAt: number) => {
+				const body = paymentBody(id);
+				return (await storage.events.appendDelivery(delivery(body, receivedAt), parseDelivery(encoder.encode(body))))
+					.deliverySeq;
+			};
+
+			test("the backlog counts unfinished accepted deliveries, the oldest first, and recent dead letters", async () => {
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 0, oldestReceivedAt: null, deadLettered: 0 });
+				const first = await appendAt(1001, 1_000);
+				const second = await appendAt(1002, 2_000);
+				await storage.events.appendDelivery(delivery("x", 500), { accepted: false, reason: "Invalid JSON" });
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 2, oldestReceivedAt: 1_000, deadLettered: 0 });
+
+				await storage.events.recordOutcomes(first, [outcome("1001:successful:message")], 3_000, {
+					applied: { performed: 1, skipped: 0 },
+				});
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 1, oldestReceivedAt: 2_000, deadLettered: 0 });
+
+				await storage.events.recordDeadLetter(second, "50 failed Knack attempts", 50, 4_000);
+				expect(await storage.queries.backlog(4_000)).toEqual({ pending: 0, oldestReceivedAt: null, deadLettered: 1 });
+				expect(await storage.queries.backlog(4_001)).toMatchObject({ deadLettered: 0 });
+			});
+
+			test("deliveries appended after the backlog was asked are counted, whatever was finished before", async () => {
+				const first = await appendAt(1101, 1_000);
+				await storage.events.recordOutcomes(first, [], 2_000, { applied: { performed: 0, skipped: 0 } });
+				expect(await storage.queries.backlog(0)).toMatchObject({ pending: 0 });
+				const later = await appendAt(1102, 3_000);
+				expect(await storage.queries.backlog(0)).toMatchObject({ pending: 1, oldestReceivedAt: 3_000 });
+				await storage.events.recordDeadLetter(later, "too old", 1, 4_000);
+				await storage.events.recordOutcomes(later, [], 5_000, { applied: { performed: 1, skipped: 0 } });
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 0, oldestReceivedAt: null, deadLettered: 1 });
+			});
+
+			test("a write probe succeeds on a writable store and leaves nothing behind", async () => {
+				await append(storage, 1201);
+				const before = { last: await storage.events.lastSeq(), claims: await storage.queries.currentClaims() };
+				await storage.probe.write();
+				await storage.probe.write();
+				expect(await storage.events.lastSeq()).toBe(before.last);
+				expect(await storage.queries.currentClaims()).toEqual(before.claims);
+				const free = await storage.probe.freeBytes();
+				expect(free === null || free > 0).toBe(true);
+			});
+		});
+
 		describe("ranges", () => {
 			test("a range is read in pages, every event once, in position order, bounds included", async () => {
 				for (let i = 0; i < 7; i++) await append(storage, 900 + i);

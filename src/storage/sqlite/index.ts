@@ -7,6 +7,7 @@ import { createSqliteCursorStore } from "./cursors.ts";
 import { openDatabase } from "./database.ts";
 import { createSqliteEventStore } from "./eventStore.ts";
 import { createGroupCommitter } from "./groupCommit.ts";
+import { createSqliteProbe } from "./probe.ts";
 import { createSqliteOperatorQueries } from "./queries.ts";
 import { createSqliteReadModelStore } from "./readModel.ts";
 import { openReadOnlyDatabase } from "./readOnlyDatabase.ts";
@@ -24,14 +25,16 @@ export function openSqliteStorage(
 	const open = readOnly ? openReadOnlyDatabase(path) : openDatabase(path);
 	// A copy this process may not write shares its Knack budget with no one: it keeps its own.
 	const budget = readOnly ? { budget: createLocalBudgetStore(), close() {} } : createSqliteBudgetStore(open);
+	const committer = createGroupCommitter(open.db);
 	const storage: Storage = {
 		location: path,
-		events: createSqliteEventStore(open, createGroupCommitter(open.db), keyring),
+		events: createSqliteEventStore(open, committer, keyring),
 		readModel: createSqliteReadModelStore(open),
 		queries: createSqliteOperatorQueries(open),
 		cursors: createSqliteCursorStore(open),
 		transfer: createSqliteTransfer(open, keyring),
 		budget: budget.budget,
+		probe: createSqliteProbe(path, committer),
 		async close() {
 			budget.close();
 			open.sqlite.close();
