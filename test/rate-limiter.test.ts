@@ -113,13 +113,20 @@ test("a live call waiting beside a replay's is served first, and the replay leav
 	expect(order).toEqual(["live", "recovery", "replay"]);
 });
 
-test("operator work never takes the last slots of a second: with the window half used by live calls it waits", async () => {
+test("operator work leaves two slots of every second to live payments, recovery one", async () => {
 	const [storage] = store() as [Storage];
 	const limiter = limiterOn(storage, 10);
-	await Promise.all(Array.from({ length: 5 }, () => limiter.acquire("A", live())));
-	// 5 live in the window: an operator call must leave 5 for live, so none fits in this second.
+	await Promise.all(Array.from({ length: 7 }, () => limiter.acquire("A", live())));
+	expect((await limiter.acquire("A", { priority: "operator" })).ok).toBe(true);
+	// 8 of 10 taken: an operator call would leave fewer than two, so none fits in this second.
 	const refused = await limiter.acquire("A", { priority: "operator", deadline: Date.now() + 400 });
 	expect(refused).toEqual({ ok: false, reason: "deadline" });
+	expect((await limiter.acquire("A", { priority: "recovery", deadline: Date.now() + 400 })).ok).toBe(true);
+	// 9 taken: recovery must leave one too.
+	expect(await limiter.acquire("A", { priority: "recovery", deadline: Date.now() + 400 })).toEqual({
+		ok: false,
+		reason: "deadline",
+	});
 	expect(await limiter.acquire("A", live(Date.now() + 400))).toEqual({ ok: true });
 });
 

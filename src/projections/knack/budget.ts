@@ -8,9 +8,11 @@ import { type Static, Type as T } from "@sinclair/typebox";
  * short transaction, so N processes together stay under the cap. Pure.
  *
  * Live postbacks come first, recovery next, operator work (replay, verify) last: a
- * lower class may only take a slot when it leaves room for the classes above it, as
- * many slots as they used in the last second (at least a small floor), so a live
- * payment arriving finds a free slot instead of queueing behind a replay.
+ * lower class may only take a slot of a second when it leaves slots free for the
+ * classes above it (one for recovery, two for operator work), so a live payment
+ * arriving finds a free slot instead of queueing behind a replay, while a replay still
+ * gets everything else live traffic leaves. In process, a waiting higher class is
+ * always served first.
  */
 export const Priority = T.Union([T.Literal("live"), T.Literal("recovery"), T.Literal("operator")]);
 export type Priority = Static<typeof Priority>;
@@ -54,12 +56,8 @@ export const WINDOW_MS = 1000;
 /** the jitter between our clock and Knack's window: a slot is counted free this much later */
 export const MARGIN_MS = 50;
 
-/** Slots a class must leave free for the classes above it; never all of them, so no class starves when idle. */
-function headroom(priority: Priority, recent: Grant[], perSecond: number): number {
-	if (priority === "live") return 0;
-	const above = recent.filter((g) => priorityRank[g.priority] < priorityRank[priority]).length;
-	return Math.min(Math.max(priority === "recovery" ? 1 : 2, above), perSecond - 1);
-}
+/** Slots of a second a class must leave free for the classes above it; never all, so no class starves. */
+const headroom = (priority: Priority, perSecond: number) => Math.min(priorityRank[priority], perSecond - 1);
 
 /** What is left of the daily quota, or null when unknown (no headers yet, or the plan day has reset since). */
 export function remainingQuota(quota: QuotaState | null, now: number): number | null {
@@ -88,7 +86,7 @@ export function decide(
 	}
 	const window = state.recent.filter((g) => g.at > now - WINDOW_MS - MARGIN_MS).sort((a, b) => a.at - b.at);
 	const perSecond = Math.max(1, Math.floor(policy.perSecond));
-	const free = perSecond - window.length - headroom(priority, window, perSecond);
+	const free = perSecond - window.length - headroom(priority, perSecond);
 	if (free >= 1) return { kind: "grant" };
 	// The slot frees when enough of the oldest grants have left the window.
 	const freeing = window[Math.min(window.length, 1 - free) - 1];
@@ -100,5 +98,5 @@ export function decide(
  * `decide` leaves it, for a replay's estimate of how long it will take.
  */
 export function operatorRate(perSecond: number, liveRate: number): number {
-	return Math.max(0, Math.floor(perSecond) - 1 - liveRate - Math.max(2, liveRate));
+	return Math.max(0, Math.floor(perSecond) - liveRate - headroom("operator", Math.floor(perSecond)));
 }
