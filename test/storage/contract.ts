@@ -40,37 +40,14 @@ async function append(storage: Storage, id: number, status = "successful", invoi
 }
 
 function outcome(key: string, type: Outcome["type"] = EventTypes.effectSucceeded): Outcome {
-	if (type === EventTypes.effectSucceeded) {
-		return {
-			type,
-			effectKey: key,
-			data: {
-				kind: "message",
-				by: "postback",
-				method: "POST",
-				objectKey: "object_181",
-				recordId: "r1",
-				knackStatus: 200,
-				via: "call",
-				durationMs: 5,
-			},
-		};
-	}
-	return {
-		type,
-		effectKey: key,
-		data: {
-			kind: "message",
-			by: "postback",
-			method: "POST",
-			objectKey: "object_181",
-			recordId: null,
-			knackStatus: 503,
-			error: "unavailable",
-			certain: false,
-			durationMs: 5,
-		},
-	};
+	const call = { kind: "message", by: "postback", method: "POST", objectKey: "object_181", durationMs: 5 } as const;
+	return type === EventTypes.effectSucceeded
+		? { type, effectKey: key, data: { ...call, recordId: "r1", knackStatus: 200, via: "call" } }
+		: {
+				type,
+				effectKey: key,
+				data: { ...call, recordId: null, knackStatus: 503, error: "unavailable", certain: false },
+			};
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
