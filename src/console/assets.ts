@@ -73,7 +73,7 @@ input[type="text"], input[type="password"], input[type="search"] { font: inherit
 .fill-rejected { fill: #6c757d; background: #6c757d; }
 .legend { list-style: none; display: flex; flex-wrap: wrap; gap: 1.5em; padding: 0; margin: .5em 0; }
 .swatch { display: inline-block; width: .9em; height: .9em; margin-right: .4em; vertical-align: -.1em; }
-.totals { max-width: 900px; }
+.totals, .quota { max-width: 900px; }
 .foot { max-width: 1280px; margin: 0 auto; padding: 1em 1.5em 2em; color: var(--muted); font-size: .9em; }
 `;
 

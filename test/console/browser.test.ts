@@ -86,6 +86,8 @@ describe.skipIf(!haveChromium)("console in a browser", () => {
 		await checkPage(page, "03-search-and-today");
 		expect(await page.locator("svg.chart").getAttribute("role")).toBe("img");
 		expect(await page.locator("table.totals tbody").textContent()).toMatch(/^1\s*1\s*0\s*0/);
+		// The sandbox reports its daily plan with every answer: the quota left per app.
+		expect(await page.locator("table.quota").textContent()).toMatch(/STREET_BANNER\s*[\d,]+\s*1,000,000/);
 
 		await page.getByLabel("CityBase payment id, invoice number or Knack record id").fill("INV-9001");
 		await page.getByRole("button", { name: "Search" }).click();

@@ -1,3 +1,4 @@
+import { remainingQuota } from "../../projections/knack/budget.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { type DeliveryProgress, listDeliveries } from "./timeline.ts";
 
@@ -18,6 +19,8 @@ export interface RecentActivity {
 	hours: ActivityHour[];
 	totals: Record<DeliveryProgress, number>;
 	knack: { succeeded: number; failed: number };
+	/** each app's daily Knack quota as Knack last reported it (the shared budget's figures) */
+	quotas: { app: string; remaining: number | null; limit: number | null; resetAt: number | null }[];
 }
 
 const hourMs = 3_600_000;
@@ -44,7 +47,13 @@ export async function recentActivity(
 		knack.succeeded += row.summary?.succeeded ?? 0;
 		knack.failed += row.summary?.failed ?? 0;
 	}
-	return { from: first, to: now, hours: buckets, totals, knack };
+	const quotas = [...(await deps.storage.budget.quotas())].map(([app, quota]) => ({
+		app,
+		remaining: remainingQuota(quota, now),
+		limit: quota.planLimit,
+		resetAt: quota.planResetAt,
+	}));
+	return { from: first, to: now, hours: buckets, totals, knack, quotas };
 }
 
 /** Failed Knack calls as a share of all, or null when none were made. */

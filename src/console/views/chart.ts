@@ -1,7 +1,7 @@
 import { knackErrorRate, type RecentActivity } from "../../application/operator/activity.ts";
 import type { DeliveryProgress } from "../../application/operator/timeline.ts";
 import { type Html, html } from "../html.ts";
-import { austinHour } from "./format.ts";
+import { austinHour, austinTime } from "./format.ts";
 
 /**
  * Today: the last 24 hours of postbacks as stacked bars, one an hour, drawn on the
@@ -38,7 +38,24 @@ ${chart(activity, total)}
 			: `${(rate * 100).toFixed(1)}% (${activity.knack.failed} of ${calls} call${calls === 1 ? "" : "s"} failed)`
 	}</td></tr></tbody>
 </table>
+${quotaTable(activity)}
 </section>`;
+}
+
+const count = (n: number | null) => (n === null ? "unknown" : n.toLocaleString("en-US"));
+
+/** What is left of each app's daily Knack quota: replays stop at the reserve, payments at zero. */
+function quotaTable({ quotas }: RecentActivity): Html {
+	if (quotas.length === 0)
+		return html`<p>Knack's daily quota: not known yet (Knack reports it with its first answer).</p>`;
+	return html`<table class="quota">
+<caption>Knack's daily quota, as Knack last reported it</caption>
+<thead><tr><th scope="col">Knack app</th><th scope="col">Calls left today</th><th scope="col">Daily limit</th><th scope="col">Resets (Austin time)</th></tr></thead>
+<tbody>${quotas.map(
+		(q) =>
+			html`<tr><td>${q.app}</td><td>${count(q.remaining)}</td><td>${count(q.limit)}</td><td>${q.resetAt === null ? "unknown" : austinTime(q.resetAt)}</td></tr>`,
+	)}</tbody>
+</table>`;
 }
 
 function chart(activity: RecentActivity, total: number): Html {
