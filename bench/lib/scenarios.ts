@@ -177,7 +177,7 @@ function timings(latencies: number[], seconds: number): Sample {
  * verdict is done before the clock starts.
  */
 export async function storeRun(dir: string, seconds: number, inFlight: number, run: number): Promise<Sample> {
-	const storage = openStorage({ databasePath: join(dir, `append-${inFlight}-${run}.sqlite`) });
+	const storage = await openStorage({ databasePath: join(dir, `append-${inFlight}-${run}.sqlite`) });
 	const store = storage.events;
 	// Ids may repeat: the log keeps every delivery, duplicates included.
 	const prepared = Array.from({ length: 1000 }, (_, i) => {

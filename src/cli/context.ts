@@ -23,12 +23,12 @@ export interface CliContext {
 	config(): Config;
 	fieldMap(): FieldMapName;
 	/** the service's store; `create` for a command that may make a new one (import) */
-	storage(options?: { create?: boolean }): Storage;
+	storage(options?: { create?: boolean }): Promise<Storage>;
 	/** the Knack client, rate limited per app like the service's */
 	knack(): KnackClient;
 	logger(): Logger;
 	/** what the operator functions need, from the above */
-	operator(): OperatorDeps;
+	operator(): Promise<OperatorDeps>;
 	/** before writing to the production Knack: asks, or refuses without a terminal (exit 2) */
 	confirmKnackWrites(what: string, yes: boolean): Promise<boolean>;
 	close(): Promise<void>;
@@ -39,7 +39,7 @@ const realKnack = /(^|\.)knack\.com$/i;
 export function createCliContext(io: CliIo): CliContext {
 	const out = new Output(io.stdout);
 	let config: Config | undefined;
-	let storage: Storage | undefined;
+	let storage: Promise<Storage> | undefined;
 	let knack: KnackClient | undefined;
 	let logger: Logger | undefined;
 
@@ -65,8 +65,8 @@ export function createCliContext(io: CliIo): CliContext {
 		},
 		storage({ create = false } = {}) {
 			if (!storage) {
-				const path = context.config().databasePath;
-				if (!create && path !== ":memory:" && !existsSync(path)) {
+				const { databasePath: path, databaseUrl } = context.config();
+				if (!databaseUrl && !create && path !== ":memory:" && !existsSync(path)) {
 					throw new CliError(`no event store at ${path} (set DATABASE_PATH to the service's SQLite file)`);
 				}
 				storage = openStorage(context.config());
@@ -77,10 +77,10 @@ export function createCliContext(io: CliIo): CliContext {
 			knack ??= knackClientFor(context.config().knack, { credentials: knackCredentials(context.config(), io.env) });
 			return knack;
 		},
-		operator() {
+		async operator() {
 			const { postback } = context.config();
 			return {
-				storage: context.storage(),
+				storage: await context.storage(),
 				fieldMap: context.fieldMap(),
 				knack: context.knack,
 				logger: context.logger(),
@@ -108,7 +108,8 @@ export function createCliContext(io: CliIo): CliContext {
 		},
 		async close() {
 			out.flush();
-			await storage?.close();
+			// A store that failed to open has nothing to close; its error was already reported.
+			await (await storage?.catch(() => undefined))?.close();
 		},
 	};
 	return context;

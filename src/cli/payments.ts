@@ -18,7 +18,7 @@ export const paymentsShow: Command = {
 	positionals: { min: 1, max: 1 },
 	async run(args, ctx) {
 		const query = args.positionals[0] as string;
-		const payments = await findPayments(ctx.operator(), query);
+		const payments = await findPayments(await ctx.operator(), query);
 		if (payments.length === 0) throw new CliError(`no payment or invoice ${JSON.stringify(query)} in the log`);
 
 		if (flag(args, "json")) {

@@ -12,7 +12,7 @@ export const rebuild: Command = {
 	options: { ...jsonOption },
 	positionals: { min: 0, max: 0 },
 	async run(args, ctx) {
-		const { readModel } = ctx.storage();
+		const { readModel } = await ctx.storage();
 		const started = performance.now();
 		const { folded, checksum } = await createPaymentsReadModel(readModel).rebuild();
 		const ms = performance.now() - started;

@@ -19,7 +19,7 @@ export const exportCommand: Command = {
 	async run(args, ctx) {
 		const since = stringOption(args, "since");
 		let lines = 0;
-		for await (const event of ctx.storage().transfer.events({
+		for await (const event of (await ctx.storage()).transfer.events({
 			since: since === undefined ? undefined : parseDateBound(since, "--since", "start"),
 		})) {
 			ctx.out.line(exportLine(event));
@@ -52,7 +52,7 @@ export const importCommand: Command = {
 	async run(args, ctx) {
 		const file = args.positionals[0] as string;
 		if (!existsSync(file)) throw new CliError(`no file ${file}`);
-		const importer = ctx.storage({ create: true }).transfer.importer();
+		const importer = (await ctx.storage({ create: true })).transfer.importer();
 		const started = performance.now();
 		try {
 			let fresh = 0;
@@ -109,7 +109,7 @@ export const backupCommand: Command = {
 		const path = args.positionals[0] as string;
 		const started = performance.now();
 		try {
-			const { events: count, bytes } = await ctx.storage().transfer.backup(path);
+			const { events: count, bytes } = await (await ctx.storage()).transfer.backup(path);
 			const ms = performance.now() - started;
 			if (flag(args, "json")) printJson(ctx.out, { path, events: count, bytes, ms: Math.round(ms) });
 			else ctx.out.line(`backed up ${count} events to ${path} (${(bytes / 1024).toFixed(0)} KiB) in ${duration(ms)}`);

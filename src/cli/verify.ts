@@ -39,7 +39,7 @@ export const verify: Command = {
 	},
 	positionals: { min: 0, max: 0 },
 	async run(args, ctx) {
-		const deps = ctx.operator();
+		const deps = await ctx.operator();
 		let invoices: string[];
 		try {
 			invoices = await invoicesToVerify(deps, verifyScope(args));
