@@ -46,12 +46,17 @@ function binDir(): string | null {
 	return versions[0] ? join(root, versions[0], "bin") : null;
 }
 
-function run(command: string[], user: string | null): void {
-	const argv = user ? ["runuser", "-u", user, "--", ...command] : command;
-	const result = spawnSync(argv[0] as string, argv.slice(1), { encoding: "utf8" });
-	if (result.status !== 0) {
-		throw new Error(`${command.slice(0, 2).join(" ")} failed (${result.status}): ${result.stderr || result.stdout}`);
-	}
+const asUser = (command: string[], user: string | null) => (user ? ["runuser", "-u", user, "--", ...command] : command);
+
+/** Asynchronous: a store under test must keep running its event loop (and see its connections close) meanwhile. */
+async function run(command: string[], user: string | null): Promise<void> {
+	const child = Bun.spawn(asUser(command, user), { stdout: "pipe", stderr: "pipe" });
+	const [status, stdout, stderr] = await Promise.all([
+		child.exited,
+		new Response(child.stdout).text(),
+		new Response(child.stderr).text(),
+	]);
+	if (status !== 0) throw new Error(`${command.slice(0, 2).join(" ")} failed (${status}): ${stderr || stdout}`);
 }
 
 function unprivilegedUser(): string | null {
@@ -73,12 +78,16 @@ async function startCluster(): Promise<PostgresServer> {
 	const root = mkdtempSync(join(tmpdir(), "citybase-pg-"));
 	const data = join(root, "data");
 	const pgCtl = (...args: string[]) => run([join(bin, "pg_ctl"), "-D", data, ...args], user);
+	const pgCtlNow = (...args: string[]) => {
+		const [command, ...rest] = asUser([join(bin, "pg_ctl"), "-D", data, ...args], user);
+		spawnSync(command as string, rest);
+	};
 	const removeRoot = () => rmSync(root, { recursive: true, force: true });
 	try {
-		if (user) run(["chown", user, root], null);
+		if (user) await run(["chown", user, root], null);
 		chmodSync(root, 0o700);
 		// --no-sync only skips initdb's own final flush; the server keeps fsync and synchronous_commit on.
-		run(
+		await run(
 			[join(bin, "initdb"), "-D", data, "-U", "citybase", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"],
 			user,
 		);
@@ -88,13 +97,11 @@ async function startCluster(): Promise<PostgresServer> {
 	}
 	const port = await freePort();
 	const serverOptions = `-c listen_addresses=127.0.0.1 -p ${port} -k ${root} -c max_connections=200`;
-	// -l: without a log file the server would hold pg_ctl's stdout open, and spawnSync would wait forever.
+	// -l: without a log file the server would inherit pg_ctl's stdout and keep our pipe open forever.
 	const log = join(root, "server.log");
 	// A test process that ends or is stopped before stop() must not leave a server running.
 	const stopNow = () => {
-		try {
-			pgCtl("-m", "immediate", "stop");
-		} catch {}
+		pgCtlNow("-m", "immediate", "stop");
 		removeRoot();
 	};
 	const onSignal = (signal: NodeJS.Signals) => {
@@ -110,7 +117,7 @@ async function startCluster(): Promise<PostgresServer> {
 	process.once("SIGINT", onSignal);
 	process.once("SIGTERM", onSignal);
 	try {
-		pgCtl("-l", log, "-w", "-t", "60", "-o", serverOptions, "start");
+		await pgCtl("-l", log, "-w", "-t", "60", "-o", serverOptions, "start");
 	} catch (error) {
 		forget();
 		stopNow();
@@ -120,7 +127,7 @@ async function startCluster(): Promise<PostgresServer> {
 		`postgres://citybase@127.0.0.1:${port}/postgres`,
 		async () => {
 			forget();
-			pgCtl("-m", "fast", "-w", "stop");
+			await pgCtl("-m", "fast", "-w", "stop");
 			removeRoot();
 		},
 		async () => pgCtl("-l", log, "-m", "fast", "-w", "-t", "60", "-o", serverOptions, "restart"),
