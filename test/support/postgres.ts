@@ -22,12 +22,23 @@ export interface PostgresServer {
 	stop(): Promise<void>;
 }
 
-/** Why no server can be had here, or null when one can. */
-export function postgresUnavailable(): string | null {
-	if (process.env.TEST_DATABASE_URL) return null;
-	return binDir()
-		? null
-		: "no PostgreSQL binaries (initdb) under /usr/lib/postgresql/*/bin and TEST_DATABASE_URL is unset";
+/** Why no server (`own`: no cluster of the test's own) can be had here, or null when one can. */
+export function postgresUnavailable(options: { own?: boolean } = {}): string | null {
+	if (process.env.TEST_DATABASE_URL && !options.own) return null;
+	if (binDir()) return null;
+	return `no PostgreSQL binaries (initdb) under /usr/lib/postgresql/*/bin${options.own ? "" : " and TEST_DATABASE_URL is unset"}`;
+}
+
+/**
+ * For a test file's top level: throws in CI (CI=true), where PostgreSQL must be there,
+ * else warns loudly and answers true so the file skips its tests.
+ */
+export function skipWithoutPostgres(what: string, options: { own?: boolean } = {}): boolean {
+	const unavailable = postgresUnavailable(options);
+	if (!unavailable) return false;
+	if (process.env.CI === "true") throw new Error(`PostgreSQL is required in CI for ${what}: ${unavailable}`);
+	console.warn(`\n*** SKIPPING ${what}: ${unavailable} ***\n`);
+	return true;
 }
 
 export async function startPostgres(options: { own?: boolean } = {}): Promise<PostgresServer> {
