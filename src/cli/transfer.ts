@@ -101,7 +101,8 @@ async function* events(file: string): AsyncGenerator<{ event: ImportedEvent; lin
 export const backupCommand: Command = {
 	name: "backup",
 	operands: "PATH",
-	summary: "Write a consistent copy of the live SQLite database to PATH (VACUUM INTO), then check the copy.",
+	summary:
+		"Write a consistent copy of the live store to PATH (SQLite: VACUUM INTO; PostgreSQL: an NDJSON export that import reads), then check the copy.",
 	details: "The service may keep running. PATH must not exist yet.",
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
