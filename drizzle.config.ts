@@ -4,6 +4,10 @@ import { defineConfig } from "drizzle-kit";
 // the migrations itself at start-up with drizzle-orm's bun-sqlite migrator.
 export default defineConfig({
 	dialect: "sqlite",
-	schema: ["./src/storage/sqlite/schema.ts", "./src/storage/sqlite/readModelSchema.ts"],
+	schema: [
+		"./src/storage/sqlite/schema.ts",
+		"./src/storage/sqlite/readModelSchema.ts",
+		"./src/storage/sqlite/budgetSchema.ts",
+	],
 	out: "./drizzle",
 });

@@ -12,7 +12,15 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { killAll } from "./lib/processes.ts";
 import { profileIntake } from "./lib/profile.ts";
-import { burstRun, coldStartRun, loadRun, outcomeRun, type Sample, storeRun } from "./lib/scenarios.ts";
+import {
+	burstRun,
+	coldStartRun,
+	liveBesideReplayRun,
+	loadRun,
+	outcomeRun,
+	type Sample,
+	storeRun,
+} from "./lib/scenarios.ts";
 import { type Sandbox, startSandbox } from "./lib/stack.ts";
 import { fixed, markdownTable, median, percent, spread, whole } from "./lib/stats.ts";
 import { writeBodyTemplate, wrkAvailable, wrkInstallHint } from "./lib/wrk.ts";
@@ -32,7 +40,18 @@ if (!wrkAvailable()) {
 }
 
 const plan = quick
-	? { runs: 1, warmupSeconds: 0, seconds: 2, burst: 20, longBurstRuns: 0, storeSeconds: 1, logged: 1000, coldStarts: 1 }
+	? {
+			runs: 1,
+			warmupSeconds: 0,
+			seconds: 2,
+			burst: 20,
+			longBurstRuns: 0,
+			storeSeconds: 1,
+			logged: 1000,
+			coldStarts: 1,
+			liveSeconds: 4,
+			replayed: 40,
+		}
 	: {
 			runs: 3,
 			warmupSeconds: 1,
@@ -42,6 +61,8 @@ const plan = quick
 			storeSeconds: 3,
 			logged: 10_000,
 			coldStarts: 5,
+			liveSeconds: 20,
+			replayed: 400,
 		};
 const outcomeCalls = 100;
 /** KNACK_RATE_LIMIT high enough never to be what limits a run */
@@ -116,6 +137,15 @@ async function main(): Promise<void> {
 			burst(longDeadlineSeconds),
 		)),
 	];
+	// Live payments at 2 a second (6 Knack calls a second) under the 10/s cap, alone and beside a replay.
+	const live = (replayed: number) => () =>
+		liveBesideReplayRun({ dir, sandbox: capped, cap: knackCap, pace: 2, seconds: plan.liveSeconds, replayed });
+	const liveAlone = await measure("live 2/s, cap 10/s, alone", plan.runs, live(0));
+	const liveBeside = await measure(
+		`live 2/s, cap 10/s, beside replay --force of ${whole(plan.replayed)} payments`,
+		plan.runs,
+		live(plan.replayed),
+	);
 	await measure("store: appendDelivery, 1 in flight", plan.runs, (i) => storeRun(dir, plan.storeSeconds, 1, i));
 	await measure("store: appendDelivery, 64 in flight", plan.runs, (i) => storeRun(dir, plan.storeSeconds, 64, i));
 	await measure(`store: recordOutcomes, ${whole(plan.logged)} deliveries logged`, plan.runs, (i) =>
@@ -183,7 +213,8 @@ Targets:
 - Knack-bound ≥ ${targets.knackBound}/s (ceiling 64 ÷ (3 × 50 ms) ≈ 427): ${whole(kb)}/s, ${verdict(kb >= targets.knackBound)}
 - peak RSS ≤ ${targets.peakRssMiB} MiB: ${fixed(0)(peakRss)} MiB, ${verdict(peakRss <= targets.peakRssMiB)}
 - burst: Knack busy ≥ ${percent(targets.busy)} of the cap (deadline ${longDeadlineSeconds} s) and no 429: ${percent(busy)}, ${refused}×429, ${verdict(busy >= targets.busy && refused === 0)}
-- cold start (median of ${plan.coldStarts}): ${fixed(0)(med(cold, (s) => s.p50Ms))} ms`);
+- cold start (median of ${plan.coldStarts}): ${fixed(0)(med(cold, (s) => s.p50Ms))} ms
+- live p50 beside a forced replay ≤ alone + 1 s: ${fixed(0)(med(liveBeside, (s) => s.p50Ms))} ms vs ${fixed(0)(med(liveAlone, (s) => s.p50Ms))} ms alone, ${verdict(med(liveBeside, (s) => s.p50Ms) <= med(liveAlone, (s) => s.p50Ms) + 1000)}`);
 }
 
 function column(samples: Sample[], pick: (s: Sample) => number | undefined, format: (n: number) => string): string {

@@ -1,10 +1,16 @@
 import { Elysia } from "elysia";
 import type { AppContext } from "./context.ts";
 import { adminRoutes, apiDocs } from "./routes/admin.ts";
+import { consoleRoutes } from "./routes/console/index.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { postbackRoutes } from "./routes/postback.ts";
 
 /** The HTTP app, built from injected dependencies (no module-level singletons). */
 export function createApp(ctx: AppContext) {
-	return new Elysia().use(apiDocs()).use(adminRoutes(ctx)).use(healthRoutes(ctx)).use(postbackRoutes(ctx));
+	return new Elysia()
+		.use(apiDocs())
+		.use(adminRoutes(ctx))
+		.use(consoleRoutes(ctx))
+		.use(healthRoutes(ctx))
+		.use(postbackRoutes(ctx));
 }

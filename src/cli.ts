@@ -1,7 +1,8 @@
-import { type Command, helpText, parseCommandArgs, usageLine } from "./cli/command.ts";
-import { createCliContext } from "./cli/context.ts";
+import { type Command, helpText, parseCommandArgs, storeWrites, usageLine } from "./cli/command.ts";
+import { type CliContext, createCliContext } from "./cli/context.ts";
 import { eventsList, eventsShow } from "./cli/events.ts";
 import { CliError, type CliIo, ExitCode, UsageError, type Writer } from "./cli/io.ts";
+import { keys } from "./cli/keys.ts";
 import { paymentsShow } from "./cli/payments.ts";
 import { pending } from "./cli/pending.ts";
 import { rebuild } from "./cli/rebuild.ts";
@@ -25,6 +26,7 @@ export const commands: Command[] = [
 	exportCommand,
 	importCommand,
 	backupCommand,
+	keys,
 ];
 
 function overview(): string {
@@ -38,10 +40,13 @@ function overview(): string {
 		"Commands:",
 		...rows.map(([name, summary]) => `  ${(name as string).padEnd(width)}  ${summary}`),
 		"",
-		"Configuration comes from the environment, as for the service: DATABASE_PATH, CITYBASE_ENV, KNACK_*.",
+		"Configuration comes from the environment, as for the service: DATABASE_PATH, CITYBASE_ENV, KNACK_*,",
+		"EVENT_LOG_KEYS (to read delivery bodies).",
 		"Commands that call Knack (replay, verify) use the KNACK_* credentials; in development without them,",
 		"set KNACK_API_URL to a Knack sandbox (e.g. the development service's, http://127.0.0.1:5001/v1) and its",
 		"default credentials are used. A dry run calls no Knack and needs none.",
+		"A command that only reads also runs on a store it may not write (a backup on a read-only mount): it opens",
+		"it read-only and says so on stderr; one that writes refuses and says why.",
 		"Exit codes: 0 ok; 1 failure, or a disagreement found; 2 usage error; 130 interrupted (Ctrl-C).",
 		"DEBUG=1 adds the stack trace to an unexpected error.",
 		"Run `cli <command> --help` for a command's options.",
@@ -68,18 +73,19 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 	}
 
 	const rest = argv.slice(command.name.split(" ").length);
-	const ctx = createCliContext(io);
+	let ctx: CliContext | undefined;
 	try {
 		const args = parseCommandArgs(command, rest);
 		if (args === "help") {
 			io.stdout.write(helpText(command));
 			return ExitCode.ok;
 		}
+		ctx = createCliContext(io, { storeWrites: storeWrites(command, args) });
 		const code = await command.run(args, ctx);
 		await ctx.out.drain();
 		return code;
 	} catch (error) {
-		ctx.out.flush();
+		ctx?.out.flush();
 		if (error instanceof UsageError) {
 			io.stderr.write(
 				`error: ${error.message}\n${usageLine(command)}\nRun \`cli ${command.name} --help\` for its options.\n`,
@@ -90,7 +96,7 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 		if (!(error instanceof CliError) && error instanceof Error && io.env.DEBUG) io.stderr.write(`${error.stack}\n`);
 		return ExitCode.failed;
 	} finally {
-		await ctx.close();
+		await ctx?.close();
 	}
 }
 

@@ -2,6 +2,7 @@ import { type Static, Type as T } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
 import { type Keyring, parseKeyring } from "./events/bodyKeys.ts";
 import type { KnackAppName } from "./events/payload.ts";
+import type { HealthConfig } from "./health/checks.ts";
 import type { KnackCredentials } from "./projections/knack/client.ts";
 import type { FieldMapName } from "./projections/knack/fieldMaps.ts";
 
@@ -26,6 +27,8 @@ export interface Config {
 		/** null in development without credentials: the embedded sandbox is used instead */
 		credentials: Record<KnackAppName, KnackCredentials> | null;
 		rateLimitPerSecond: number;
+		/** daily-quota calls per app that operator work (replay, verify) never takes */
+		dailyReserve: number;
 		timeoutMs: number;
 		sandboxPort: number;
 	};
@@ -46,6 +49,8 @@ export interface Config {
 	/** how long a stopping service waits for postbacks in flight */
 	shutdownGraceMs: number;
 	logLevel: "debug" | "info" | "warn" | "error";
+	/** the thresholds behind GET / (SPEC §9) */
+	health: HealthConfig;
 	/** every secret value, so the logger can redact them wherever they appear */
 	secrets: string[];
 }
@@ -211,6 +216,7 @@ export function loadConfig(env: Env = process.env): Config {
 			apiUrl: url(env, "KNACK_API_URL", "https://api.knack.com/v1"),
 			credentials,
 			rateLimitPerSecond: read(env, "KNACK_RATE_LIMIT", positiveNumber, 10, "a positive number of requests per second"),
+			dailyReserve: dailyReserve(env),
 			timeoutMs: seconds("KNACK_TIMEOUT_SECONDS", 10),
 			sandboxPort: read(env, "KNACK_SANDBOX_PORT", port, 5001, "an integer port from 0 to 65535"),
 		},
@@ -235,7 +241,42 @@ export function loadConfig(env: Env = process.env): Config {
 		eventLogKeys: keyring,
 		shutdownGraceMs: seconds("SHUTDOWN_GRACE_SECONDS", 20),
 		logLevel: logLevel as Config["logLevel"],
+		health: healthConfig(env, dailyReserve(env)),
 		secrets,
+	};
+}
+
+function dailyReserve(env: Env): number {
+	return read(env, "KNACK_DAILY_RESERVE", T.Integer({ minimum: 0 }), 500, "a whole number of calls (0 or more)");
+}
+
+function healthConfig(env: Env, knackDailyReserve: number): HealthConfig {
+	const seconds = (name: string, fallback: number) =>
+		read(env, name, positiveNumber, fallback, "a positive number of seconds") * 1000;
+	const minutes = (name: string, fallback: number) =>
+		read(env, name, positiveNumber, fallback, "a positive number of minutes") * 60_000;
+	const backlogDegradedMs = minutes("HEALTH_BACKLOG_DEGRADED_MINUTES", 30);
+	const backlogFailingMs = minutes("HEALTH_BACKLOG_FAILING_MINUTES", 240);
+	if (backlogFailingMs <= backlogDegradedMs) {
+		throw new ConfigError("HEALTH_BACKLOG_FAILING_MINUTES must be longer than HEALTH_BACKLOG_DEGRADED_MINUTES");
+	}
+	return {
+		sampleIntervalMs: seconds("HEALTH_SAMPLE_SECONDS", 5),
+		storeMinFreeBytes:
+			read(env, "HEALTH_STORE_MIN_FREE_MB", T.Number({ minimum: 0 }), 100, "a number of megabytes, 0 or more") *
+			1_048_576,
+		knackWindowMs: seconds("HEALTH_KNACK_WINDOW_SECONDS", 300),
+		knackAuthFailures: read(
+			env,
+			"HEALTH_KNACK_AUTH_FAILURES",
+			T.Integer({ minimum: 1 }),
+			3,
+			"an integer of at least 1",
+		),
+		backlogDegradedMs,
+		backlogFailingMs,
+		logsWindowMs: seconds("HEALTH_LOGS_WINDOW_SECONDS", 900),
+		knackDailyReserve,
 	};
 }
 

@@ -1,4 +1,6 @@
+import type { OperatorDeps } from "./application/operator/deps.ts";
 import type { Config } from "./config.ts";
+import type { HealthMonitor } from "./health/monitor.ts";
 import type { Logger } from "./logging/logger.ts";
 import type { Metrics } from "./metrics.ts";
 import type { Projector } from "./projections/knack/run.ts";
@@ -12,4 +14,7 @@ export interface AppContext {
 	logger: Logger;
 	clock: () => number;
 	metrics: Metrics;
+	/** what the console's operator functions work with; each request adds who is signed in */
+	operator: Omit<OperatorDeps, "actor">;
+	health: Pick<HealthMonitor, "report">;
 }

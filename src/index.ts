@@ -44,6 +44,9 @@ async function serve() {
 	if (config.postback.tokens.length === 0) {
 		logger.warn("POSTBACK_TOKENS is not set: postbacks are accepted without authentication");
 	}
+	if (!config.eventLogKeys) {
+		logger.warn("EVENT_LOG_KEYS is not set: delivery bodies, card and bank details included, are stored in clear");
+	}
 
 	const credentials = config.knack.credentials ?? sandbox?.credentials;
 	if (!credentials) throw new Error("no Knack credentials and no sandbox");

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { EventStore } from "./storage/storage.ts";
+import { remainingQuota } from "./projections/knack/budget.ts";
+import type { EventStore, KnackBudgetStore } from "./storage/storage.ts";
 
 /**
  * Prometheus metrics for `GET /metrics`: what operators alert and graph on. Gauges
@@ -15,10 +16,11 @@ export interface Metrics {
 
 export interface MetricsSources {
 	store: EventStore;
+	budget: KnackBudgetStore;
 	cloudWatch?: { stats(): { sent: number; dropped: number } } | null;
 }
 
-export function createMetrics({ store, cloudWatch }: MetricsSources): Metrics {
+export function createMetrics({ store, budget, cloudWatch }: MetricsSources): Metrics {
 	const registry = new Registry();
 	const registers = [registry];
 	const postbacks = new Counter({
@@ -71,6 +73,23 @@ export function createMetrics({ store, cloudWatch }: MetricsSources): Metrics {
 		registers,
 		async collect() {
 			this.set((await counts()).deadLettered);
+		},
+	});
+	new Gauge({
+		name: "citybase_knack_quota",
+		help: "Knack's daily plan quota per app as it last reported it (X-PlanLimit-*), with our calls since; absent until Knack says",
+		labelNames: ["app", "figure"],
+		registers,
+		async collect() {
+			this.reset();
+			const now = Date.now();
+			for (const [app, quota] of await budget.quotas()) {
+				const remaining = remainingQuota(quota, now);
+				if (quota.planLimit !== null) this.set({ app, figure: "limit" }, quota.planLimit);
+				if (remaining !== null) this.set({ app, figure: "remaining" }, remaining);
+				if (quota.planResetAt !== null)
+					this.set({ app, figure: "reset_seconds" }, Math.max(0, (quota.planResetAt - now) / 1000));
+			}
 		},
 	});
 	new Gauge({

@@ -2,6 +2,8 @@ import { createApp } from "./app.ts";
 import { createRecoveryWorker, type RecoveryWorker } from "./application/recovery.ts";
 import { type Config, fieldMapName } from "./config.ts";
 import type { KnackAppName } from "./events/payload.ts";
+import { registerHealthGauges } from "./health/gauges.ts";
+import { createHealthMonitor, type HealthMonitor } from "./health/monitor.ts";
 import type { Logger } from "./logging/logger.ts";
 import { createMetrics } from "./metrics.ts";
 import type { KnackCredentials } from "./projections/knack/client.ts";
@@ -37,6 +39,7 @@ export interface Service {
 	projector: Projector;
 	recovery: RecoveryWorker;
 	readModel: PaymentsReadModel;
+	health: HealthMonitor;
 	stop(): Promise<void>;
 }
 
@@ -44,13 +47,29 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 	const { config, logger } = options;
 	const clock = options.clock ?? Date.now;
 	const storage = await openStorage(config);
-	const store = storage.events;
+	const health = createHealthMonitor({
+		config: config.health,
+		probe: storage.probe,
+		queries: storage.queries,
+		budget: storage.budget,
+		apps: Object.keys(options.knackCredentials),
+		cloudWatch: options.cloudWatch,
+		logger,
+		clock,
+	});
+	const store = health.watch(storage.events);
 	const readModel = createPaymentsReadModel(storage.readModel);
-	const metrics = createMetrics({ store, cloudWatch: options.cloudWatch });
+	const metrics = createMetrics({ store, budget: storage.budget, cloudWatch: options.cloudWatch });
+	registerHealthGauges(metrics.registry, health);
 	const knack = knackClientFor(config.knack, {
 		credentials: options.knackCredentials,
+		budget: storage.budget,
+		logger,
 		apiUrl: options.knackApiUrl,
-		onCall: metrics.knackCall,
+		onCall: (call) => {
+			metrics.knackCall(call);
+			health.knackCall(call);
+		},
 	});
 	const projector = createProjector({
 		store,
@@ -70,7 +89,17 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		maxAttempts: config.recovery.maxAttempts,
 		maxAgeMs: config.recovery.maxAgeMs,
 	});
-	const app = createApp({ config, store, projector, logger, clock, metrics }).listen({
+	const operator = {
+		storage,
+		fieldMap: fieldMapName(config.environment),
+		knack: () => knack,
+		logger,
+		deadlineMs: config.postback.deadlineMs,
+		claimLeaseMs: config.postback.claimLeaseMs,
+		holderPrefix: `console-${process.pid}`,
+		budget: { perSecond: config.knack.rateLimitPerSecond, dailyReserve: config.knack.dailyReserve },
+	};
+	const app = createApp({ config, store, projector, logger, clock, metrics, operator, health }).listen({
 		hostname: config.host,
 		port: config.port,
 		// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end
@@ -83,6 +112,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 	const server = app.server;
 	if (!server) throw new Error("the HTTP server did not start");
 	if (options.recovery !== false) recovery.start();
+	health.start();
 	// The read model trails the log by at most a second; it is a convenience for
 	// operators, so a failure here is logged and never reaches a postback.
 	// One catch-up at a time, awaited on stop so none runs against a closed store.
@@ -106,6 +136,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		projector,
 		recovery,
 		readModel,
+		health,
 		/**
 		 * Stops accepting, lets postbacks in flight finish within the grace period, then
 		 * closes the store. A postback cut off here is never half-recorded: its writes
@@ -127,6 +158,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 			clearInterval(readModelTimer);
 			await catchingUp;
 			await recovery.stop();
+			await health.stop();
 			await storage.close();
 		},
 	};

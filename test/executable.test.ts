@@ -36,7 +36,7 @@ afterAll(async () => {
 	rmSync(dir, { recursive: true, force: true });
 });
 
-test("the binary starts, migrates, serves a postback, and its CLI reads the same log", async () => {
+test("the binary starts, migrates, serves a postback and the console, and its CLI reads the same log", async () => {
 	const env = serviceEnv(sandbox.url, { DATABASE_PATH: join(dir, "data", "events.sqlite") });
 	const server = await spawnListening([binary], env, join(dir, "bin"));
 	const url = server.url;
@@ -48,6 +48,10 @@ test("the binary starts, migrates, serves a postback, and its CLI reads the same
 		});
 		expect(response.status).toBe(200);
 		expect(sandbox.calls().map((c) => `${c.method} ${c.objectKey}`)).toEqual(["POST object_181", "PUT object_180"]);
+
+		// The console is in the binary too, with its stylesheet: no build step of its own.
+		expect(await (await fetch(`${url}/admin/login`)).text()).toContain('name="token"');
+		expect((await fetch(`${url}/admin/assets/console.css`)).headers.get("content-type")).toContain("text/css");
 
 		const cli = Bun.spawnSync([binary, "cli", "events", "list", "--json"], { env, stdout: "pipe", stderr: "pipe" });
 		expect(cli.exitCode).toBe(0);

@@ -19,7 +19,11 @@ describe("open operator endpoints on loopback while ADMIN_TOKEN is unset", () =>
 		const response = await fetch(`${h.service.url}/`);
 		expect(response.status).toBe(200);
 		const body = (await response.json()) as { message: unknown; timestamp: string };
-		expect(body).toMatchObject({ status: "OK", environment: "uat", checks: { database: "ok" } });
+		expect(body).toMatchObject({
+			status: "OK",
+			environment: "uat",
+			checks: { store: { state: "ok" }, knack: { state: "ok" }, backlog: { state: "ok" }, logs: { state: "ok" } },
+		});
 		expect(typeof body.message).toBe("string");
 		expect(Number.isNaN(Date.parse(body.timestamp))).toBe(false);
 	});

@@ -240,6 +240,20 @@ describe("foldPayment: given the log, when folded, then one row per payment", ()
 			.when(once)
 			.then(afterLog);
 	});
+
+	test("an operator's repair recorded in the log leaves the payment as it is", () => {
+		const repair = event({
+			type: EventTypes.operatorAction,
+			deliverySeq: refunded.deliverySeq,
+			citybaseId: 1,
+			paymentStatus: "refunded",
+			invoice: "INV-1",
+			data: { who: "Ana Ruiz", action: "replay", what: "replay --payment 1", result: "1 written", by: "console" },
+		});
+		given(...log, repair)
+			.when(once)
+			.then(afterLog);
+	});
 });
 
 describe("foldPayment: the same events folded N times give the same state", () => {

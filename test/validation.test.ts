@@ -196,3 +196,17 @@ test("rejected deliveries are in the log with their exact bytes and the reason",
 	expect(new TextDecoder().decode(received?.body ?? undefined)).toBe(raw);
 	expect(String(rejected?.data?.reason)).toStartWith("Validation error: data.id must be integer");
 });
+
+test("the reason for malformed JSON quotes nothing of the body: it is answered, logged and kept in clear", async () => {
+	// Bun's parser would say `Unexpected identifier "Quincy"`.
+	const raw = JSON.stringify(valid()).replace('"bank_account":null', '"bank_account":{"account_holder_name":Quincy}');
+	expect(raw).toContain("Quincy}");
+	const response = await h.post(raw);
+	expect(response.status).toBe(400);
+	const answer = await response.text();
+	expect(answer).toBe("Malformed JSON: the body is not valid JSON");
+	const rejected = await h.service.store.get(await h.service.store.lastSeq());
+	expect(JSON.stringify(rejected?.data)).not.toContain("Quincy");
+	await h.flushLogs();
+	expect(h.logs.filter((line) => line.includes("Quincy"))).toEqual([]);
+});

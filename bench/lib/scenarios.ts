@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import { parseDelivery } from "../../src/events/payload.ts";
 import { EventTypes, type Outcome } from "../../src/events/types.ts";
+import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import { openStorage } from "../../src/storage/open.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
 import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
 import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
 import type { EventStore } from "../../src/storage/storage.ts";
-import { cpuSeconds, peakRssMiB } from "./processes.ts";
+import { type Child, cpuSeconds, peakRssMiB, spawnBun } from "./processes.ts";
 import { acceptedDeliveries, type Sandbox, type ServiceSettings, startService } from "./stack.ts";
 import { median, percentile } from "./stats.ts";
 import { postbackBody, runWrk } from "./wrk.ts";
@@ -125,21 +126,7 @@ export async function burstRun(o: BurstOptions): Promise<Sample> {
 		await service.child.stop();
 	}
 	const calls = (await o.sandbox.calls()).filter((c) => c.objectKey !== null);
-	// Knack's useful pace: the writes it accepted per second of cap used; a 429 is capacity lost. The
-	// cap counts calls in any rolling second, so calls from `first` to `last` used the cap's
-	// windows from `first` to `last` + 1 s: dividing by `last - first` alone reads over 100 %
-	// on a short burst that never broke the cap.
-	const accepted = calls
-		.filter((c) => c.status !== null && c.status >= 200 && c.status < 300)
-		.map((c) => c.at)
-		.sort((a, b) => a - b);
-	const span = (Math.max(...calls.map((c) => c.at)) - Math.min(...calls.map((c) => c.at)) + 1000) / 1000;
-	const knackPerSecond = accepted.length > 1 ? accepted.length / span : Number.NaN;
-	let busiestSecond = 0;
-	for (let i = 0, j = 0; i < accepted.length; i++) {
-		while ((accepted[i] as number) - (accepted[j] as number) >= 1000) j++;
-		busiestSecond = Math.max(busiestSecond, i - j + 1);
-	}
+	const { knackPerSecond, busiestSecond } = knackPace(calls);
 	const failed = new Map<string, number>();
 	for (const a of answers) if (a.status !== 200) failed.set(String(a.status), (failed.get(String(a.status)) ?? 0) + 1);
 	const latencies = answers.map((a) => a.ms);
@@ -155,6 +142,26 @@ export async function burstRun(o: BurstOptions): Promise<Sample> {
 		failed,
 		drainSeconds: drainMs / 1000,
 	};
+}
+
+/**
+ * Knack's useful pace: the writes it accepted per second of cap used; a 429 is capacity
+ * lost. The cap counts calls in any rolling second, so calls from `first` to `last` used
+ * the cap's windows from `first` to `last` + 1 s: dividing by `last - first` alone reads
+ * over 100 % on a short burst that never broke the cap.
+ */
+function knackPace(calls: { at: number; status: number | null }[]): { knackPerSecond: number; busiestSecond: number } {
+	const accepted = calls
+		.filter((c) => c.status !== null && c.status >= 200 && c.status < 300)
+		.map((c) => c.at)
+		.sort((a, b) => a - b);
+	const span = (Math.max(...calls.map((c) => c.at)) - Math.min(...calls.map((c) => c.at)) + 1000) / 1000;
+	let busiestSecond = 0;
+	for (let i = 0, j = 0; i < accepted.length; i++) {
+		while ((accepted[i] as number) - (accepted[j] as number) >= 1000) j++;
+		busiestSecond = Math.max(busiestSecond, i - j + 1);
+	}
+	return { knackPerSecond: accepted.length > 1 ? accepted.length / span : Number.NaN, busiestSecond };
 }
 
 const encoder = new TextEncoder();
@@ -254,5 +261,103 @@ export async function coldStartRun(dir: string, knackApiUrl: string): Promise<Sa
 		return { perSecond: Number.NaN, p50Ms: service.startupMs, peakRssMiB: await peakRssMiB(service.child.pid) };
 	} finally {
 		await service.child.stop();
+	}
+}
+
+export interface LiveBesideReplayOptions {
+	dir: string;
+	/** a sandbox that enforces the cap, as Knack does */
+	sandbox: Sandbox;
+	cap: number;
+	/** live postbacks a second, sent one after another at that pace */
+	pace: number;
+	seconds: number;
+	/** payments already in the log that a forced replay of the whole log re-applies meanwhile; 0: no replay */
+	replayed: number;
+}
+
+/**
+ * Live postbacks at a steady pace, with and without `cli replay --force --all` of an
+ * older log running beside them on the same store and the same capped Knack: what the
+ * shared budget's priorities are for. The replay starts first and is stopped (Ctrl-C)
+ * when the live postbacks are done.
+ */
+export async function liveBesideReplayRun(o: LiveBesideReplayOptions): Promise<Sample> {
+	await o.sandbox.reset();
+	const service = await startService(o.dir, o.sandbox.apiUrl, { rateLimit: o.cap, deadlineSeconds: 20 });
+	let replay: Child | null = null;
+	try {
+		if (o.replayed > 0) {
+			await seedAppliedPayments(service.databasePath, o.replayed);
+			replay = spawnBun(
+				["src/cli.ts", "replay", "--force", "--all", "--yes"],
+				replayEnv(service.databasePath, o.sandbox.apiUrl, o.cap),
+				join(o.dir, `replay-${Date.now()}.log`),
+			);
+			// Let the replay take its share of the cap before the first live payment arrives.
+			await Bun.sleep(2000);
+		}
+		const latencies: number[] = [];
+		const failed = new Map<string, number>();
+		const base = nextIdBase();
+		const total = Math.round(o.pace * o.seconds);
+		const started = performance.now();
+		await Promise.all(
+			Array.from({ length: total }, async (_, i) => {
+				await Bun.sleep((i * 1000) / o.pace);
+				const sent = performance.now();
+				const response = await fetch(`${service.url}/citybase_postback`, {
+					method: "POST",
+					headers: { "content-type": "application/json" },
+					body: postbackBody(base + i),
+				});
+				await response.arrayBuffer();
+				latencies.push(performance.now() - sent);
+				if (response.status !== 200)
+					failed.set(String(response.status), (failed.get(String(response.status)) ?? 0) + 1);
+			}),
+		);
+		const wall = (performance.now() - started) / 1000;
+		const calls = (await o.sandbox.calls()).filter((c) => c.objectKey !== null);
+		return {
+			perSecond: latencies.length / wall,
+			p50Ms: median(latencies),
+			p99Ms: percentile(latencies, 99),
+			refused: calls.filter((c) => c.status === 429).length,
+			...knackPace(calls),
+			failed,
+		};
+	} finally {
+		await replay?.stop();
+		await service.child.stop();
+	}
+}
+
+function replayEnv(databasePath: string, knackApiUrl: string, cap: number): Record<string, string> {
+	return {
+		CITYBASE_ENV: "development",
+		DATABASE_PATH: databasePath,
+		KNACK_API_URL: knackApiUrl,
+		KNACK_RATE_LIMIT: String(cap),
+		POSTBACK_DEADLINE_SECONDS: "20",
+		CLAIM_LEASE_SECONDS: "50",
+		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
+		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
+		KNACK_SMART_MOBILITY_APP_ID: sandboxCredentials.SMART_MOBILITY.appId,
+		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
+	};
+}
+
+/** Payments recorded as applied, as an older log holds them: what a forced replay re-applies. */
+async function seedAppliedPayments(databasePath: string, count: number): Promise<void> {
+	const storage = await openStorage({ databasePath });
+	try {
+		const base = nextIdBase();
+		for (let i = 0; i < count; i++) {
+			const seq = await appendPostback(storage.events, base + i);
+			await storage.events.recordOutcomes(seq, [], Date.now(), { applied: { performed: 3, skipped: 0 } });
+		}
+	} finally {
+		await storage.close();
 	}
 }

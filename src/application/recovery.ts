@@ -31,6 +31,8 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 	const { store, projector, logger } = options;
 	const clock = options.clock ?? Date.now;
 	const notBefore = new Map<number, number>();
+	/** apps whose daily Knack quota is spent, until it resets: nothing is tried for them before */
+	const quotaResets = new Map<string, number>();
 	let timer: ReturnType<typeof setTimeout> | null = null;
 	let running: Promise<unknown> | null = null;
 	let stopped = false;
@@ -43,15 +45,18 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 			// A delivery younger than the deadline may still be in the hands of its own request.
 			if (now - delivery.receivedAt < options.deadlineMs) continue;
 			if ((notBefore.get(delivery.deliverySeq) ?? 0) > now) continue;
+			if ((quotaResets.get(delivery.payment.app) ?? 0) > now) continue;
 			const log = logger.child({ citybase_id: delivery.payment.citybaseId, delivery_seq: delivery.deliverySeq });
 
 			// Only the worker's own attempts count: how many the postback's request made
-			// before its deadline depends on Knack's answers and on retry jitter.
+			// before its deadline depends on Knack's answers and on retry jitter. A 429 is
+			// Knack's limits speaking, not the delivery failing, so it does not count either.
 			const attempts = (await store.outcomesOf(delivery.payment.citybaseId, delivery.payment.status)).filter(
 				(e) =>
 					e.type === EventTypes.effectFailed &&
 					e.deliverySeq === delivery.deliverySeq &&
-					(e.data as EffectFailedData).by === "recovery",
+					(e.data as EffectFailedData).by === "recovery" &&
+					(e.data as EffectFailedData).knackStatus !== 429,
 			).length;
 			const age = now - delivery.receivedAt;
 			if (attempts >= options.maxAttempts || age >= options.maxAgeMs) {
@@ -70,6 +75,15 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 				notBefore.delete(delivery.deliverySeq);
 				log.info("incomplete delivery finished by recovery", { performed: result.performed });
 				tally.finished++;
+			} else if (result.reason === "quota") {
+				// Retrying cannot help before the reset: wait for it (a little after, as clocks differ).
+				const resetAt = (result.resetAt ?? now + 3_600_000) + 1_000;
+				quotaResets.set(delivery.payment.app, resetAt);
+				log.warn("Knack daily quota exhausted: recovery waits for the reset", {
+					app: delivery.payment.app,
+					resets_at: new Date(resetAt).toISOString(),
+				});
+				tally.failed++;
 			} else {
 				const backoff = Math.min(options.intervalMs * 2 ** Math.min(attempts, 10), 3_600_000);
 				notBefore.set(delivery.deliverySeq, now + backoff);

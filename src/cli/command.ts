@@ -28,7 +28,25 @@ export interface Command {
 	details?: string;
 	options: Record<string, OptionSpec>;
 	positionals: { min: number; max: number };
+	store: StoreAccess;
 	run(args: Args, ctx: CliContext): Promise<number>;
+}
+
+/**
+ * What a command does to the event store. One that only `reads` also runs on a store it
+ * may not write (a backup on a read-only mount), opened read-only; one that writes says
+ * why, for the operator it then refuses. When only some runs write, `onlyWith` or
+ * `unlessWith` names the flag that decides (`verify --fix`, all but `replay --dry-run`).
+ */
+export type StoreAccess = "reads" | { writes: string; onlyWith?: string; unlessWith?: string };
+
+/** Why this run of the command writes to the store, or null when it only reads. */
+export function storeWrites(command: Command, args: Args): string | null {
+	const { store } = command;
+	if (store === "reads") return null;
+	if (store.onlyWith !== undefined && !flag(args, store.onlyWith)) return null;
+	if (store.unlessWith !== undefined && flag(args, store.unlessWith)) return null;
+	return store.writes;
 }
 
 export const jsonOption: Record<string, OptionSpec> = {

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { userInfo } from "node:os";
 import type { OperatorDeps } from "../application/operator/deps.ts";
 import { type Config, ConfigError, fieldMapName, loadConfig } from "../config.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
@@ -6,14 +7,15 @@ import type { KnackClient } from "../projections/knack/client.ts";
 import { knackClientFor } from "../projections/knack/factory.ts";
 import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
 import { sandboxCredentials } from "../sandboxCredentials.ts";
-import { openStorage } from "../storage/open.ts";
-import type { Storage } from "../storage/storage.ts";
+import { openStorage, whyUnwritable } from "../storage/open.ts";
+import { type KnackBudgetStore, type Storage, StorageOpenError } from "../storage/storage.ts";
 import { CliError, type CliIo, UsageError } from "./io.ts";
 import { Output } from "./output.ts";
 
 /**
  * What a command may need, each made on first use: `--help` needs no configuration,
- * a dry run no Knack credentials, and `import` may create the database file.
+ * a dry run no Knack credentials, and `import` may create the database file. A store
+ * this process may not write is opened read-only for a command that only reads it.
  */
 export interface CliContext {
 	io: CliIo;
@@ -24,8 +26,6 @@ export interface CliContext {
 	fieldMap(): FieldMapName;
 	/** the service's store; `create` for a command that may make a new one (import) */
 	storage(options?: { create?: boolean }): Promise<Storage>;
-	/** the Knack client, rate limited per app like the service's */
-	knack(): KnackClient;
 	logger(): Logger;
 	/** what the operator functions need, from the above */
 	operator(): Promise<OperatorDeps>;
@@ -36,12 +36,42 @@ export interface CliContext {
 
 const realKnack = /(^|\.)knack\.com$/i;
 
-export function createCliContext(io: CliIo): CliContext {
+export interface CommandNeeds {
+	/** why the command writes to the store (`storeWrites`), or null when it only reads */
+	storeWrites: string | null;
+}
+
+export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 	const out = new Output(io.stdout);
 	let config: Config | undefined;
 	let storage: Promise<Storage> | undefined;
 	let knack: KnackClient | undefined;
 	let logger: Logger | undefined;
+
+	// The Knack client, rate limited per app like the service's: its budget is the store's,
+	// shared with the service, so the client is made once the store is open.
+	function knackFor(budget: KnackBudgetStore): KnackClient {
+		knack ??= knackClientFor(context.config().knack, {
+			credentials: knackCredentials(context.config(), io.env),
+			budget,
+			logger: context.logger(),
+		});
+		return knack;
+	}
+
+	async function openCliStorage(): Promise<Storage> {
+		const why = whyUnwritable(context.config());
+		if (!why) return openStorage(context.config());
+		if (needs.storeWrites) throw new CliError(`${needs.storeWrites}, and ${why}`);
+		try {
+			const opened = await openStorage(context.config(), { readOnly: true });
+			context.note(`note: ${why}: opened read-only (no migration, no WAL switch)`);
+			return opened;
+		} catch (error) {
+			if (error instanceof StorageOpenError) throw new CliError(error.message);
+			throw error;
+		}
+	}
 
 	const context: CliContext = {
 		io,
@@ -69,24 +99,26 @@ export function createCliContext(io: CliIo): CliContext {
 				if (!databaseUrl && !create && path !== ":memory:" && !existsSync(path)) {
 					throw new CliError(`no event store at ${path} (set DATABASE_PATH to the service's SQLite file)`);
 				}
-				storage = openStorage(context.config());
+				storage = openCliStorage();
 			}
 			return storage;
 		},
-		knack() {
-			knack ??= knackClientFor(context.config().knack, { credentials: knackCredentials(context.config(), io.env) });
-			return knack;
-		},
 		async operator() {
 			const { postback } = context.config();
+			const storage = await context.storage();
 			return {
-				storage: await context.storage(),
+				storage,
 				fieldMap: context.fieldMap(),
-				knack: context.knack,
+				knack: () => knackFor(storage.budget),
 				logger: context.logger(),
 				deadlineMs: postback.deadlineMs,
 				claimLeaseMs: postback.claimLeaseMs,
 				holderPrefix: `cli-${process.pid}`,
+				budget: {
+					perSecond: context.config().knack.rateLimitPerSecond,
+					dailyReserve: context.config().knack.dailyReserve,
+				},
+				actor: { who: osUser(io.env), by: "cli" },
 			};
 		},
 		logger() {
@@ -132,6 +164,20 @@ function knackCredentials(config: Config, env: Record<string, string | undefined
 		);
 	}
 	return sandboxCredentials;
+}
+
+/**
+ * The CLI's repairs are recorded under the account that ran them, as a shared server
+ * knows a person. $USER first: Bun's userInfo() can answer "unknown" where libc would not.
+ */
+function osUser(env: Record<string, string | undefined>): string {
+	const named = env.USER?.trim() || env.LOGNAME?.trim();
+	if (named) return named;
+	try {
+		return userInfo().username;
+	} catch {
+		return "unknown";
+	}
 }
 
 /** The projector's warnings as one readable line: `warning: message (key=value, ...)`. */

@@ -1,18 +1,22 @@
+import { userInfo } from "node:os";
 import { callTarget } from "../application/operator/history.ts";
 import { truncate } from "../application/operator/text.ts";
 import { deliveryDetail, LookupError, listDeliveries } from "../application/operator/timeline.ts";
+import type { OpenedBody } from "../events/bodyCipher.ts";
+import { bodyForDisplay } from "../events/bodyDisplay.ts";
 import {
 	type AcceptedData,
 	type DeadLetteredData,
 	type EffectFailedData,
 	type EffectSucceededData,
 	EventTypes,
+	type OperatorActionData,
 	type RejectedData,
 	type StoredEvent,
 } from "../events/types.ts";
-import { redactingReplacer } from "../logging/redact.ts";
 import type { DeliveryFilter } from "../storage/storage.ts";
 import { type Args, type Command, flag, integerOption, jsonOption, parseInteger, stringOption } from "./command.ts";
+import type { CliContext } from "./context.ts";
 import { parseDateBound } from "./dates.ts";
 import { CliError, ExitCode } from "./io.ts";
 import { isoTime, JsonArray, localTime, printJson, printTable } from "./output.ts";
@@ -39,6 +43,7 @@ export const eventsList: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: "reads",
 	async run(args, ctx) {
 		const filter = deliveryFilter(args);
 		const limit = integerOption(args, "limit") ?? DEFAULT_LIMIT;
@@ -106,21 +111,31 @@ export const eventsShow: Command = {
 	name: "events show",
 	operands: "SEQ",
 	summary: "Show one delivery: the request, the body CityBase sent, its verdict and every Knack outcome.",
-	details:
-		"SEQ may be the position of any of the delivery's events. Card and bank details in the body are redacted;\n`export` keeps the exact bytes.",
-	options: { ...jsonOption },
+	details: [
+		"SEQ may be the position of any of the delivery's events. The body is decrypted with EVENT_LOG_KEYS; one",
+		"sealed with a key no longer listed shows as unreadable, naming the key. Card and bank details are masked",
+		"unless --reveal is given, and every reveal is logged with the delivery and the OS user. `export` keeps the",
+		"stored bytes.",
+	].join("\n"),
+	options: {
+		reveal: { type: "boolean", description: "show card and bank details unmasked (logged)" },
+		...jsonOption,
+	},
 	positionals: { min: 1, max: 1 },
+	store: "reads",
 	async run(args, ctx) {
 		const seq = parseInteger(args.positionals[0] as string, "SEQ", 1);
 		let detail: Awaited<ReturnType<typeof deliveryDetail>>;
 		try {
-			detail = await deliveryDetail(await ctx.operator(), seq);
+			detail = await deliveryDetail(await ctx.operator(), seq, ctx.config().eventLogKeys);
 		} catch (error) {
 			if (error instanceof LookupError) throw new CliError(error.message);
 			throw error;
 		}
 		const { deliverySeq, received, request, verdict, outcomes, events: rest } = detail;
-		const body = bodyText(received.body);
+		const reveal = flag(args, "reveal");
+		if (reveal) logReveal(ctx, deliverySeq);
+		const body = bodyForDisplay(detail.body, { reveal });
 
 		if (flag(args, "json")) {
 			printJson(ctx.out, {
@@ -128,6 +143,7 @@ export const eventsShow: Command = {
 				receivedAt: isoTime(received.recordedAt),
 				request,
 				body,
+				bodyKey: bodyKey(detail.body),
 				verdict:
 					verdict?.type === EventTypes.accepted
 						? { accepted: true, payment: (verdict.data as AcceptedData).payment }
@@ -152,7 +168,7 @@ export const eventsShow: Command = {
 			out.line(`  rejected: ${(verdict?.data as RejectedData | undefined)?.reason ?? "no verdict recorded"}`);
 		}
 		out.line();
-		out.line("body:");
+		out.line(`body (${bodyState(detail.body)}):`);
 		out.line(body);
 		out.line();
 		if (outcomes.length === 0) {
@@ -168,13 +184,39 @@ export const eventsShow: Command = {
 	},
 };
 
-function bodyText(body: Uint8Array | null): string {
-	if (!body) return "";
-	const text = new TextDecoder().decode(body);
+/**
+ * Who revealed what, never the values: the CLI's logger writes to stderr, where the
+ * operator's session (or whatever runs the command) keeps it.
+ */
+function logReveal(ctx: CliContext, deliverySeq: number) {
+	ctx.logger().warn("card and bank details revealed", {
+		delivery_seq: deliverySeq,
+		os_user: ctx.io.env.USER ?? ctx.io.env.LOGNAME ?? osUser(),
+	});
+}
+
+function osUser(): string {
 	try {
-		return JSON.stringify(JSON.parse(text), redactingReplacer, 2);
+		return userInfo().username;
 	} catch {
-		return text;
+		// a uid with no passwd entry, as in some containers
+		return `uid ${process.getuid?.() ?? "?"}`;
+	}
+}
+
+/** The id of the key that sealed the body; null when it is stored in clear (or damaged). */
+function bodyKey(body: OpenedBody): string | null {
+	return body.state === "plain" ? null : body.keyId;
+}
+
+function bodyState(body: OpenedBody): string {
+	switch (body.state) {
+		case "plain":
+			return "stored in clear";
+		case "decrypted":
+			return `encrypted with key ${body.keyId}`;
+		case "unreadable":
+			return body.keyId ? `encrypted with key ${body.keyId}` : "damaged";
 	}
 }
 
@@ -184,6 +226,10 @@ export function eventName(e: StoredEvent): string {
 		// The postback's own request is the usual case; the others are worth saying.
 		const by = data.by === "postback" ? "" : ` by ${data.by}`;
 		return `${data.kind} ${e.type === EventTypes.effectSucceeded ? "written" : "failed"}${by}`;
+	}
+	if (e.type === EventTypes.operatorAction) {
+		const data = e.data as OperatorActionData;
+		return `${data.action} by ${data.who} (${data.by})`;
 	}
 	return e.type;
 }
@@ -214,6 +260,8 @@ export function eventResult(e: StoredEvent): string {
 		}
 		case EventTypes.deadLettered:
 			return (e.data as DeadLetteredData).reason;
+		case EventTypes.operatorAction:
+			return truncate((e.data as OperatorActionData).result, 90);
 		default:
 			return "";
 	}

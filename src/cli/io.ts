@@ -2,7 +2,8 @@
  * What a command talks to, and the errors it answers with: the leaves of the CLI, which
  * every other CLI module may import (none of them imports back).
  */
-export const ExitCode = { ok: 0, failed: 1, usage: 2, interrupted: 130 } as const;
+/** 75 is EX_TEMPFAIL: the Knack daily quota stopped the command; the same command later goes on. */
+export const ExitCode = { ok: 0, failed: 1, usage: 2, quota: 75, interrupted: 130 } as const;
 
 /** Wrong invocation: the message and the command's usage are printed, exit 2. */
 export class UsageError extends Error {}

@@ -1,5 +1,5 @@
 import { type Assessment, callTarget, failureText, type StatusHistory } from "../application/operator/history.ts";
-import { findPayments } from "../application/operator/timeline.ts";
+import { latestPayment, searchPayments } from "../application/operator/search.ts";
 import { EventTypes } from "../events/types.ts";
 import { type Command, flag, jsonOption } from "./command.ts";
 import { eventCall, eventName, eventResult } from "./events.ts";
@@ -9,23 +9,27 @@ import { isoTime, localTime, printJson, printTable } from "./output.ts";
 /** `payments show`: one payment's whole story, and what of it Knack has not seen yet. */
 export const paymentsShow: Command = {
 	name: "payments show",
-	operands: "ID|INVOICE",
+	operands: "ID|INVOICE|RECORD",
 	summary:
 		"One payment's timeline: every delivery, every Knack write with its status and record id, what is unfinished.",
 	details:
-		"A number is read as a CityBase payment id, anything else (or a number no payment has) as an invoice number.",
+		"A number is read as a CityBase payment id, anything else (or a number no payment has) as an invoice number,\nthen as a Knack record id (the transaction, reservation or any record written for the payment).",
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
+	store: "reads",
 	async run(args, ctx) {
 		const query = args.positionals[0] as string;
-		const payments = await findPayments(await ctx.operator(), query);
-		if (payments.length === 0) throw new CliError(`no payment or invoice ${JSON.stringify(query)} in the log`);
+		const payments = await searchPayments(await ctx.operator(), query);
+		if (payments.length === 0) {
+			throw new CliError(`no payment, invoice or Knack record ${JSON.stringify(query)} in the log`);
+		}
 
 		if (flag(args, "json")) {
 			printJson(ctx.out, {
 				query,
-				payments: payments.map(({ citybaseId, timeline, statuses }) => {
-					const latest = statuses.at(-1)?.history.deliveries.at(-1)?.payment;
+				payments: payments.map((payment) => {
+					const { citybaseId, timeline, statuses } = payment;
+					const latest = latestPayment(payment);
 					return {
 						citybaseId,
 						app: latest?.app ?? null,
@@ -47,9 +51,10 @@ export const paymentsShow: Command = {
 		}
 
 		const out = ctx.out;
-		for (const [i, { citybaseId, timeline, statuses }] of payments.entries()) {
+		for (const [i, payment] of payments.entries()) {
+			const { citybaseId, timeline, statuses } = payment;
 			if (i > 0) out.line();
-			const latest = statuses.at(-1)?.history.deliveries.at(-1)?.payment;
+			const latest = latestPayment(payment);
 			out.line(
 				`payment ${citybaseId} · ${latest?.app ?? "?"} · invoice ${latest?.invoice ?? "?"} · transaction record ${
 					latest?.knackRecordId ?? "?"

@@ -16,6 +16,7 @@ export const pending: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: "reads",
 	async run(args, ctx) {
 		const limit = integerOption(args, "limit", 1) ?? 1000;
 		const rows = await pendingDeliveries(await ctx.operator(), limit);

@@ -11,6 +11,7 @@ export const rebuild: Command = {
 		"The log is read page by page, so memory stays flat. The checksum covers every row of the read model:\ntwo rebuilds of the same log, or of an exported and re-imported copy, print the same one.",
 	options: { ...jsonOption },
 	positionals: { min: 0, max: 0 },
+	store: { writes: "rebuild rewrites the payments read model kept in the store" },
 	async run(args, ctx) {
 		const { readModel } = await ctx.storage();
 		const started = performance.now();

@@ -1,13 +1,18 @@
 import type { DeliveryState, StatusHistory } from "../application/operator/history.ts";
-import { type DryRunStatus, dryRunReplay, runReplay } from "../application/operator/replay.ts";
-import type { StatusOutcome } from "../application/operator/replayer.ts";
+import {
+	type DryRunStatus,
+	dryRunReplay,
+	type ReplayCost,
+	replayCost,
+	runReplay,
+} from "../application/operator/replay.ts";
+import { outcomeText, type StatusOutcome } from "../application/operator/replayer.ts";
 import { type Selection, selectionSize } from "../application/operator/selection.ts";
-import { truncate } from "../application/operator/text.ts";
 import { callLine } from "./callLine.ts";
 import { type Command, flag, jsonOption } from "./command.ts";
 import type { CliContext } from "./context.ts";
 import { ExitCode } from "./io.ts";
-import { counted, isoTime, JsonArray, localTime } from "./output.ts";
+import { counted, duration, isoTime, JsonArray, localTime } from "./output.ts";
 import { createProgress } from "./progress.ts";
 import { parseSelection, selectionOptions } from "./selection.ts";
 
@@ -20,7 +25,9 @@ export const replay: Command = {
 		"(the oldest not yet applied). --force re-applies every write; inserts are looked up in Knack first, so no",
 		"record is duplicated. Ctrl-C stops after the Knack call in flight; run the same command again to continue",
 		"(a forced replay resumes where it stopped; --restart starts it over). Writing to the production Knack asks",
-		"for confirmation unless --yes. Exit 1 when a payment could not be replayed, 130 when interrupted.",
+		"for confirmation unless --yes. Replays take only the Knack calls live payments leave, and stop when an",
+		"app's daily quota is down to KNACK_DAILY_RESERVE (exit 75; the same command continues; --wait sleeps until",
+		"the reset instead). Exit 1 when a payment could not be replayed, 130 when interrupted.",
 	].join("\n"),
 	options: {
 		...selectionOptions,
@@ -28,15 +35,23 @@ export const replay: Command = {
 		"dry-run": { type: "boolean", description: "print the Knack calls it would make, and make none" },
 		yes: { type: "boolean", description: "do not ask before writing to the production Knack" },
 		restart: { type: "boolean", description: "start an interrupted forced replay over instead of resuming it" },
+		wait: { type: "boolean", description: "at the daily quota's reserve, sleep until it resets and go on" },
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: { writes: "replay records every Knack call in the log", unlessWith: "dry-run" },
 	async run(args, ctx) {
 		const selection = await parseSelection(args, ctx);
 		const force = flag(args, "force");
 		const json = flag(args, "json");
 		if (flag(args, "dry-run")) return dryRun(ctx, selection, force, json);
-		return replayForReal(ctx, selection, { force, json, restart: flag(args, "restart"), yes: flag(args, "yes") });
+		return replayForReal(ctx, selection, {
+			force,
+			json,
+			restart: flag(args, "restart"),
+			yes: flag(args, "yes"),
+			wait: flag(args, "wait"),
+		});
 	},
 };
 
@@ -79,6 +94,7 @@ async function dryRun(ctx: CliContext, selection: Selection, force: boolean, jso
 	});
 	list?.end();
 	progress.done(!summary.interrupted);
+	for (const cost of await replayCost(deps, summary.perApp)) ctx.note(costLine(cost));
 	ctx.note(
 		`dry run${force ? " (--force)" : ""}: ${counted(summary.calls, "Knack call")} for ${counted(summary.statuses, "payment status", "payment statuses")}; ${summary.nothing} with nothing unfinished${summary.interrupted ? "; interrupted" : ""}. No Knack call was made.`,
 	);
@@ -90,6 +106,7 @@ interface RealOptions {
 	json: boolean;
 	restart: boolean;
 	yes: boolean;
+	wait: boolean;
 }
 
 async function replayForReal(ctx: CliContext, selection: Selection, options: RealOptions): Promise<number> {
@@ -99,6 +116,11 @@ async function replayForReal(ctx: CliContext, selection: Selection, options: Rea
 	const run = await runReplay(deps, selection, {
 		force: options.force,
 		restart: options.restart,
+		wait: options.wait,
+		onWait: (resetAt) =>
+			progress.note(
+				`Knack daily quota at its reserve: waiting until it resets (${resetAt === null ? "in an hour at most" : `${localTime(resetAt)} Austin time`})`,
+			),
 		signal: ctx.io.signal,
 		confirm: (what) => ctx.confirmKnackWrites(what, options.yes),
 		onResume: (after) =>
@@ -114,15 +136,35 @@ async function replayForReal(ctx: CliContext, selection: Selection, options: Rea
 	}
 	list?.end();
 	const interrupted = run.state === "interrupted";
-	progress.done(!interrupted);
+	progress.done(run.state === "finished");
 	const { tally } = run;
+	const stopped =
+		run.state === "quota"
+			? `; STOPPED at the Knack daily quota's reserve with ${counted(run.remaining, "payment status", "payment statuses")} left: ${run.text}. Run the same command again after ${run.resetAt === null ? "the reset" : `${localTime(run.resetAt)} Austin time`} (or with --wait)`
+			: interrupted
+				? "; INTERRUPTED: run the same command again to continue"
+				: "";
 	ctx.note(
-		`replay${options.force ? " --force" : ""}: ${counted(tally.done, "payment status", "payment statuses")} replayed (${counted(tally.written, "Knack write")}), ${tally.failed} failed, ${tally.nothing} with nothing unfinished${
-			interrupted ? "; INTERRUPTED: run the same command again to continue" : ""
-		}`,
+		`replay${options.force ? " --force" : ""}: ${counted(tally.done, "payment status", "payment statuses")} replayed (${counted(tally.written, "Knack write")}), ${tally.failed} failed, ${tally.nothing} with nothing unfinished${stopped}`,
 	);
+	if (run.state === "quota") return ExitCode.quota;
 	if (interrupted) return ExitCode.interrupted;
 	return tally.failed > 0 ? ExitCode.failed : ExitCode.ok;
+}
+
+/** `STREET_BANNER: 1,203 Knack calls, about 3m (live traffic leaves 7 calls/s); fits in today's quota (8,210 left above the reserve)`. */
+function costLine(c: ReplayCost): string {
+	const time =
+		c.seconds === null
+			? `no time estimate: live traffic (${c.liveRate.toFixed(1)} calls/s) leaves no room now`
+			: `about ${duration(c.seconds * 1000)} (live traffic leaves ${c.rate} calls/s)`;
+	const quota =
+		c.available === null
+			? "today's remaining quota unknown (Knack has not reported it yet)"
+			: c.available >= c.calls
+				? `fits in today's quota (${c.available} calls left above the reserve)`
+				: `does NOT fit in today's quota: ${c.available} calls left above the reserve; the replay stops there (exit 75) until the reset${c.resetAt === null ? "" : ` at ${localTime(c.resetAt)} Austin time`}`;
+	return `${c.app}: ${counted(c.calls, "Knack call")}, ${time}; ${quota}`;
 }
 
 function report(
@@ -137,23 +179,12 @@ function report(
 		list.push({ citybaseId: history.citybaseId, status: history.status, ...outcome });
 		return;
 	}
-	switch (outcome.state) {
-		case "nothing":
-			ctx.out.line(`${name}: nothing unfinished`);
-			return;
-		case "done":
-			ctx.out.line(
-				`${name} (delivery ${outcome.deliverySeq}): ${outcome.performed} written${
-					outcome.found > 0 ? `, ${outcome.found} found already in Knack` : ""
-				}, ${outcome.skipped} already done`,
-			);
-			for (const warning of outcome.warnings) note(`warning: ${name}: ${warning}`);
-			return;
-		default:
-			ctx.out.line(
-				`${name} (delivery ${outcome.deliverySeq}): ${outcome.state.toUpperCase()} ${outcome.status}: ${truncate(outcome.text, 200)}`,
-			);
-	}
+	ctx.out.line(
+		outcome.state === "nothing"
+			? `${name}: ${outcomeText(outcome)}`
+			: `${name} (delivery ${outcome.deliverySeq}): ${outcomeText(outcome)}`,
+	);
+	if (outcome.state === "done") for (const warning of outcome.warnings) note(`warning: ${name}: ${warning}`);
 }
 
 function statusHeading(history: StatusHistory, delivery: DeliveryState): string {

@@ -11,11 +11,13 @@ import { duration, printJson } from "./output.ts";
 export const exportCommand: Command = {
 	name: "export",
 	summary: "Write the log to stdout as NDJSON: one event a line, in log order, the delivery bytes base64.",
-	details: "`import FILE` reads it back, keeping every event's position.",
+	details:
+		"`import FILE` reads it back, keeping every event's position. Bodies are written as they are stored:\nan encrypted one stays encrypted.",
 	options: {
 		since: { type: "string", value: "DATE", description: "only events recorded at or after DATE (Austin time)" },
 	},
 	positionals: { min: 0, max: 0 },
+	store: "reads",
 	async run(args, ctx) {
 		const since = stringOption(args, "since");
 		let lines = 0;
@@ -46,9 +48,12 @@ export const importCommand: Command = {
 		"Idempotent: an event already at its position with the same content is skipped, so importing a file twice",
 		"adds nothing. A different event at a position is an error, and then nothing is imported: the whole file is",
 		"checked before the first event is written. Run `rebuild` afterwards to refresh the payments read model.",
+		"With EVENT_LOG_KEYS set, a body that comes in clear is encrypted with the first key as it is imported (how a",
+		"log from before encryption moves into an encrypted store); an encrypted body is kept byte for byte.",
 	].join("\n"),
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
+	store: { writes: "import adds the events to the log" },
 	async run(args, ctx) {
 		const file = args.positionals[0] as string;
 		if (!existsSync(file)) throw new CliError(`no file ${file}`);
@@ -106,6 +111,7 @@ export const backupCommand: Command = {
 	details: "The service may keep running. PATH must not exist yet.",
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
+	store: "reads",
 	async run(args, ctx) {
 		const path = args.positionals[0] as string;
 		const started = performance.now();

@@ -38,6 +38,7 @@ export const verify: Command = {
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
+	store: { writes: "verify --fix records the Knack calls of its replays in the log", onlyWith: "fix" },
 	async run(args, ctx) {
 		const deps = await ctx.operator();
 		let invoices: string[];
@@ -49,7 +50,7 @@ export const verify: Command = {
 		}
 		deps.knack(); // missing credentials are said before anything is read
 		const progress = createProgress(ctx.io, "verify", invoices.length, "invoices");
-		const { disagreements, unreadable, records } = await verifyInvoices(deps, invoices, {
+		const { disagreements, unreadable, records, knackCalls, quota } = await verifyInvoices(deps, invoices, {
 			signal: ctx.io.signal,
 			onInvoice: () => progress.tick(),
 		});
@@ -113,12 +114,13 @@ export const verify: Command = {
 			ctx.out.line();
 		}
 		for (const line of unreadable) ctx.note(`could not read ${line}`);
-		const summary = `verified ${counted(records, "Knack record")} of ${counted(invoices.length, "invoice")}: ${counted(disagreements.length, "disagreement")}${flag(args, "fix") ? `, ${fixed.size} fixed` : ""}${unreadable.length > 0 ? `, ${unreadable.length} unreadable` : ""}${
+		const summary = `verified ${counted(records, "Knack record")} of ${counted(invoices.length, "invoice")} with ${counted(knackCalls, "Knack call")}: ${counted(disagreements.length, "disagreement")}${flag(args, "fix") ? `, ${fixed.size} fixed` : ""}${unreadable.length > 0 ? `, ${unreadable.length} unreadable` : ""}${
 			interrupted ? "; INTERRUPTED before every invoice was checked" : ""
-		}`;
+		}${quota ? `; STOPPED before every record was read: ${quota.text}; run it again after the reset` : ""}`;
 		if (flag(args, "json")) ctx.note(summary);
 		else ctx.out.line(summary);
 		if (interrupted) return ExitCode.interrupted;
+		if (quota) return ExitCode.quota;
 		return remaining.length > 0 || unreadable.length > 0 ? ExitCode.failed : ExitCode.ok;
 	},
 };

@@ -26,11 +26,15 @@ export interface KeyUsage {
 	damaged: number;
 }
 
-export function keyUsage(keyring: Keyring | null, events: Iterable<Pick<StoredEvent, "body">>): KeyUsage {
+/** Takes the events as a stream, so that counting a whole log never holds its bodies at once. */
+export async function keyUsage(
+	keyring: Keyring | null,
+	events: AsyncIterable<Pick<StoredEvent, "body">> | Iterable<Pick<StoredEvent, "body">>,
+): Promise<KeyUsage> {
 	const counts = new Map<string, number>();
 	let plain = 0;
 	let damaged = 0;
-	for (const { body } of events) {
+	for await (const { body } of events) {
 		if (!body) continue;
 		const protection = bodyProtection(body);
 		if (protection.state === "plain") plain++;

@@ -14,6 +14,8 @@ export const EventTypes = {
 	effectFailed: "effect.failed",
 	applied: "delivery.applied",
 	deadLettered: "delivery.dead_lettered",
+	/** a person's repair (a replay, a verify fix): who, what and how it went; never folded into payment state */
+	operatorAction: "operator.action",
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -71,6 +73,15 @@ export const EffectFailedData = T.Object({
 });
 export const AppliedData = T.Object({ performed: T.Integer(), skipped: T.Integer() });
 export const DeadLetteredData = T.Object({ reason: T.String(), attempts: T.Integer() });
+export const OperatorActionData = T.Object({
+	/** the name the operator gave: typed at the console's sign-in, the OS user for the CLI */
+	who: T.String(),
+	action: T.Union([T.Literal("replay"), T.Literal("verify-fix")]),
+	/** what was asked for, as the CLI would say it (`replay --payment 123`) */
+	what: T.String(),
+	result: T.String(),
+	by: T.Union([T.Literal("console"), T.Literal("cli")]),
+});
 
 export type ReceivedData = Static<typeof ReceivedData>;
 export type AcceptedData = Static<typeof AcceptedData>;
@@ -79,6 +90,7 @@ export type EffectSucceededData = Static<typeof EffectSucceededData>;
 export type EffectFailedData = Static<typeof EffectFailedData>;
 export type AppliedData = Static<typeof AppliedData>;
 export type DeadLetteredData = Static<typeof DeadLetteredData>;
+export type OperatorActionData = Static<typeof OperatorActionData>;
 
 export type Outcome =
 	| { type: typeof EventTypes.effectSucceeded; effectKey: string; data: EffectSucceededData }

@@ -60,7 +60,7 @@ export function apiDocs() {
 
 const isOperatorPath = (path: string) => path === "/metrics" || path === "/docs" || path.startsWith("/docs/");
 
-function isLoopback(address: string | undefined): boolean {
+export function isLoopback(address: string | undefined): boolean {
 	if (!address) return false;
 	return address === "::1" || address.startsWith("127.") || address.startsWith("::ffff:127.");
 }

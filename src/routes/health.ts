@@ -1,22 +1,68 @@
+import { type Static, Type as T } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 
-/** `GET /`: the Flask service's health answer (SPEC §9), plus whether the event store answers. */
+/**
+ * `GET /`: the Flask service's health answer (SPEC §9), whose `status` monitors already
+ * read, with each check's state, reason and since when under `checks`. 503 only for
+ * FAILING: a degraded service still records and applies postbacks. The answer is
+ * computed from what the service has already seen, never by asking the store or Knack.
+ */
+const Check = T.Object(
+	{
+		state: T.Union([T.Literal("ok"), T.Literal("degraded"), T.Literal("failing")]),
+		reason: T.String(),
+		since: T.String({ format: "date-time" }),
+	},
+	{ additionalProperties: true, description: "the check's figures (free_bytes, pending, apps, ...) beside its state" },
+);
+
+export const HealthAnswer = T.Object({
+	message: T.String(),
+	status: T.Union([T.Literal("OK"), T.Literal("DEGRADED"), T.Literal("FAILING")]),
+	environment: T.String(),
+	timestamp: T.String({ format: "date-time" }),
+	checks: T.Record(T.String(), Check),
+});
+
+const statusWord = { ok: "OK", degraded: "DEGRADED", failing: "FAILING" } as const;
+const iso = (ms: number) => new Date(ms).toISOString();
+
 export function healthRoutes(ctx: AppContext) {
-	return new Elysia({ name: "health" }).get("/", async ({ set }) => {
-		let database = "ok";
-		try {
-			await ctx.store.lastSeq();
-		} catch (error) {
-			database = `unavailable: ${(error as Error).message}`;
-			set.status = 503;
-		}
-		return {
-			message: "Austin Transportation Public Works Department Citybase healthcheck",
-			status: database === "ok" ? "OK" : "DEGRADED",
-			environment: ctx.config.environment,
-			timestamp: new Date(ctx.clock()).toISOString(),
-			checks: { database },
-		};
-	});
+	return new Elysia({ name: "health" }).get(
+		"/",
+		({ set }): Static<typeof HealthAnswer> => {
+			const report = ctx.health.report();
+			if (report.status === "failing") set.status = 503;
+			const checks = Object.fromEntries(
+				Object.entries(report.checks).map(([name, { state, reason, since, facts }]) => [
+					name,
+					{ state, reason, since: iso(since), ...facts },
+				]),
+			);
+			return {
+				message: "Austin Transportation Public Works Department Citybase healthcheck",
+				status: statusWord[report.status],
+				environment: ctx.config.environment,
+				timestamp: iso(ctx.clock()),
+				checks,
+			};
+		},
+		{
+			detail: {
+				summary: "Health: OK, DEGRADED or FAILING, and why",
+				tags: ["operations"],
+				responses: {
+					200: {
+						description: "OK or DEGRADED",
+						content: { "application/json": { schema: HealthAnswer as unknown as Record<string, unknown> } },
+					},
+					503: {
+						description: "FAILING: a check names what is wrong (docs/RUNBOOK.md §10)",
+						content: { "application/json": { schema: HealthAnswer as unknown as Record<string, unknown> } },
+					},
+				},
+			},
+		},
+	);
 }

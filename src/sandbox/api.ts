@@ -1,12 +1,14 @@
 /**
- * The emulated Knack REST API: authenticate, rate-limit, apply any injected fault, then
- * read or write the store. Every request is logged, rejected ones included.
+ * The emulated Knack REST API: authenticate, check the daily plan and the burst limit,
+ * apply any injected fault, then read or write the store. Every request is logged,
+ * rejected ones included, and every answer for a known app carries the six limit headers.
  */
 import type { CallLog, RecordedCall } from "./callLog.ts";
 import { type Fault, type FaultQueue, faultAnswer } from "./faults.ts";
 import { parseListQuery, QueryError, selectPage } from "./filters.ts";
 import { formatRecord } from "./format.ts";
 import { json, knackError } from "./http.ts";
+import type { PlanQuota } from "./quota.ts";
 import type { RateLimiter } from "./rateLimit.ts";
 import { type RecordStore, WriteError } from "./records.ts";
 import { matchRecordsRoute, type RecordsRoute } from "./routes.ts";
@@ -17,9 +19,13 @@ export interface ApiDeps {
 	store: RecordStore;
 	calls: CallLog;
 	faults: FaultQueue;
-	limiter: RateLimiter | undefined;
+	limiter: RateLimiter;
+	quota: PlanQuota;
 	latencyMs: number;
+	clock(): number;
 }
+
+export const DAILY_LIMIT_MESSAGE = "Daily API limit exceeded. The limit resets at midnight UTC.";
 
 const DROPPED = Symbol("dropped");
 type Outcome = Response | typeof DROPPED;
@@ -102,6 +108,10 @@ function perform(store: RecordStore, req: ApiRequest): Response {
 	}
 }
 
+function setHeaders(response: Response, headers: Record<string, string>): void {
+	for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+}
+
 async function withFault(fault: Fault, signal: AbortSignal, performNow: () => Response): Promise<Outcome> {
 	const applied = fault.applyBeforeFailing ? performNow() : undefined;
 	if (fault.delayMs) await Bun.sleep(fault.delayMs);
@@ -113,7 +123,12 @@ async function withFault(fault: Fault, signal: AbortSignal, performNow: () => Re
 }
 
 export function createApiHandler(deps: ApiDeps): (req: Request, url: URL) => Promise<Response> {
-	const { keys, store, calls, faults, limiter, latencyMs } = deps;
+	const { keys, store, calls, faults, limiter, quota, latencyMs, clock } = deps;
+
+	const limitHeaders = (appId: string, now: number) => ({
+		...quota.headers(appId, now),
+		...limiter.headers(appId, now),
+	});
 
 	async function decide(
 		req: Request,
@@ -122,13 +137,21 @@ export function createApiHandler(deps: ApiDeps): (req: Request, url: URL) => Pro
 		call: RecordedCall,
 		body: unknown,
 	): Promise<Outcome> {
-		if (route === undefined) return knackError(404, "Not found");
-		const appId = call.appId;
-		if (appId === null || keys.get(appId) !== req.headers.get("x-knack-rest-api-key")) {
-			return knackError(401, "Invalid API key");
+		const now = call.at;
+		const appId = call.appId !== null && keys.has(call.appId) ? call.appId : undefined;
+		if (appId === undefined || keys.get(appId) !== req.headers.get("x-knack-rest-api-key")) {
+			const refused = route === undefined ? knackError(404, "Not found") : knackError(401, "Invalid API key");
+			// A known app's count is shown but not spent: a wrong key is no call on its plan.
+			if (appId !== undefined) setHeaders(refused, limitHeaders(appId, now));
+			return refused;
 		}
-		const limit = limiter?.admit(appId, call.at);
-		if (limit && !limit.allowed) return knackError(429, "Rate limit exceeded", limit.headers);
+		// Knack does not document whether refused calls count; here neither kind of 429 is
+		// spent from the plan, and a call refused for the day takes no burst slot either.
+		if (quota.spent(appId, now)) return knackError(429, DAILY_LIMIT_MESSAGE, limitHeaders(appId, now));
+		if (!limiter.admit(appId, now)) return knackError(429, "Rate limit exceeded", limitHeaders(appId, now));
+		quota.charge(appId, now);
+		const headers = limitHeaders(appId, now);
+		if (route === undefined) return knackError(404, "Not found", headers);
 		const request: ApiRequest = {
 			method: req.method,
 			route,
@@ -139,9 +162,7 @@ export function createApiHandler(deps: ApiDeps): (req: Request, url: URL) => Pro
 		};
 		const fault = faults.take({ method: req.method, objectKey: route.objectKey, recordId: route.recordId });
 		const outcome = fault ? await withFault(fault, req.signal, () => perform(store, request)) : perform(store, request);
-		if (limit && outcome !== DROPPED) {
-			for (const [name, value] of Object.entries(limit.headers)) outcome.headers.set(name, value);
-		}
+		if (outcome !== DROPPED) setHeaders(outcome, headers);
 		return outcome;
 	}
 
@@ -150,7 +171,7 @@ export function createApiHandler(deps: ApiDeps): (req: Request, url: URL) => Pro
 		const hasBody = req.method === "POST" || req.method === "PUT";
 		const body = hasBody ? parseJson(await req.text()) : null;
 		const call = calls.record({
-			at: Date.now(),
+			at: clock(),
 			method: req.method,
 			path: url.pathname,
 			objectKey: route?.objectKey ?? null,

@@ -6,12 +6,15 @@ import type { CallLog } from "./callLog.ts";
 import { type Fault, FaultError, type FaultQueue } from "./faults.ts";
 import { formatRecord } from "./format.ts";
 import { json, knackError } from "./http.ts";
+import { type PlanQuota, parseQuotaChange, parseQuotaReset, QuotaError } from "./quota.ts";
 import { type RecordStore, WriteError } from "./records.ts";
 
 export interface ControlDeps {
 	store: RecordStore;
 	calls: CallLog;
 	faults: FaultQueue;
+	quota: PlanQuota;
+	clock(): number;
 	reset(): void;
 }
 
@@ -26,7 +29,18 @@ async function jsonBody(req: Request): Promise<unknown> {
 }
 
 export function createControlHandler(deps: ControlDeps): (req: Request, url: URL) => Promise<Response> {
-	const { store, calls, faults } = deps;
+	const { store, calls, faults, quota, clock } = deps;
+
+	/** Applies a quota control request; answers every app's quota afterwards. */
+	function quotaAnswer(apply: () => void): Response {
+		try {
+			apply();
+		} catch (error) {
+			if (error instanceof QuotaError) return knackError(400, error.message);
+			throw error;
+		}
+		return json({ quota: quota.all(clock()) });
+	}
 
 	return async (req, url) => {
 		const route = `${req.method} ${url.pathname.replace(/\/$/, "")}`;
@@ -50,8 +64,16 @@ export function createControlHandler(deps: ControlDeps): (req: Request, url: URL
 			case "POST /__sandbox/reset":
 				deps.reset();
 				return json({ reset: true });
+			case "POST /__sandbox/quota": {
+				const body = await jsonBody(req);
+				return quotaAnswer(() => quota.change(parseQuotaChange(body), clock()));
+			}
+			case "POST /__sandbox/quota/reset": {
+				const body = await jsonBody(req);
+				return quotaAnswer(() => quota.resetDay(parseQuotaReset(body), clock()));
+			}
 			case "GET /__sandbox/stats":
-				return json({ ...calls.stats(), faultsQueued: faults.size });
+				return json({ ...calls.stats(), faultsQueued: faults.size, quota: quota.all(clock()) });
 		}
 		const match = RECORDS_PATH.exec(url.pathname);
 		if (match === null) return knackError(404, "Not found");

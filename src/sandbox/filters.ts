@@ -43,6 +43,8 @@ function parseRule(rule: unknown): Rule {
 }
 
 export function parseListQuery(params: URLSearchParams): ListQuery {
+	// Knack documents 1000 as the maximum but not what it answers above it; clamping keeps
+	// a client that asks for more working instead of inventing an error Knack may not send.
 	const rowsPerPage = Math.min(
 		positiveInteger("rows_per_page", params.get("rows_per_page"), DEFAULT_ROWS_PER_PAGE),
 		MAX_ROWS_PER_PAGE,

@@ -9,12 +9,15 @@ import { createControlHandler } from "./control.ts";
 import { type Fault, FaultQueue } from "./faults.ts";
 import { formatRecord, type KnackRecord } from "./format.ts";
 import { knackError } from "./http.ts";
-import { RateLimiter } from "./rateLimit.ts";
+import { DEFAULT_DAILY_LIMIT, PlanQuota, parseQuotaChange, type QuotaChange, type QuotaState } from "./quota.ts";
+import { DEFAULT_RATE_LIMIT_PER_SECOND, RateLimiter } from "./rateLimit.ts";
 import { type ConnectionSchema, RecordStore, type SandboxSeed } from "./records.ts";
 
+export { DAILY_LIMIT_MESSAGE } from "./api.ts";
 export type { CallStats, RecordedCall } from "./callLog.ts";
 export type { Fault } from "./faults.ts";
 export type { KnackRecord } from "./format.ts";
+export type { QuotaChange, QuotaState } from "./quota.ts";
 export type { Connection, ConnectionField, ConnectionSchema, SandboxSeed, StoredRecord } from "./records.ts";
 
 export interface SandboxAppCredentials {
@@ -32,9 +35,13 @@ export interface SandboxOptions {
 	seed?: SandboxSeed;
 	/** Added to every Knack API answer (not to control endpoints). */
 	latencyMs?: number;
-	/** Requests per app in any rolling second before answering 429; off when unset. */
+	/** Requests per app in any rolling second before answering 429; default 1,000,000 (in effect off). */
 	rateLimitPerSecond?: number;
+	/** Calls per app per UTC day before answering 429: one number for every app, or per app id; default 1,000,000. */
+	dailyLimit?: number | Record<string, number>;
 	connections?: ConnectionSchema;
+	/** Milliseconds since the epoch; default Date.now. For tests that cross midnight UTC. */
+	clock?: () => number;
 }
 
 export interface KnackSandbox {
@@ -48,9 +55,24 @@ export interface KnackSandbox {
 	records(appId: string, objectKey: string): KnackRecord[];
 	/** Seeds or edits a record behind the service's back; returns its id. */
 	put(appId: string, objectKey: string, record: Record<string, unknown> & { id?: string }): string;
-	/** Back to the seed, no calls, no faults. */
+	/** Each app's daily plan as the X-PlanLimit headers would show it now. */
+	quota(): Record<string, QuotaState>;
+	/** Sets the daily limit and/or the calls left today, of one app or (without appId) all. */
+	setQuota(change: QuotaChange): void;
+	/** Starts a new plan day (remaining = limit) for one app or all. */
+	resetQuota(appId?: string): void;
+	/** Back to the seed, no calls, no faults, configured limits and a fresh plan day. */
 	reset(): void;
 	stop(): Promise<void>;
+}
+
+function dailyLimits(keys: Map<string, string>, option: SandboxOptions["dailyLimit"]): Map<string, number> {
+	if (typeof option === "object") {
+		const stray = Object.keys(option).find((appId) => !keys.has(appId));
+		if (stray !== undefined) throw new Error(`dailyLimit names an app the sandbox does not have: ${stray}`);
+	}
+	const limitOf = (appId: string) => (typeof option === "number" ? option : option?.[appId]) ?? DEFAULT_DAILY_LIMIT;
+	return new Map([...keys.keys()].map((appId) => [appId, limitOf(appId)]));
 }
 
 export function startKnackSandbox(options: SandboxOptions): KnackSandbox {
@@ -58,7 +80,9 @@ export function startKnackSandbox(options: SandboxOptions): KnackSandbox {
 	const store = new RecordStore([...keys.keys()], options.connections);
 	const calls = new CallLog();
 	const faults = new FaultQueue();
-	const limiter = options.rateLimitPerSecond ? new RateLimiter(options.rateLimitPerSecond) : undefined;
+	const clock = options.clock ?? Date.now;
+	const limiter = new RateLimiter(options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND);
+	const quota = new PlanQuota(dailyLimits(keys, options.dailyLimit), clock());
 	const seed = options.seed ?? {};
 	store.load(seed);
 
@@ -67,11 +91,21 @@ export function startKnackSandbox(options: SandboxOptions): KnackSandbox {
 		store.load(seed);
 		calls.clear();
 		faults.clear();
-		limiter?.clear();
+		limiter.clear();
+		quota.restore(clock());
 	}
 
-	const api = createApiHandler({ keys, store, calls, faults, limiter, latencyMs: options.latencyMs ?? 0 });
-	const control = createControlHandler({ store, calls, faults, reset });
+	const api = createApiHandler({
+		keys,
+		store,
+		calls,
+		faults,
+		limiter,
+		quota,
+		latencyMs: options.latencyMs ?? 0,
+		clock,
+	});
+	const control = createControlHandler({ store, calls, faults, quota, clock, reset });
 
 	const hostname = options.hostname ?? "127.0.0.1";
 	const server = Bun.serve({
@@ -99,6 +133,9 @@ export function startKnackSandbox(options: SandboxOptions): KnackSandbox {
 		clearFaults: () => faults.clear(),
 		records: (appId, objectKey) => store.list(appId, objectKey).map(formatRecord),
 		put: (appId, objectKey, record) => store.put(appId, objectKey, record).id,
+		quota: () => quota.all(clock()),
+		setQuota: (change) => quota.change(parseQuotaChange(change), clock()),
+		resetQuota: (appId) => quota.resetDay(appId, clock()),
 		reset,
 		stop: () => server.stop(true),
 	};

@@ -1,5 +1,7 @@
 import { Type as T, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { decryptBody } from "../events/bodyCipher.ts";
+import type { Keyring } from "../events/bodyKeys.ts";
 import {
 	AcceptedData,
 	AppliedData,
@@ -7,6 +9,7 @@ import {
 	EffectFailedData,
 	EffectSucceededData,
 	EventTypes,
+	OperatorActionData,
 	ReceivedData,
 	RejectedData,
 } from "../events/types.ts";
@@ -53,6 +56,7 @@ const dataChecks = new Map(
 			[EventTypes.effectFailed, EffectFailedData],
 			[EventTypes.applied, AppliedData],
 			[EventTypes.deadLettered, DeadLetteredData],
+			[EventTypes.operatorAction, OperatorActionData],
 		] as const
 	).map(([type, schema]) => [type as string, TypeCompiler.Compile(schema as TSchema)]),
 );
@@ -109,4 +113,24 @@ export function difference(stored: ImportedEvent, event: ImportedEvent): string 
 	const data = stored.data === null ? null : JSON.stringify(JSON.parse(stored.data));
 	if (data !== event.data) return "data";
 	return null;
+}
+
+/**
+ * As `difference`, but two bodies that open to the same bytes are the same body: an import
+ * seals a body that came in clear, so the event it stored no longer has the file's bytes.
+ * A body that cannot be opened (its key is not listed) is compared by its bytes only.
+ */
+export async function differenceOpened(
+	keyring: Keyring | null,
+	stored: ImportedEvent,
+	event: ImportedEvent,
+): Promise<string | null> {
+	const differs = difference(stored, event);
+	if (differs !== "body" || stored.body === null || event.body === null) return differs;
+	const [a, b] = await Promise.all([
+		decryptBody(keyring, stored.body, event.seq),
+		decryptBody(keyring, event.body, event.seq),
+	]);
+	if (a.state === "unreadable" || b.state === "unreadable" || !Buffer.from(a.bytes).equals(b.bytes)) return "body";
+	return difference({ ...stored, body: event.body }, event);
 }

@@ -1,5 +1,6 @@
 import type { Verdict } from "../events/payload.ts";
-import type { AcceptedDelivery, AppliedData, Outcome, StoredEvent } from "../events/types.ts";
+import type { AcceptedDelivery, AppliedData, OperatorActionData, Outcome, StoredEvent } from "../events/types.ts";
+import type { Decision, Grant, Priority, QuotaState } from "../projections/knack/budget.ts";
 import type { PaymentRow } from "../projections/paymentRow.ts";
 
 /**
@@ -16,7 +17,23 @@ export interface Storage {
 	readonly queries: OperatorQueries;
 	readonly cursors: CursorStore;
 	readonly transfer: LogTransfer;
+	readonly budget: KnackBudgetStore;
+	readonly probe: StoreProbe;
 	close(): Promise<void>;
+}
+
+/**
+ * What the health monitor asks of the store itself, every few seconds, so `GET /` can
+ * tell a store that cannot be written even while no postback arrives to find out.
+ */
+export interface StoreProbe {
+	/**
+	 * A tiny write that leaves nothing behind, made durable like a postback's; rejects
+	 * with the store's own error (a full disk, a read-only file, a lost connection).
+	 */
+	write(): Promise<void>;
+	/** Free bytes where the data lives, or null when the adapter cannot tell (a database server). */
+	freeBytes(): Promise<number | null>;
 }
 
 export interface NewDelivery {
@@ -25,6 +42,14 @@ export interface NewDelivery {
 	contentType: string | null;
 	remoteAddress: string | null;
 	requestId: string | null;
+}
+
+export interface OperatorAction {
+	citybaseId: number | null;
+	status: string | null;
+	invoice: string | null;
+	deliverySeq: number | null;
+	data: OperatorActionData;
 }
 
 export type ClaimResult =
@@ -46,9 +71,20 @@ export interface EventStore {
 		deliverySeq: number,
 		outcomes: Outcome[],
 		now: number,
-		finish: { release?: { key: string; holder: string }; applied?: AppliedData },
+		finish: {
+			release?: { key: string; holder: string };
+			applied?: AppliedData;
+			/**
+			 * Drops the key's claim if its lease ran out before `at`: a holder that died after the
+			 * writes were done elsewhere leaves a doubt that no longer matters, and nobody else
+			 * would ever take that claim over.
+			 */
+			dropExpiredClaim?: { key: string; at: number };
+		},
 	): Promise<void>;
 	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): Promise<void>;
+	/** Records what an operator did, tied to the payment, status and delivery it was about (when there was one). */
+	recordOperatorAction(action: OperatorAction, now: number): Promise<void>;
 
 	/** Takes the projection claim on `key` unless a live holder has it; two processes never both get it. */
 	claim(key: string, holder: string, deliverySeq: number, now: number, leaseMs: number): Promise<ClaimResult>;
@@ -132,6 +168,19 @@ export interface OperatorQueries {
 	paymentsEvents(citybaseIds: number[]): Promise<Map<number, StoredEvent[]>>;
 	/** The projection claims held right now, by key: few at any time. */
 	currentClaims(): Promise<Map<string, { holder: string; expiresAt: number }>>;
+	/**
+	 * The recovery backlog, for health: accepted deliveries neither applied nor
+	 * dead-lettered, when the oldest of them was received, and how many deliveries were
+	 * dead-lettered at or after `deadLetteredSince`. Asked every few seconds, so it must
+	 * not read the whole log each time.
+	 */
+	backlog(deadLetteredSince: number): Promise<Backlog>;
+}
+
+export interface Backlog {
+	pending: number;
+	oldestReceivedAt: number | null;
+	deadLettered: number;
 }
 
 /** Named positions in the log, such as where an interrupted forced replay stopped. */
@@ -148,6 +197,11 @@ export type ImportedEvent = Omit<StoredEvent, "type" | "body" | "data"> & {
 	data: string | null;
 };
 
+/**
+ * With keys, a body that comes in clear is sealed with the current key as it is imported
+ * (so an export from before encryption moves into an encrypted store); a sealed body is
+ * kept byte for byte. A body is the same as the stored one when both open to the same bytes.
+ */
 export interface Importer {
 	/** "present" when the same event is already at its position; a different one there is an error */
 	check(event: ImportedEvent, lineNumber: number): Promise<"new" | "present">;
@@ -166,3 +220,36 @@ export interface LogTransfer {
 
 /** A failure of an export, import or backup, with a message meant for the operator. */
 export class TransferError extends Error {}
+
+/**
+ * The Knack budget every process shares: recent grants per app and the quota Knack last
+ * reported. `take` runs `decide` on them and records a grant in one short transaction,
+ * so no two processes can both take the last slot of a second.
+ */
+export interface KnackBudgetStore {
+	take(
+		app: string,
+		now: number,
+		decide: (state: { recent: Grant[]; quota: QuotaState | null }) => Decision,
+		priority: Priority,
+	): Promise<Decision>;
+	/** The quota headers of a Knack answer: they replace what was known, and the count of grants since starts again. */
+	recordQuota(app: string, quota: Omit<QuotaState, "grantedSince">): Promise<void>;
+	quotas(): Promise<Map<string, QuotaState>>;
+	/** Grants of the last minute, every process's, for estimating what live traffic uses. */
+	recentGrants(app: string, now: number): Promise<Grant[]>;
+}
+
+export interface OpenOptions {
+	/**
+	 * Only to read it: nothing on disk changes (no migration, no WAL switch, no file made
+	 * beside it), so a store this process may not write opens too; every write is refused.
+	 */
+	readOnly?: boolean;
+}
+
+/** A store that cannot be opened as asked, with a message meant for the operator. */
+export class StorageOpenError extends Error {}
+
+/** A write asked of a store opened read-only. */
+export class ReadOnlyStorageError extends Error {}

@@ -171,10 +171,21 @@ describe("payments show", () => {
 		expect(payment.statuses[0].lastError).toEqual(expect.objectContaining({ knackStatus: 400, kind: "transaction" }));
 	});
 
+	test("by a Knack record id: the payments that record belongs to, or any record written for them", async () => {
+		await h.service.readModel.catchUp();
+		const refund = JSON.parse(
+			(await cli(["payments", "show", "5002", "--json"], { env })).stdout,
+		).payments[0].statuses[0].effects.find((e: { kind: string }) => e.kind === "refund").knackRecordId;
+		const byRefund = JSON.parse((await cli(["payments", "show", refund, "--json"], { env })).stdout);
+		expect(byRefund.payments.map((p: { citybaseId: number }) => p.citybaseId)).toEqual([5002]);
+		const byTransaction = JSON.parse((await cli(["payments", "show", seeded.transaction, "--json"], { env })).stdout);
+		expect(byTransaction.payments.map((p: { citybaseId: number }) => p.citybaseId).sort()).toEqual([5001, 5003]);
+	});
+
 	test("an unknown payment fails with exit 1", async () => {
 		const r = await cli(["payments", "show", "424242"], { env });
 		expect(r.code).toBe(1);
-		expect(r.stderr).toContain('no payment or invoice "424242"');
+		expect(r.stderr).toContain('no payment, invoice or Knack record "424242"');
 	});
 });
 

@@ -41,7 +41,7 @@ test("--help lists every command, and exits 0", async () => {
 	for (const command of [
 		"events list",
 		"events show SEQ",
-		"payments show ID|INVOICE",
+		"payments show ID|INVOICE|RECORD",
 		"pending",
 		"replay",
 		"rebuild",

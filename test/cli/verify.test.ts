@@ -48,7 +48,7 @@ describe("verify", () => {
 	test("finds nothing when Knack holds what the log wrote, the last write of a record winning", async () => {
 		h.sandbox.clearCalls();
 		const r = await cli(["verify"], { env });
-		expect(r.stdout).toBe("verified 4 Knack records of 2 invoices: 0 disagreements\n");
+		expect(r.stdout).toBe("verified 4 Knack records of 2 invoices with 4 Knack calls: 0 disagreements\n");
 		expect(r.code).toBe(0);
 		// One GET per record the log updated, each in its own app, and nothing written: a
 		// verify that skipped a record, read one twice, or wrote would not be a read-back.
@@ -83,7 +83,7 @@ describe("verify", () => {
 				"INVOICED",
 			],
 		]);
-		expect(rows.at(-1)).toBe("verified 4 Knack records of 2 invoices: 2 disagreements");
+		expect(rows.at(-1)).toBe("verified 4 Knack records of 2 invoices with 4 Knack calls: 2 disagreements");
 
 		const json = JSON.parse((await cli(["verify", "--json", "--payment", "7001"], { env })).stdout);
 		expect(json).toContainEqual(
@@ -102,6 +102,16 @@ describe("verify", () => {
 		expect(lamppost()?.field_2808_raw).toBe(true);
 		expect(messagesOf(h, 7001)).toHaveLength(1);
 		expect((await cli(["verify"], { env })).code).toBe(0);
+
+		const shown = JSON.parse((await cli(["payments", "show", "7001", "--json"], { env })).stdout);
+		expect(shown.payments[0].timeline.filter((e: { type: string }) => e.type === "operator.action")).toEqual([
+			expect.objectContaining({
+				action: "verify-fix",
+				by: "cli",
+				what: expect.stringMatching(/^verify --fix: re-apply delivery \d+ \(forced\)$/),
+				result: expect.stringMatching(/^fixed: payment 7001 successful re-applied/),
+			}),
+		]);
 	});
 
 	test("compares dates by day and minute, whatever format Knack reads them back in", async () => {

@@ -12,7 +12,7 @@ function keyring(value: string): Keyring {
 const secret = (fill: number) => Buffer.alloc(32, fill).toString("base64");
 const body = new TextEncoder().encode(examples[0]?.text ?? "");
 
-test("counts bodies per key, in clear and damaged, and says which keys are current, listed or retired", () => {
+test("counts bodies per key, in clear and damaged, and says which keys are current, listed or retired", async () => {
 	const k2023 = keyring(`k2023:${secret(1)}`);
 	const k2024 = keyring(`k2024:${secret(2)}`);
 	const now = keyring(`k2026:${secret(4)},k2025:${secret(3)},k2024:${secret(2)}`);
@@ -29,7 +29,7 @@ test("counts bodies per key, in clear and damaged, and says which keys are curre
 		event(encryptBodySync(k2024, body, 8).subarray(0, 20)),
 		event(body),
 	];
-	expect(keyUsage(now, log)).toEqual({
+	expect(await keyUsage(now, log)).toEqual({
 		keys: [
 			{ keyId: "k2026", status: "current", events: 0 },
 			{ keyId: "k2025", status: "listed", events: 0 },
@@ -42,12 +42,12 @@ test("counts bodies per key, in clear and damaged, and says which keys are curre
 	});
 });
 
-test("without keys, every encrypted body is under a retired key", () => {
+test("without keys, every encrypted body is under a retired key", async () => {
 	const k1 = keyring(`k1:${secret(1)}`);
-	expect(keyUsage(null, [{ body }, { body: encryptBodySync(k1, body, 2) }])).toEqual({
+	expect(await keyUsage(null, [{ body }, { body: encryptBodySync(k1, body, 2) }])).toEqual({
 		keys: [{ keyId: "k1", status: "retired", events: 1 }],
 		plain: 1,
 		damaged: 0,
 	});
-	expect(keyUsage(null, [])).toEqual({ keys: [], plain: 0, damaged: 0 });
+	expect(await keyUsage(null, [])).toEqual({ keys: [], plain: 0, damaged: 0 });
 });

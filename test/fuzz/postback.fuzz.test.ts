@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import fc from "fast-check";
+import { decryptBody } from "../../src/events/bodyCipher.ts";
 import { EventTypes, type StoredEvent } from "../../src/events/types.ts";
 import { knackDate } from "../../src/projections/knack/date.ts";
 import { planPostback } from "../../src/projections/knack/plan.ts";
 import type { RecordedCall } from "../../src/sandbox/knack.ts";
 import { appIds, type Harness, startHarness } from "../support/harness.ts";
+import { keyring, keysValue } from "../support/keys.ts";
 import { postback } from "../support/payloads.ts";
 import { parents } from "../support/specFieldIds.ts";
 import { edgeRecipes, type FuzzCase, type Recipe, recipe, toCase } from "./cases.ts";
@@ -17,7 +19,8 @@ import { MAX_BODY, prefixes } from "./oracle.ts";
  * postbacks — valid ones and every kind of broken one — over real HTTP to one service.
  * Each must be answered 200, or 400 with a message that names the field and the rule
  * (413 past the size limit, 415 for a content type that is not JSON), never 5xx; each
- * must be in the log exactly once with its verdict; each accepted one must have made
+ * must be in the log exactly once with its verdict, its body sealed (EVENT_LOG_KEYS is set)
+ * and opening to the bytes sent; each accepted one must have made
  * exactly the Knack calls SPEC §4 lists; the server must stay up and its memory flat.
  *
  * FUZZ_RUNS (default 2000, plus the fixed edge cases), FUZZ_SEED (default 20250818; the
@@ -44,6 +47,7 @@ const MAX_RSS_GROWTH = 100 * MIB;
  */
 const LOG_DIR = process.env.FUZZ_TMPDIR ?? (existsSync("/dev/shm") ? "/dev/shm" : undefined);
 
+const keys: [string, number][] = [["fuzz", 9]];
 let h: Harness;
 beforeAll(async () => {
 	const tmp = process.env.TMPDIR;
@@ -57,6 +61,7 @@ beforeAll(async () => {
 				KNACK_TIMEOUT_SECONDS: "10",
 				POSTBACK_DEADLINE_SECONDS: "30",
 				CLAIM_LEASE_SECONDS: "60",
+				EVENT_LOG_KEYS: keysValue(...keys),
 			},
 		});
 	} finally {
@@ -281,7 +286,9 @@ async function runBatch(cases: { index: number; c: FuzzCase }[], tally: Tally): 
 			continue;
 		}
 		const delivery = deliveries[0] as StoredEvent;
-		if (!Buffer.from(delivery.body ?? []).equals(Buffer.from(c.body))) fail("the logged body is not the bytes sent");
+		const opened = await decryptBody(keyring(...keys), delivery.body ?? new Uint8Array(), delivery.seq);
+		if (opened.state !== "decrypted") fail(`the logged body is ${opened.state}, not sealed`);
+		else if (!Buffer.from(opened.bytes).equals(Buffer.from(c.body))) fail("the logged body is not the bytes sent");
 		const events = byDelivery.get(delivery.seq) ?? [];
 		const types = events.map((e) => e.type);
 		if (c.expect.status !== 200) {

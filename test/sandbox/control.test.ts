@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { app, client, root, startTestSandbox } from "./helpers.ts";
+import { app, client, otherApp, root, startTestSandbox } from "./helpers.ts";
 
 const sandbox = startTestSandbox({
 	seed: { [app.appId]: { object_1: [{ id: "5f3000000000000000000001", field_1: "seeded" }] } },
@@ -36,6 +36,10 @@ describe("calls", () => {
 			byStatus: { "200": 2, "404": 1 },
 			byMethodAndStatus: { "GET 200": 1, "POST 200": 1, "GET 404": 1 },
 			faultsQueued: 1,
+			quota: {
+				[app.appId]: { limit: 1_000_000, remaining: 999_997, resetsInMs: expect.any(Number) },
+				[otherApp.appId]: { limit: 1_000_000, remaining: 1_000_000, resetsInMs: expect.any(Number) },
+			},
 		});
 	});
 });
@@ -99,11 +103,13 @@ describe("records", () => {
 	});
 });
 
-test("reset goes back to the seed, with no calls and no faults", async () => {
+test("reset goes back to the seed, with no calls, no faults and a fresh plan day", async () => {
 	await knack.post("/objects/object_1/records", { field_1: "added" });
 	await knack.put("/objects/object_1/records/5f3000000000000000000001", { field_1: "changed" });
 	sandbox.inject({ status: 500 });
+	sandbox.setQuota({ limit: 5 });
 	expect((await send("POST", "/__sandbox/reset")).status).toBe(200);
+	expect(sandbox.quota()[app.appId]).toMatchObject({ limit: 1_000_000, remaining: 1_000_000 });
 	expect(sandbox.calls()).toEqual([]);
 	expect(sandbox.records(app.appId, "object_1")).toEqual([
 		{ id: "5f3000000000000000000001", field_1: "seeded", field_1_raw: "seeded" },

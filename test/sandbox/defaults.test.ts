@@ -187,10 +187,13 @@ test("the embedded development sandbox", async () => {
 
 describe("the sandbox process", () => {
 	async function run(entry: string) {
-		const child = Bun.spawn([process.execPath, entry, "--port", "0", "--latency-ms", "1", "--rate-limit", "50"], {
-			stdout: "pipe",
-			stderr: "pipe",
-		});
+		const child = Bun.spawn(
+			[process.execPath, entry, "--port", "0", "--latency-ms", "1", "--rate-limit", "50", "--daily-limit", "2"],
+			{
+				stdout: "pipe",
+				stderr: "pipe",
+			},
+		);
 		const reader = child.stdout.getReader();
 		const { value } = await reader.read();
 		const line = JSON.parse(new TextDecoder().decode(value).trim()) as { message: string; url: string };
@@ -200,12 +203,27 @@ describe("the sandbox process", () => {
 		});
 		expect(response.status).toBe(200);
 		expect(response.headers.get("x-ratelimit-limit")).toBe("50");
+		expect(response.headers.get("x-planlimit-limit")).toBe("2");
+		expect(response.headers.get("x-planlimit-remaining")).toBe("1");
 		child.kill("SIGTERM");
 		expect(await child.exited).toBe(0);
 	}
 
-	test("prints where it listens, serves the fixtures, exits 0 on SIGTERM", async () => {
+	test("prints where it listens, serves the fixtures with the limits given, exits 0 on SIGTERM", async () => {
 		await run(join(import.meta.dir, "../../src/sandbox/main.ts"));
+	});
+
+	test.each([
+		["--rate-limit", "0"],
+		["--daily-limit", "1.5"],
+		["--daily-limit", "many"],
+	])("%s %s: exits 2 and says why", async (flag, value) => {
+		const child = Bun.spawn([process.execPath, join(import.meta.dir, "../../src/sandbox/main.ts"), flag, value], {
+			stdout: "pipe",
+			stderr: "pipe",
+		});
+		expect(await child.exited).toBe(2);
+		expect(await new Response(child.stderr).text()).toContain(flag);
 	});
 
 	test("bundled into one file, the fixtures come along (as in a compiled service)", async () => {

@@ -50,15 +50,66 @@ test("the window rolls: after a second the app is admitted again", async () => {
 	expect((await get()).status).toBe(200);
 });
 
-test("off by default", async () => {
+test("a refused request takes no slot and is not spent from the daily plan", async () => {
+	const responses = [];
+	for (let i = 0; i < 5; i++) responses.push(await get());
+	expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 429, 429]);
+	expect(responses.map((r) => r.headers.get("x-planlimit-remaining"))).toEqual([
+		"999999",
+		"999998",
+		"999997",
+		"999997",
+		"999997",
+	]);
+	expect(sandbox.quota()[app.appId]?.remaining).toBe(999_997);
+});
+
+test("unset: a cap no test reaches, still counted in the headers", async () => {
 	const open = startTestSandbox();
 	try {
 		const responses = await Promise.all(
 			Array.from({ length: 30 }, () => fetch(`${open.url}/objects/object_1/records`, { headers })),
 		);
 		expect(responses.every((r) => r.status === 200)).toBe(true);
-		expect(responses[0]?.headers.get("x-ratelimit-limit")).toBeNull();
+		expect(responses[0]?.headers.get("x-ratelimit-limit")).toBe("1000000");
+		const remaining = responses.map((r) => Number(r.headers.get("x-ratelimit-remaining")));
+		expect(Math.min(...remaining)).toBe(1_000_000 - 30);
 	} finally {
 		await open.stop();
+	}
+});
+
+test("the cap is shared by every client of an app, in any process", async () => {
+	// A second process stands for another integration the city runs against the same app.
+	const script = `
+		const [url, appId, apiKey, n] = process.argv.slice(-4);
+		console.log("ready");
+		for await (const _ of console) {
+			const answers = await Promise.all(Array.from({ length: Number(n) }, () =>
+				fetch(url, { headers: { "x-knack-application-id": appId, "x-knack-rest-api-key": apiKey } })));
+			console.log(JSON.stringify(answers.map((r) => r.status)));
+		}`;
+	const other = Bun.spawn(
+		[process.execPath, "-e", script, `${sandbox.url}/objects/object_1/records`, app.appId, app.apiKey, "3"],
+		{ stdin: "pipe", stdout: "pipe" },
+	);
+	try {
+		const lines = other.stdout.pipeThrough(new TextDecoderStream()).getReader();
+		expect((await lines.read()).value).toBe("ready\n");
+		const theirs = async (): Promise<number[]> => {
+			other.stdin.write("go\n");
+			other.stdin.flush();
+			const { value } = await lines.read();
+			return JSON.parse(value ?? "[]") as number[];
+		};
+		const ours = async () => (await Promise.all([get(), get(), get()])).map((r) => r.status);
+		const statuses = (await Promise.all([ours(), theirs()])).flat();
+		// Per client, each would have had its 3; together they get 3 between them.
+		expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+		expect(statuses.filter((s) => s === 429)).toHaveLength(3);
+		expect(sandbox.calls()).toHaveLength(6);
+	} finally {
+		other.kill();
+		await other.exited;
 	}
 });

@@ -221,6 +221,20 @@ export function storageContract(name: string, open: OpenStore): void {
 				});
 			});
 
+			test("finishing a delivery can drop its key's claim once the lease ran out, never a live one", async () => {
+				const { deliverySeq } = await append(storage, 502);
+				const now = Date.now();
+				await storage.events.claim("502:successful", "dead", deliverySeq, now - 20_000, 10_000);
+				await storage.events.claim("503:successful", "alive", deliverySeq, now, 10_000);
+				await storage.events.recordOutcomes(deliverySeq, [], now, {
+					dropExpiredClaim: { key: "503:successful", at: now },
+				});
+				await storage.events.recordOutcomes(deliverySeq, [], now, {
+					dropExpiredClaim: { key: "502:successful", at: now },
+				});
+				expect([...(await storage.queries.currentClaims()).keys()]).toEqual(["503:successful"]);
+			});
+
 			test("a release by someone who no longer holds the claim leaves it alone", async () => {
 				const now = Date.now();
 				await storage.events.claim("8:successful", "a", 1, now - 20_000, 10_000);
@@ -281,6 +295,79 @@ export function storageContract(name: string, open: OpenStore): void {
 					applied: { performed: 1, skipped: 0 },
 				});
 				expect(await storage.events.counts()).toEqual({ events: 8, incomplete: 1, deadLettered: 0 });
+			});
+			test("an operator's action is tied to its payment, shows in its events, and finishes nothing", async () => {
+				const seq = (await append(storage, 1001)).deliverySeq;
+				const data = {
+					who: "Ana Ruiz",
+					action: "replay" as const,
+					what: "replay --payment 1001",
+					result: "done: 3 written",
+					by: "console" as const,
+				};
+				await storage.events.recordOperatorAction(
+					{ citybaseId: 1001, status: "successful", invoice: "INV-1001", deliverySeq: seq, data },
+					50,
+				);
+				expect((await storage.events.byPayment(1001)).at(-1)).toMatchObject({
+					type: EventTypes.operatorAction,
+					recordedAt: 50,
+					deliverySeq: seq,
+					citybaseId: 1001,
+					paymentStatus: "successful",
+					invoice: "INV-1001",
+					data,
+				});
+				expect(await storage.events.outcomesOf(1001, "successful")).toEqual([]);
+				expect((await storage.events.incomplete()).map((d) => d.deliverySeq)).toEqual([seq]);
+				expect(await storage.events.counts()).toEqual({ events: 3, incomplete: 1, deadLettered: 0 });
+			});
+		});
+
+		describe("health", () => {
+			const appendAt = async (id: number, receivedAt: number) => {
+				const body = paymentBody(id);
+				return (await storage.events.appendDelivery(delivery(body, receivedAt), parseDelivery(encoder.encode(body))))
+					.deliverySeq;
+			};
+
+			test("the backlog counts unfinished accepted deliveries, the oldest first, and recent dead letters", async () => {
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 0, oldestReceivedAt: null, deadLettered: 0 });
+				const first = await appendAt(1001, 1_000);
+				const second = await appendAt(1002, 2_000);
+				await storage.events.appendDelivery(delivery("x", 500), { accepted: false, reason: "Invalid JSON" });
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 2, oldestReceivedAt: 1_000, deadLettered: 0 });
+
+				await storage.events.recordOutcomes(first, [outcome("1001:successful:message")], 3_000, {
+					applied: { performed: 1, skipped: 0 },
+				});
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 1, oldestReceivedAt: 2_000, deadLettered: 0 });
+
+				await storage.events.recordDeadLetter(second, "50 failed Knack attempts", 50, 4_000);
+				expect(await storage.queries.backlog(4_000)).toEqual({ pending: 0, oldestReceivedAt: null, deadLettered: 1 });
+				expect(await storage.queries.backlog(4_001)).toMatchObject({ deadLettered: 0 });
+			});
+
+			test("deliveries appended after the backlog was asked are counted, whatever was finished before", async () => {
+				const first = await appendAt(1101, 1_000);
+				await storage.events.recordOutcomes(first, [], 2_000, { applied: { performed: 0, skipped: 0 } });
+				expect(await storage.queries.backlog(0)).toMatchObject({ pending: 0 });
+				const later = await appendAt(1102, 3_000);
+				expect(await storage.queries.backlog(0)).toMatchObject({ pending: 1, oldestReceivedAt: 3_000 });
+				await storage.events.recordDeadLetter(later, "too old", 1, 4_000);
+				await storage.events.recordOutcomes(later, [], 5_000, { applied: { performed: 1, skipped: 0 } });
+				expect(await storage.queries.backlog(0)).toEqual({ pending: 0, oldestReceivedAt: null, deadLettered: 1 });
+			});
+
+			test("a write probe succeeds on a writable store and leaves nothing behind", async () => {
+				await append(storage, 1201);
+				const before = { last: await storage.events.lastSeq(), claims: await storage.queries.currentClaims() };
+				await storage.probe.write();
+				await storage.probe.write();
+				expect(await storage.events.lastSeq()).toBe(before.last);
+				expect(await storage.queries.currentClaims()).toEqual(before.claims);
+				const free = await storage.probe.freeBytes();
+				expect(free === null || free > 0).toBe(true);
 			});
 		});
 

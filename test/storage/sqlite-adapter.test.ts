@@ -6,10 +6,12 @@ import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
+import { decryptBody } from "../../src/events/bodyCipher.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
 import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
 import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
 import { events } from "../../src/storage/sqlite/schema.ts";
+import { keyring as keyringOf } from "../support/keys.ts";
 
 /** The store on a real SQLite file: starting up beside another process, and group commit. */
 
@@ -159,5 +161,47 @@ test("the log refuses updates and deletes, whoever asks: the triggers are in the
 		expect(() => other.run("delete from events")).toThrow("append-only");
 		expect(other.query<{ n: number }, []>("select count(*) as n from events").get()?.n).toBe(2);
 		other.close();
+		opened.sqlite.close();
+	}));
+
+const keyring = keyringOf(["k1", 7]);
+
+test("with keys, a body is sealed at the position it is stored at, in a group commit too, and no position is reused", () =>
+	withDir(async (dir) => {
+		const path = join(dir, "sealed.sqlite");
+		const opened = openDatabase(path);
+		const store = createSqliteEventStore(opened, createGroupCommitter(opened.db), keyring);
+		const append = (text: string) =>
+			store.appendDelivery(
+				{
+					receivedAt: 1,
+					body: new TextEncoder().encode(text),
+					contentType: null,
+					remoteAddress: null,
+					requestId: null,
+				},
+				{ accepted: false, reason: "test" },
+			);
+		const texts = Array.from({ length: 8 }, (_, i) => `{"body": ${i}}`);
+		const appended = await Promise.all(texts.map(append));
+		const opens = async (seq: number, position = seq) => {
+			const stored = (await store.get(seq))?.body;
+			if (!stored) throw new Error(`no body at ${seq}`);
+			const opened = await decryptBody(keyring, stored, position);
+			return opened.state === "unreadable" ? opened.state : new TextDecoder().decode(opened.bytes);
+		};
+		for (const [i, { deliverySeq }] of appended.entries()) {
+			expect(await opens(deliverySeq)).toBe(texts[i] as string);
+			// Bound to its position: the same bytes read as another event's do not open.
+			expect(await opens(deliverySeq, deliverySeq + 1)).toBe("unreadable");
+		}
+
+		// Positions removed by hand (past the trigger) stay used, as AUTOINCREMENT keeps them.
+		const last = await store.lastSeq();
+		opened.sqlite.run("drop trigger events_no_delete");
+		opened.sqlite.run("delete from events where seq >= ?", [last - 1]);
+		const { deliverySeq } = await append('{"after": "delete"}');
+		expect(deliverySeq).toBe(last + 1);
+		expect(await opens(deliverySeq)).toBe('{"after": "delete"}');
 		opened.sqlite.close();
 	}));

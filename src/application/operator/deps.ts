@@ -1,4 +1,5 @@
 import type { Logger } from "../../logging/logger.ts";
+import type { BudgetPolicy } from "../../projections/knack/budget.ts";
 import type { KnackClient } from "../../projections/knack/client.ts";
 import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
 import type { Storage } from "../../storage/storage.ts";
@@ -18,6 +19,15 @@ export interface OperatorDeps {
 	claimLeaseMs: number;
 	/** names this process in the claims it takes, so an operator can tell who held one */
 	holderPrefix: string;
+	/** the Knack budget's rate and daily reserve, for estimating what a replay costs */
+	budget: BudgetPolicy;
+	/** who is at the controls: every Knack write an operator function makes is recorded under this name */
+	actor: Actor;
+}
+
+export interface Actor {
+	who: string;
+	by: "console" | "cli";
 }
 
 /**

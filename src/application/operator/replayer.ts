@@ -3,6 +3,7 @@ import type { KnackClient, KnackFailure } from "../../projections/knack/client.t
 import { createProjector, type ProjectionResult } from "../../projections/knack/run.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { assess, type DeliveryState, type StatusHistory } from "./history.ts";
+import { truncate } from "./text.ts";
 
 /**
  * Re-runs the projector (run.ts, unchanged) for what an operator selected. Ctrl-C
@@ -23,7 +24,23 @@ export type StatusOutcome =
 			skipped: number;
 			warnings: string[];
 	  }
-	| { state: "failed" | "interrupted"; deliverySeq: number; status: number; text: string };
+	| { state: "failed" | "interrupted"; deliverySeq: number; status: number; text: string }
+	/** the daily Knack quota, down to the reserve operator work leaves, stopped it before anything was sent */
+	| { state: "quota"; deliverySeq: number; status: number; text: string; resetAt: number | null };
+
+/** What a status's replay did, as one line: the CLI prints it, the console shows it, the audit trail keeps it. */
+export function outcomeText(outcome: StatusOutcome): string {
+	switch (outcome.state) {
+		case "nothing":
+			return "nothing unfinished";
+		case "quota":
+			return `NOT REPLAYED: ${truncate(outcome.text, 200)}`;
+		case "done":
+			return `${outcome.performed} written${outcome.found > 0 ? `, ${outcome.found} found already in Knack` : ""}, ${outcome.skipped} already done`;
+		default:
+			return `${outcome.state.toUpperCase()} ${outcome.status}: ${truncate(outcome.text, 200)}`;
+	}
+}
 
 export interface Replayer {
 	/** One (payment, status): its plan once, then every other open delivery of it recorded as applied. */
@@ -53,6 +70,10 @@ export function createReplayer(deps: OperatorDeps, signal: AbortSignal | undefin
 			const open = history.deliveries.filter((d) => !d.applied);
 			if (!force && a.unfinished.length === 0 && open.length === 0) return { state: "nothing" };
 			const result = await project(a.delivery, force);
+			if (!result.ok && result.reason === "quota") {
+				const { status, text, resetAt } = result;
+				return { state: "quota", deliverySeq: a.delivery.deliverySeq, status, text, resetAt };
+			}
 			if (!result.ok) {
 				return {
 					state: signal?.aborted ? "interrupted" : "failed",
@@ -94,5 +115,6 @@ function interruptible(client: KnackClient, signal: AbortSignal): KnackClient {
 		update: (...a) => (signal.aborted ? Promise.resolve(refused) : client.update(...a)),
 		get: (...a) => (signal.aborted ? Promise.resolve(refused) : client.get(...a)),
 		find: (...a) => (signal.aborted ? Promise.resolve(refused) : client.find(...a)),
+		list: (...a) => (signal.aborted ? Promise.resolve(refused) : client.list(...a)),
 	};
 }

@@ -1,3 +1,5 @@
+import { decryptBody, type OpenedBody } from "../../events/bodyCipher.ts";
+import type { Keyring } from "../../events/bodyKeys.ts";
 import { type AcceptedData, EventTypes, type ReceivedData, type StoredEvent } from "../../events/types.ts";
 import type { DeliveryFilter, DeliveryRow, DeliverySummary } from "../../storage/storage.ts";
 import type { OperatorDeps } from "./deps.ts";
@@ -81,6 +83,8 @@ export interface DeliveryDetail {
 	deliverySeq: number;
 	received: StoredEvent;
 	request: ReceivedData;
+	/** the body as CityBase sent it, opened with the keys given; `received.body` is as stored */
+	body: OpenedBody;
 	/** `delivery.accepted` or `delivery.rejected`; undefined if none was recorded */
 	verdict: StoredEvent | undefined;
 	/** every later event of the delivery: Knack outcomes, applied, dead-lettered */
@@ -91,8 +95,16 @@ export interface DeliveryDetail {
 
 export class LookupError extends Error {}
 
-/** One delivery and everything it caused; `seq` may be the position of any of its events. */
-export async function deliveryDetail(deps: Pick<OperatorDeps, "storage">, seq: number): Promise<DeliveryDetail> {
+/**
+ * One delivery and everything it caused; `seq` may be the position of any of its events.
+ * The store hands bodies out as stored; they are opened here, where one is about to be
+ * shown, so nothing else that reads the log (replay, rebuild, verify) needs a key.
+ */
+export async function deliveryDetail(
+	deps: Pick<OperatorDeps, "storage">,
+	seq: number,
+	keyring: Keyring | null,
+): Promise<DeliveryDetail> {
 	const { events } = deps.storage;
 	const event = await events.get(seq);
 	if (!event) throw new LookupError(`no event ${seq} in the log (the last is ${await events.lastSeq()})`);
@@ -104,6 +116,7 @@ export async function deliveryDetail(deps: Pick<OperatorDeps, "storage">, seq: n
 		deliverySeq,
 		received,
 		request: received.data as ReceivedData,
+		body: await decryptBody(keyring, received.body ?? new Uint8Array(), received.seq),
 		verdict,
 		outcomes: rest.filter((e) => e !== verdict),
 		events: rest,

@@ -2,7 +2,9 @@ import type { KnackAppName } from "../../events/payload.ts";
 import { type EffectSucceededData, EventTypes, type StoredEvent } from "../../events/types.ts";
 import type { KnackClient } from "../../projections/knack/client.ts";
 import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
+import type { KnackRecord } from "../../projections/knack/plan.ts";
 import { planPostback } from "../../projections/knack/plan.ts";
+import { recordAction } from "./audit.ts";
 import { compareField } from "./compare.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { type DeliveryState, statusHistories } from "./history.ts";
@@ -49,7 +51,11 @@ export interface Verification {
 	disagreements: Disagreement[];
 	/** records that could not be read, each described */
 	unreadable: string[];
+	/** how many calls the check cost: records are read a page of 1,000 at a time where that is cheaper */
+	knackCalls: number;
 	interrupted: boolean;
+	/** the daily quota (down to its reserve) stopped the reading: retry after `resetAt` */
+	quota: { text: string; resetAt: number | null } | null;
 }
 
 export async function invoicesToVerify(deps: Pick<OperatorDeps, "storage">, scope: VerifyScope): Promise<string[]> {
@@ -73,28 +79,125 @@ export async function verifyInvoices(
 	invoices: string[],
 	{ signal, onInvoice }: { signal?: AbortSignal; onInvoice?(): void } = {},
 ): Promise<Verification> {
-	const knack = deps.knack();
 	const result: Verification = {
 		invoices: invoices.length,
 		records: 0,
 		disagreements: [],
 		unreadable: [],
+		knackCalls: 0,
 		interrupted: false,
+		quota: null,
 	};
+	const expected: RecordExpectation[] = [];
 	for (const invoice of invoices) {
-		for (const expectation of expectations(await deps.storage.events.byInvoice(invoice), deps.fieldMap)) {
-			result.records++;
-			const found = await check(knack, expectation);
-			if (typeof found === "string") result.unreadable.push(found);
-			else result.disagreements.push(...found);
-		}
+		expected.push(...expectations(await deps.storage.events.byInvoice(invoice), deps.fieldMap));
 		onInvoice?.();
-		if (signal?.aborted) {
-			result.interrupted = true;
-			break;
-		}
+	}
+	result.records = expected.length;
+	const read = await readRecords(deps.knack(), expected, signal);
+	result.knackCalls = read.calls;
+	result.quota = read.quota;
+	result.interrupted = read.interrupted;
+	for (const record of expected) {
+		const found = read.records.get(recordKey(record));
+		if (found === undefined) continue;
+		const checked = compareRecord(record, found);
+		if (typeof checked === "string") result.unreadable.push(checked);
+		else result.disagreements.push(...checked);
 	}
 	return result;
+}
+
+/** A record as read back: its fields, or not found, or why it could not be read. */
+type ReadBack = { ok: true; record: KnackRecord } | { ok: false; status: number | null; text: string };
+
+const recordKey = (r: Pick<RecordExpectation, "app" | "objectKey" | "recordId">) =>
+	`${r.app}/${r.objectKey}/${r.recordId}`;
+/** Knack's largest page. */
+const PAGE_SIZE = 1000;
+
+/**
+ * Reads the expected records with as few calls as it can: an object with a few of them
+ * is read record by record, one with more a page of 1,000 at a time (a whole log's
+ * records cost tens of calls, not one per record). A record no page holds is not found.
+ */
+async function readRecords(
+	knack: KnackClient,
+	expected: RecordExpectation[],
+	signal: AbortSignal | undefined,
+): Promise<{
+	records: Map<string, ReadBack>;
+	calls: number;
+	interrupted: boolean;
+	quota: Verification["quota"];
+}> {
+	const records = new Map<string, ReadBack>();
+	const call = { priority: "operator" as const };
+	let calls = 0;
+	const objects = new Map<string, { app: KnackAppName; objectKey: string; ids: Set<string> }>();
+	for (const r of expected) {
+		const key = `${r.app}/${r.objectKey}`;
+		const object = objects.get(key) ?? { app: r.app, objectKey: r.objectKey, ids: new Set<string>() };
+		object.ids.add(r.recordId);
+		objects.set(key, object);
+	}
+	const stop = (answer: { reason: string; text: string; quota?: { resetAt: number | null } }) =>
+		answer.reason === "quota" ? { text: answer.text, resetAt: answer.quota?.resetAt ?? null } : null;
+	type Stopped = { interrupted: boolean; quota: Verification["quota"] } | null;
+	const getEach = async (app: KnackAppName, objectKey: string, ids: Iterable<string>): Promise<Stopped> => {
+		for (const id of ids) {
+			if (signal?.aborted) return { interrupted: true, quota: null };
+			calls++;
+			const answer = await knack.get(app, objectKey, id, call);
+			if (!answer.ok && answer.reason === "quota") return { interrupted: false, quota: stop(answer) };
+			records.set(
+				recordKey({ app, objectKey, recordId: id }),
+				answer.ok ? { ok: true, record: answer.value } : { ok: false, status: answer.status, text: answer.text },
+			);
+		}
+		return null;
+	};
+	for (const { app, objectKey, ids } of objects.values()) {
+		let stopped: Stopped = null;
+		if (ids.size <= 3) {
+			stopped = await getEach(app, objectKey, ids);
+		} else {
+			const missing = new Set(ids);
+			for (let page = 1; missing.size > 0; page++) {
+				if (signal?.aborted) return { records, calls, interrupted: true, quota: null };
+				calls++;
+				const answer = await knack.list(app, objectKey, { page, rowsPerPage: PAGE_SIZE }, call);
+				if (!answer.ok) {
+					if (answer.reason === "quota") return { records, calls, interrupted: false, quota: stop(answer) };
+					for (const id of missing) {
+						records.set(recordKey({ app, objectKey, recordId: id }), {
+							ok: false,
+							status: answer.status,
+							text: answer.text,
+						});
+					}
+					missing.clear();
+					break;
+				}
+				for (const record of answer.value.records) {
+					if (!record.id || !missing.delete(record.id)) continue;
+					records.set(recordKey({ app, objectKey, recordId: record.id }), { ok: true, record });
+				}
+				if (page >= answer.value.totalPages) break;
+				// A big object holding few of them: the rest one by one is cheaper than every page.
+				if (answer.value.totalPages - page > missing.size) {
+					stopped = await getEach(app, objectKey, [...missing]);
+					missing.clear();
+					break;
+				}
+			}
+			for (const id of missing) {
+				records.set(recordKey({ app, objectKey, recordId: id }), { ok: false, status: 404, text: "not in any page" });
+			}
+		}
+		if (stopped) return { records, calls, ...stopped };
+	}
+	return { records, calls, interrupted: false, quota: null };
 }
 
 /** The deliveries a fix would re-apply: one per writer behind the disagreements. */
@@ -114,11 +217,15 @@ export async function fixDisagreements(
 	for (const writer of deliveriesToFix(disagreements)) {
 		if (signal?.aborted) break;
 		const result = await replayer.replayDelivery(writer.delivery, true);
-		onFixed?.(
-			result.ok
-				? `fixed: payment ${writer.citybaseId} ${writer.status} re-applied from delivery ${writer.deliverySeq} (${result.performed} written)`
-				: `could not fix payment ${writer.citybaseId} ${writer.status}: ${result.status} ${truncate(result.text, 200)}`,
-		);
+		const line = result.ok
+			? `fixed: payment ${writer.citybaseId} ${writer.status} re-applied from delivery ${writer.deliverySeq} (${result.performed} written)`
+			: `could not fix payment ${writer.citybaseId} ${writer.status}: ${result.status} ${truncate(result.text, 200)}`;
+		await recordAction(deps, writer.delivery, {
+			action: "verify-fix",
+			what: `verify --fix: re-apply delivery ${writer.deliverySeq} (forced)`,
+			result: line,
+		});
+		onFixed?.(line);
 	}
 	const fixed = new Set<Disagreement>();
 	for (const record of new Set(disagreements.map((d) => d.record))) {
@@ -169,19 +276,27 @@ export function expectations(events: StoredEvent[], fieldMap: FieldMapName): Rec
 }
 
 /** The record's disagreements, or a description of why it could not be read. */
-async function check(knack: KnackClient, record: RecordExpectation): Promise<Disagreement[] | string> {
-	const answer = await knack.get(record.app, record.objectKey, record.recordId);
+function compareRecord(record: RecordExpectation, read: ReadBack): Disagreement[] | string {
 	const last = [...record.fields.values()].at(-1)?.writer as Writer;
-	if (!answer.ok) {
-		if (answer.status === 404) {
+	if (!read.ok) {
+		if (read.status === 404) {
 			return [{ record, field: "(record)", expected: "exists", actual: "not found (404)", writer: last }];
 		}
-		return `${record.objectKey}/${record.recordId}: ${answer.status ?? "no answer"} ${truncate(answer.text, 200)}`;
+		return `${record.objectKey}/${record.recordId}: ${read.status ?? "no answer"} ${truncate(read.text, 200)}`;
 	}
 	const found: Disagreement[] = [];
 	for (const [field, { value, writer }] of record.fields) {
-		const disagreement = compareField(answer.value, field, value);
+		const disagreement = compareField(read.record, field, value);
 		if (disagreement) found.push({ record, field, expected: value, actual: disagreement.actual, writer });
 	}
 	return found;
+}
+
+/** One record read again, after a fix. */
+async function check(knack: KnackClient, record: RecordExpectation): Promise<Disagreement[] | string> {
+	const answer = await knack.get(record.app, record.objectKey, record.recordId, { priority: "operator" });
+	return compareRecord(
+		record,
+		answer.ok ? { ok: true, record: answer.value } : { ok: false, status: answer.status, text: answer.text },
+	);
 }

@@ -1,5 +1,7 @@
 import { ofetch } from "ofetch";
+import type { Priority } from "./budget.ts";
 import type { FilterRule, KnackRecord } from "./plan.ts";
+import { isDailyQuota429, nextUtcMidnight, type Quota, readQuota } from "./quotaHeaders.ts";
 import type { RateLimiter } from "./rateLimiter.ts";
 
 /**
@@ -18,29 +20,50 @@ export type KnackFailure = {
 	status: number | null;
 	/** Knack's body text, passed through to CityBase as the Flask service did */
 	text: string;
-	reason: "http" | "timeout" | "network" | "deadline";
+	/** "quota": the daily plan quota is spent (or, for operator work, down to the reserve); retrying cannot help before `quota.resetAt` */
+	reason: "http" | "timeout" | "network" | "deadline" | "quota";
 	/** from Retry-After / X-RateLimit-Reset on a 429 */
 	retryAfterMs: number | null;
 	durationMs: number;
+	quota?: { why: "exhausted" | "reserve"; resetAt: number | null };
 };
 export type KnackAnswer<T> = { ok: true; status: number; value: T; durationMs: number } | KnackFailure;
+
+/** Whose call this is (it decides its place in the budget), and until when it may wait. */
+export interface CallOptions {
+	priority: Priority;
+	deadline?: number;
+}
+
+export interface KnackPage {
+	records: KnackRecord[];
+	totalPages: number;
+	totalRecords: number;
+}
 
 export interface KnackClient {
 	create(
 		app: string,
 		objectKey: string,
 		body: Record<string, unknown>,
-		deadline?: number,
+		call: CallOptions,
 	): Promise<KnackAnswer<KnackRecord>>;
 	update(
 		app: string,
 		objectKey: string,
 		recordId: string,
 		body: Record<string, unknown>,
-		deadline?: number,
+		call: CallOptions,
 	): Promise<KnackAnswer<KnackRecord>>;
-	get(app: string, objectKey: string, recordId: string, deadline?: number): Promise<KnackAnswer<KnackRecord>>;
-	find(app: string, objectKey: string, rules: FilterRule[], deadline?: number): Promise<KnackAnswer<KnackRecord[]>>;
+	get(app: string, objectKey: string, recordId: string, call: CallOptions): Promise<KnackAnswer<KnackRecord>>;
+	find(app: string, objectKey: string, rules: FilterRule[], call: CallOptions): Promise<KnackAnswer<KnackRecord[]>>;
+	/** One page of an object's records (1-based), at most 1,000 a page, narrowed by `rules` when given. */
+	list(
+		app: string,
+		objectKey: string,
+		page: { page: number; rowsPerPage: number; rules?: FilterRule[] },
+		call: CallOptions,
+	): Promise<KnackAnswer<KnackPage>>;
 }
 
 export interface KnackClientOptions {
@@ -57,6 +80,8 @@ export interface KnackClientOptions {
 		status: number | null;
 		durationMs: number;
 	}) => void;
+	/** the limit headers of every answer that had them, for the shared budget and metrics */
+	onQuota?: (app: string, quota: Quota) => void;
 }
 
 export function createKnackClient(options: KnackClientOptions): KnackClient {
@@ -68,7 +93,7 @@ export function createKnackClient(options: KnackClientOptions): KnackClient {
 		objectKey: string,
 		path: string,
 		body: Record<string, unknown> | undefined,
-		deadline: number,
+		{ priority, deadline = Number.POSITIVE_INFINITY }: CallOptions,
 		read: (json: unknown) => T,
 	): Promise<KnackAnswer<T>> {
 		const credentials = options.credentials[app];
@@ -79,7 +104,17 @@ export function createKnackClient(options: KnackClientOptions): KnackClient {
 			durationMs: clock() - started,
 			...f,
 		});
-		if (!(await options.limiter.acquire(app, deadline))) {
+		const admission = await options.limiter.acquire(app, { deadline, priority });
+		if (!admission.ok) {
+			if (admission.reason === "quota") {
+				return failure({
+					status: null,
+					text: quotaText(app, admission.why, admission.resetAt, admission.remaining),
+					reason: "quota",
+					retryAfterMs: null,
+					quota: { why: admission.why, resetAt: admission.resetAt },
+				});
+			}
 			return failure({
 				status: null,
 				text: "deadline reached waiting for the Knack rate limit",
@@ -114,6 +149,8 @@ export function createKnackClient(options: KnackClientOptions): KnackClient {
 			});
 			status = response.status;
 			const text = response._data ?? "";
+			const quota = readQuota(response.headers, clock());
+			if (quota) options.onQuota?.(app, quota);
 			if (status >= 200 && status < 300) {
 				let json: unknown;
 				try {
@@ -127,6 +164,20 @@ export function createKnackClient(options: KnackClientOptions): KnackClient {
 					});
 				}
 				return { ok: true, status, value: read(json), durationMs: clock() - started };
+			}
+			if (status === 429 && isDailyQuota429(quota, text)) {
+				const resetAt = quota?.planResetAt ?? nextUtcMidnight(clock());
+				// Knack said so without (or before) headers that show it: remember it, so no process keeps trying.
+				if (quota?.planRemaining !== 0) {
+					options.onQuota?.(app, { ...(quota ?? emptyQuota(clock())), planRemaining: 0, planResetAt: resetAt });
+				}
+				return failure({
+					status,
+					text: `${quotaText(app, "exhausted", resetAt, 0)} (Knack: ${text.slice(0, 200)})`,
+					reason: "quota",
+					retryAfterMs: null,
+					quota: { why: "exhausted", resetAt },
+				});
 			}
 			return failure({ status, text, reason: "http", retryAfterMs: retryAfter(response.headers, clock()) });
 		} catch (error) {
@@ -145,21 +196,57 @@ export function createKnackClient(options: KnackClientOptions): KnackClient {
 	}
 
 	const record = (json: unknown) => json as KnackRecord;
+	const records = (json: unknown) => {
+		const list = (json as { records?: unknown }).records;
+		return Array.isArray(list) ? (list as KnackRecord[]) : [];
+	};
+	const filtersParam = (rules: FilterRule[]) =>
+		`filters=${encodeURIComponent(JSON.stringify({ match: "and", rules }))}`;
 	return {
-		create: (app, objectKey, body, deadline = Number.POSITIVE_INFINITY) =>
-			call(app, "POST", objectKey, "", body, deadline, record),
-		update: (app, objectKey, recordId, body, deadline = Number.POSITIVE_INFINITY) =>
-			call(app, "PUT", objectKey, `/${encodeURIComponent(recordId)}`, body, deadline, record),
-		get: (app, objectKey, recordId, deadline = Number.POSITIVE_INFINITY) =>
-			call(app, "GET", objectKey, `/${encodeURIComponent(recordId)}`, undefined, deadline, record),
-		find: (app, objectKey, rules, deadline = Number.POSITIVE_INFINITY) => {
-			const filters = encodeURIComponent(JSON.stringify({ match: "and", rules }));
-			return call(app, "GET", objectKey, `?filters=${filters}&rows_per_page=1000`, undefined, deadline, (json) => {
-				const records = (json as { records?: unknown }).records;
-				return Array.isArray(records) ? (records as KnackRecord[]) : [];
+		create: (app, objectKey, body, options) => call(app, "POST", objectKey, "", body, options, record),
+		update: (app, objectKey, recordId, body, options) =>
+			call(app, "PUT", objectKey, `/${encodeURIComponent(recordId)}`, body, options, record),
+		get: (app, objectKey, recordId, options) =>
+			call(app, "GET", objectKey, `/${encodeURIComponent(recordId)}`, undefined, options, record),
+		find: (app, objectKey, rules, options) =>
+			call(app, "GET", objectKey, `?${filtersParam(rules)}&rows_per_page=1000`, undefined, options, records),
+		list: (app, objectKey, { page, rowsPerPage, rules }, options) => {
+			const query = `?${rules ? `${filtersParam(rules)}&` : ""}rows_per_page=${rowsPerPage}&page=${page}`;
+			return call(app, "GET", objectKey, query, undefined, options, (json) => {
+				const answer = json as { total_pages?: unknown; total_records?: unknown };
+				return {
+					records: records(json),
+					totalPages: typeof answer.total_pages === "number" ? answer.total_pages : 1,
+					totalRecords: typeof answer.total_records === "number" ? answer.total_records : 0,
+				};
 			});
 		},
 	};
+}
+
+function emptyQuota(now: number): Quota {
+	return {
+		planLimit: null,
+		planRemaining: null,
+		planResetAt: null,
+		rateLimit: null,
+		rateRemaining: null,
+		rateResetAt: null,
+		seenAt: now,
+	};
+}
+
+/** What a payment or an operator is told when the daily quota stops a call. */
+export function quotaText(
+	app: string,
+	why: "exhausted" | "reserve",
+	resetAt: number | null,
+	remaining: number,
+): string {
+	const when = resetAt === null ? "at the end of Knack's plan day" : `at ${new Date(resetAt).toISOString()}`;
+	return why === "reserve"
+		? `the Knack daily quota of ${app} is down to its reserve (${remaining} calls left, kept for live payments); operator work stops until it resets ${when}`
+		: `the Knack daily API quota of ${app} is exhausted; it resets ${when}`;
 }
 
 function retryAfter(headers: Headers, now: number): number | null {

@@ -1,92 +1,147 @@
+import type { KnackBudgetStore } from "../../storage/storage.ts";
+import { type BudgetPolicy, type Decision, decide, type Priority, priorityRank } from "./budget.ts";
+
 /**
- * Keeps every Knack call of this process (postbacks, recovery, replays) under Knack's
- * per-app limit (SPEC §3: about 10 requests per second, answered 429 beyond), so a
- * burst of postbacks queues here instead of being refused by Knack.
+ * Keeps every Knack call, of every process that shares the store, under Knack's per-app
+ * limit and the daily quota (SPEC §3; NOTES §1), as `budget.ts` decides.
  *
- * - A rolling window: at most N sends in any second (plus a small margin for the
- *   jitter between here and Knack), not sends spaced 1/N s apart, which a late timer
- *   turns into N+1 in one second.
- * - Earliest deadline first: a postback that arrived earlier gets its next call before
- *   a later postback gets its first, so a burst finishes postbacks one by one instead
- *   of starting them all and letting them all run out of time.
- * - A caller whose deadline passes while it waits is told so at once (false).
+ * - The store decides: each call takes a grant in a short transaction of the shared
+ *   budget, so two service instances and a replay beside them stay at the cap together.
+ * - In process, callers queue per app by class (live, recovery, operator), then earliest
+ *   deadline first, so a burst finishes postbacks one by one instead of starting them
+ *   all and letting them all run out of time. Only the head of the queue asks the store;
+ *   told to wait, it sleeps until the slot frees (the fast path: no round trip before
+ *   then) unless a caller of a higher class arrives.
+ * - A caller whose deadline passes while it waits is told so at once; one the daily
+ *   quota refuses is told so, with when it resets, and is never retried in a loop.
  */
+export type Admission =
+	| { ok: true }
+	| { ok: false; reason: "deadline" }
+	| { ok: false; reason: "quota"; why: "exhausted" | "reserve"; resetAt: number | null; remaining: number };
+
 export interface RateLimiter {
-	/** Resolves true when a request for `app` may be sent, false if `deadline` came first. */
-	acquire(app: string, deadline?: number): Promise<boolean>;
+	acquire(app: string, options: { deadline?: number; priority: Priority }): Promise<Admission>;
 }
 
-const WINDOW_MS = 1000;
-const MARGIN_MS = 50;
 /** Above this rate the limit is treated as no limit (tests and benchmarks raise it out of the way). */
 const UNLIMITED = 10_000;
 
 interface Waiter {
+	priority: Priority;
 	deadline: number;
 	order: number;
-	resolve: (granted: boolean) => void;
+	resolve(admission: Admission): void;
+	reject(error: unknown): void;
 }
 
-export function createRateLimiter(perSecond: number, clock: () => number = Date.now): RateLimiter {
-	const capacity = Math.max(1, Math.floor(perSecond));
+export function createRateLimiter(options: {
+	budget: KnackBudgetStore;
+	policy: BudgetPolicy;
+	clock?: () => number;
+}): RateLimiter {
+	const clock = options.clock ?? Date.now;
 	const apps = new Map<string, AppQueue>();
 	return {
-		acquire(app, deadline = Number.POSITIVE_INFINITY) {
-			if (perSecond >= UNLIMITED) return Promise.resolve(clock() <= deadline);
+		acquire(app, { deadline = Number.POSITIVE_INFINITY, priority }) {
+			if (options.policy.perSecond >= UNLIMITED) {
+				return Promise.resolve(clock() <= deadline ? { ok: true } : { ok: false, reason: "deadline" });
+			}
 			let queue = apps.get(app);
 			if (!queue) {
-				queue = new AppQueue(capacity, clock);
+				queue = new AppQueue(app, options.budget, options.policy, clock);
 				apps.set(app, queue);
 			}
-			return queue.enqueue(deadline);
+			return queue.enqueue(priority, deadline);
 		},
 	};
 }
 
 class AppQueue {
-	/** send times of the last `capacity` grants, oldest first */
-	private sent: number[] = [];
 	private waiters: Waiter[] = [];
-	private timer: ReturnType<typeof setTimeout> | null = null;
 	private arrivals = 0;
+	private pumping = false;
+	private wake: (() => void) | null = null;
 
 	constructor(
-		private readonly capacity: number,
+		private readonly app: string,
+		private readonly budget: KnackBudgetStore,
+		private readonly policy: BudgetPolicy,
 		private readonly clock: () => number,
 	) {}
 
-	enqueue(deadline: number): Promise<boolean> {
+	enqueue(priority: Priority, deadline: number): Promise<Admission> {
+		return new Promise((resolve, reject) => {
+			const waiter = { priority, deadline, order: this.arrivals++, resolve, reject };
+			const head = this.waiters[0];
+			this.waiters.push(waiter);
+			this.waiters.sort(
+				(a, b) => priorityRank[a.priority] - priorityRank[b.priority] || a.deadline - b.deadline || a.order - b.order,
+			);
+			// A waiter that outranks the sleeping head may be granted what the head was not.
+			if (head && priorityRank[priority] < priorityRank[head.priority]) this.wake?.();
+			void this.pump();
+		});
+	}
+
+	private async pump(): Promise<void> {
+		if (this.pumping) return;
+		this.pumping = true;
+		try {
+			for (;;) {
+				const now = this.clock();
+				this.waiters = this.waiters.filter((w) => {
+					if (w.deadline >= now) return true;
+					w.resolve({ ok: false, reason: "deadline" });
+					return false;
+				});
+				const head = this.waiters[0];
+				if (!head) return;
+				let decision: Decision;
+				try {
+					decision = await this.budget.take(
+						this.app,
+						now,
+						(state) => decide({ priority: head.priority, now }, state, this.policy),
+						head.priority,
+					);
+				} catch (error) {
+					this.remove(head);
+					head.reject(error);
+					continue;
+				}
+				if (decision.kind === "grant") {
+					this.remove(head);
+					head.resolve({ ok: true });
+				} else if (decision.kind === "quota") {
+					this.remove(head);
+					const { why, resetAt, remaining } = decision;
+					head.resolve({ ok: false, reason: "quota", why, resetAt, remaining });
+				} else {
+					const earliestDeadline = Math.min(...this.waiters.map((w) => w.deadline + 1));
+					await this.sleep(Math.min(decision.until, earliestDeadline) - this.clock());
+				}
+			}
+		} finally {
+			this.pumping = false;
+		}
+	}
+
+	private remove(waiter: Waiter) {
+		this.waiters = this.waiters.filter((w) => w !== waiter);
+	}
+
+	private sleep(ms: number): Promise<void> {
 		return new Promise((resolve) => {
-			this.waiters.push({ deadline, order: this.arrivals++, resolve });
-			this.waiters.sort((a, b) => a.deadline - b.deadline || a.order - b.order);
-			this.pump();
+			const timer = setTimeout(done, Math.max(0, ms));
+			function done() {
+				clearTimeout(timer);
+				resolve();
+			}
+			this.wake = () => {
+				this.wake = null;
+				done();
+			};
 		});
-	}
-
-	private nextFree(): number {
-		if (this.sent.length < this.capacity) return 0;
-		return (this.sent[0] as number) + WINDOW_MS + MARGIN_MS;
-	}
-
-	private pump() {
-		if (this.timer) {
-			clearTimeout(this.timer);
-			this.timer = null;
-		}
-		const now = this.clock();
-		this.waiters = this.waiters.filter((w) => {
-			if (w.deadline >= now) return true;
-			w.resolve(false);
-			return false;
-		});
-		while (this.waiters.length > 0 && this.nextFree() <= now) {
-			const waiter = this.waiters.shift() as Waiter;
-			this.sent.push(now);
-			if (this.sent.length > this.capacity) this.sent.shift();
-			waiter.resolve(true);
-		}
-		if (this.waiters.length === 0) return;
-		const wake = Math.min(this.nextFree(), ...this.waiters.map((w) => w.deadline + 1));
-		this.timer = setTimeout(() => this.pump(), Math.max(0, wake - now));
 	}
 }

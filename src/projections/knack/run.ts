@@ -1,6 +1,7 @@
 import { type AcceptedDelivery, EventTypes, type Outcome, type ProjectedBy } from "../../events/types.ts";
 import type { Logger } from "../../logging/logger.ts";
 import type { EventStore } from "../../storage/storage.ts";
+import type { Priority } from "./budget.ts";
 import type { KnackClient, KnackFailure } from "./client.ts";
 import type { FieldMapName } from "./fieldMaps.ts";
 import { type PlanContext, type PlannedEffect, planPostback, refundBody } from "./plan.ts";
@@ -17,7 +18,9 @@ import { effectSteps } from "./steps.ts";
  */
 export type ProjectionResult =
 	| { ok: true; performed: number; skipped: number; knownStatus: boolean; warnings: string[] }
-	| { ok: false; status: number; text: string; reason: "knack" | "busy" };
+	| { ok: false; status: number; text: string; reason: "knack" | "busy" }
+	/** the daily Knack quota stopped it (or, for a replay, its reserve): nothing more is tried before `resetAt` */
+	| { ok: false; status: number; text: string; reason: "quota"; why: "exhausted" | "reserve"; resetAt: number | null };
 
 export interface Projector {
 	/**
@@ -72,6 +75,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 		const log = logger.child({ citybase_id: payment.citybaseId, delivery_seq: deliverySeq });
 		for (const warning of plan.warnings) log.warn(warning, { invoice: payment.invoice });
 		const claimKey = `${payment.citybaseId}:${payment.status}`;
+		const call = { deadline, priority: priorities[by] };
 		const holder = `${holderPrefix}:${++runs}`;
 		const applied = (performed: number, skipped: number): ProjectionResult => ({
 			ok: true,
@@ -87,6 +91,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 			if (remaining.length === 0 && !force) {
 				await store.recordOutcomes(deliverySeq, [], clock(), {
 					applied: { performed: 0, skipped: plan.effects.length },
+					dropExpiredClaim: { key: claimKey, at: Date.now() },
 				});
 				return applied(0, plan.effects.length);
 			}
@@ -148,6 +153,16 @@ export function createProjector(options: ProjectorOptions): Projector {
 				applied: completed ? { performed, skipped: plan.effects.length - remaining.length } : undefined,
 			});
 		}
+		if (failure?.reason === "quota") {
+			return {
+				ok: false,
+				status: 503,
+				text: `${failure.text}. The payment is recorded and will be applied to Knack after the reset.`,
+				reason: "quota",
+				why: failure.quota?.why ?? "exhausted",
+				resetAt: failure.quota?.resetAt ?? null,
+			};
+		}
 		if (failure) return { ok: false, ...answerFor(failure), reason: "knack" };
 		return applied(performed, plan.effects.length - remaining.length);
 
@@ -180,6 +195,8 @@ export function createProjector(options: ProjectorOptions): Projector {
 					});
 					return result;
 				}
+				// Refused by the budget before anything was sent: there is no attempt to record.
+				if (result.reason === "quota" && result.status === null) return result;
 				outcomes.push({
 					type: EventTypes.effectFailed,
 					effectKey: effect.key,
@@ -211,7 +228,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 			let body = effect.body;
 			for (const step of effectSteps(effect, unsure)) {
 				if (step.purpose === "lookup") {
-					const found = await knack.find(effect.app, step.objectKey, step.filters, deadline);
+					const found = await knack.find(effect.app, step.objectKey, step.filters, call);
 					if (!found.ok) return { ...found, method: "GET", certain: true };
 					const existing = found.value[0];
 					if (existing) {
@@ -224,14 +241,14 @@ export function createProjector(options: ProjectorOptions): Projector {
 						};
 					}
 				} else if (step.purpose === "source") {
-					const source = await knack.get(effect.app, step.objectKey, step.recordId, deadline);
+					const source = await knack.get(effect.app, step.objectKey, step.recordId, call);
 					if (!source.ok) return { ...source, method: "GET", certain: true };
 					body = refundBody(payment, context, source.value);
 				} else {
 					const answer =
 						step.method === "POST"
-							? await knack.create(effect.app, step.objectKey, body ?? {}, deadline)
-							: await knack.update(effect.app, step.objectKey, step.recordId ?? "", body ?? {}, deadline);
+							? await knack.create(effect.app, step.objectKey, body ?? {}, call)
+							: await knack.update(effect.app, step.objectKey, step.recordId ?? "", body ?? {}, call);
 					if (answer.ok) {
 						return {
 							ok: true,
@@ -242,7 +259,10 @@ export function createProjector(options: ProjectorOptions): Projector {
 						};
 					}
 					// A 4xx (429 included) means Knack refused the write; a 5xx or no answer may hide a write that happened.
-					const refused = answer.reason === "deadline" || (answer.status !== null && answer.status < 500);
+					const refused =
+						answer.reason === "deadline" ||
+						answer.reason === "quota" ||
+						(answer.status !== null && answer.status < 500);
 					return { ...answer, method: step.method, certain: refused };
 				}
 			}
@@ -251,7 +271,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 	}
 
 	function retryDelay(failure: KnackFailure, attempt: number): number | null {
-		if (failure.reason === "deadline") return null;
+		if (failure.reason === "deadline" || failure.reason === "quota") return null;
 		if (failure.status === 429) return failure.retryAfterMs ?? 1000;
 		if (failure.status !== null && failure.status < 500) return null;
 		const exponential = Math.min(retry.maxMs, retry.baseMs * 2 ** (attempt - 1));
@@ -260,6 +280,9 @@ export function createProjector(options: ProjectorOptions): Projector {
 
 	return { project };
 }
+
+/** Where each projector's calls stand in the Knack budget. */
+const priorities: Record<ProjectedBy, Priority> = { postback: "live", recovery: "recovery", replay: "operator" };
 
 /** What CityBase is answered when a Knack write could not be completed (SPEC §1.4). */
 function answerFor(failure: KnackFailure): { status: number; text: string } {

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { drizzle, type PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
+import { StorageOpenError } from "../storage.ts";
 import { Locks, lockFor } from "./locks.ts";
 import { embeddedMigrations } from "./migrationFiles.ts" with { type: "macro" };
 
@@ -21,20 +22,61 @@ export function redactedLocation(url: string): string {
  * restarts) and brings the schema up to date before anything else runs. Each session
  * asks for synchronous_commit=on whatever the server's default: a write resolves only
  * once its commit is flushed to disk.
+ *
+ * Read-only, every session has default_transaction_read_only=on, so the server itself
+ * refuses a write, and nothing is migrated: the schema must already be this code's.
  */
-export async function openDatabase(url: string): Promise<OpenDatabase> {
+export async function openDatabase(url: string, { readOnly = false } = {}): Promise<OpenDatabase> {
 	const client = postgres(url, {
 		onnotice: () => {},
-		connection: { application_name: "atd-citybase", synchronous_commit: "on" },
+		connection: {
+			application_name: "atd-citybase",
+			synchronous_commit: "on",
+			...(readOnly ? { default_transaction_read_only: true } : {}),
+		},
 	});
 	const db = drizzle({ client });
 	try {
-		await migrate(db);
+		await (readOnly ? checkSchema(db) : migrate(db));
 	} catch (error) {
 		await client.end({ timeout: 1 });
-		throw new Error(`could not open the PostgreSQL store at ${redactedLocation(url)}: ${(error as Error).message}`);
+		if (error instanceof StorageOpenError) throw error;
+		throw new StorageOpenError(
+			`could not open the PostgreSQL store at ${redactedLocation(url)}: ${(error as Error).message}`,
+		);
 	}
 	return { client, db };
+}
+
+const LEDGER = sql`drizzle.__drizzle_migrations`;
+
+/**
+ * The migrations in drizzle's ledger must be exactly this code's, as the SQLite
+ * read-only open checks: an older schema would be migrated by a read-write open, a
+ * newer one was written by a newer version.
+ */
+async function checkSchema(db: PostgresJsDatabase) {
+	const [ledger] = await db.execute<{ exists: boolean }>(
+		sql`select to_regclass('drizzle.__drizzle_migrations') is not null as exists`,
+	);
+	if (!ledger?.exists) {
+		throw new StorageOpenError("the database is not an event store of this service: it has no migration ledger");
+	}
+	const rows = await db.execute<{ created_at: string }>(sql`select created_at from ${LEDGER}`);
+	const applied = new Set(rows.map((row) => Number(row.created_at)));
+	const known = embeddedMigrations().map((m) => m.folderMillis);
+	const unknown = [...applied].filter((millis) => !known.includes(millis)).length;
+	const missing = known.filter((millis) => !applied.has(millis)).length;
+	if (unknown > 0) {
+		throw new StorageOpenError(
+			`the database has ${unknown} schema migration(s) this version does not know: it was written by a newer version, so read it with that one`,
+		);
+	}
+	if (missing > 0) {
+		throw new StorageOpenError(
+			`the database lacks ${missing} of this version's ${known.length} schema migrations, and a read-only open cannot apply them: open it once read-write with this version`,
+		);
+	}
 }
 
 /**
@@ -50,16 +92,16 @@ async function migrate(db: PostgresJsDatabase) {
 		await tx.execute(lockFor(Locks.migrate));
 		await tx.execute(sql`create schema if not exists drizzle`);
 		await tx.execute(
-			sql`create table if not exists drizzle.__drizzle_migrations (id serial primary key, hash text not null, created_at bigint)`,
+			sql`create table if not exists ${LEDGER} (id serial primary key, hash text not null, created_at bigint)`,
 		);
 		const [last] = await tx.execute<{ created_at: string }>(
-			sql`select created_at from drizzle.__drizzle_migrations order by created_at desc limit 1`,
+			sql`select created_at from ${LEDGER} order by created_at desc limit 1`,
 		);
 		for (const migration of embeddedMigrations()) {
 			if (last && Number(last.created_at) >= migration.folderMillis) continue;
 			for (const statement of migration.sql) await tx.execute(sql.raw(statement));
 			await tx.execute(
-				sql`insert into drizzle.__drizzle_migrations (hash, created_at) values (${migration.hash}, ${migration.folderMillis})`,
+				sql`insert into ${LEDGER} (hash, created_at) values (${migration.hash}, ${migration.folderMillis})`,
 			);
 		}
 	});

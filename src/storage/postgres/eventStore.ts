@@ -1,4 +1,6 @@
 import { and, asc, eq, gte, inArray, lte, notInArray, type SQL, sql } from "drizzle-orm";
+import { encryptBodySync } from "../../events/bodyCipher.ts";
+import type { Keyring } from "../../events/bodyKeys.ts";
 import {
 	type AcceptedData,
 	type AcceptedDelivery,
@@ -15,7 +17,9 @@ import { claims, events } from "./schema.ts";
 
 /**
  * The PostgreSQL adapter's event log and claims. Writes to the log are group-committed
- * under the log lock (`groupCommit.ts`); each resolves once its commit is durable.
+ * under the log lock (`groupCommit.ts`); each resolves once its commit is durable. With
+ * a keyring, a delivery's body is sealed inside that transaction at the position the
+ * lock let it have, before its insert: the log refuses UPDATE, so there is no after.
  */
 export type EventRow = typeof events.$inferSelect;
 type Row = EventRow;
@@ -35,7 +39,11 @@ const toAccepted = (row: Row): AcceptedDelivery => ({
 	payment: (row.data as AcceptedData).payment,
 });
 
-export function createPostgresEventStore({ db }: OpenDatabase, committer: GroupCommitter): EventStore {
+export function createPostgresEventStore(
+	{ db }: OpenDatabase,
+	committer: GroupCommitter,
+	keyring: Keyring | null = null,
+): EventStore {
 	const selectAccepted = db
 		.select()
 		.from(events)
@@ -68,11 +76,14 @@ export function createPostgresEventStore({ db }: OpenDatabase, committer: GroupC
 					remoteAddress: delivery.remoteAddress,
 					requestId: delivery.requestId,
 				};
-				const deliverySeq = log.append({
-					type: EventTypes.received,
-					recordedAt: delivery.receivedAt,
-					body: Buffer.from(delivery.body.buffer, delivery.body.byteOffset, delivery.body.byteLength),
-					data: received,
+				const deliverySeq = log.append((seq) => {
+					const body = keyring ? encryptBodySync(keyring, delivery.body, seq) : delivery.body;
+					return {
+						type: EventTypes.received,
+						recordedAt: delivery.receivedAt,
+						body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+						data: received,
+					};
 				});
 				if (verdict.accepted) {
 					const { payment } = verdict;
@@ -97,7 +108,7 @@ export function createPostgresEventStore({ db }: OpenDatabase, committer: GroupC
 			});
 		},
 
-		async recordOutcomes(deliverySeq, outcomes, now, { release, applied }) {
+		async recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropExpiredClaim }) {
 			const accepted = await acceptedRow(deliverySeq);
 			const payment = {
 				recordedAt: now,
@@ -114,6 +125,11 @@ export function createPostgresEventStore({ db }: OpenDatabase, committer: GroupC
 				if (release) {
 					await tx.delete(claims).where(and(eq(claims.key, release.key), eq(claims.holder, release.holder)));
 				}
+				if (dropExpiredClaim) {
+					await tx
+						.delete(claims)
+						.where(and(eq(claims.key, dropExpiredClaim.key), lte(claims.expiresAt, dropExpiredClaim.at)));
+				}
 			});
 		},
 
@@ -128,6 +144,20 @@ export function createPostgresEventStore({ db }: OpenDatabase, committer: GroupC
 					paymentStatus: accepted?.paymentStatus ?? null,
 					invoice: accepted?.invoice ?? null,
 					data: { reason, attempts },
+				}),
+			);
+		},
+
+		async recordOperatorAction(action, now) {
+			await committer.write((log) =>
+				log.append({
+					type: EventTypes.operatorAction,
+					recordedAt: now,
+					deliverySeq: action.deliverySeq,
+					citybaseId: action.citybaseId,
+					paymentStatus: action.status,
+					invoice: action.invoice,
+					data: action.data,
 				}),
 			);
 		},

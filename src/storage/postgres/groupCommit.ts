@@ -20,8 +20,11 @@ export type Transaction = Parameters<Parameters<PostgresJsDatabase["transaction"
 export type NewEvent = Omit<typeof events.$inferInsert, "seq">;
 
 export interface LogAppender {
-	/** queues the event in this write and answers its position */
-	append(event: NewEvent): number;
+	/**
+	 * Queues the event in this write and answers its position. Given a function, the
+	 * event is made from its position: a sealed body binds the position it is stored at.
+	 */
+	append(event: NewEvent | ((seq: number) => NewEvent)): number;
 }
 
 type Work<T> = (log: LogAppender, tx: Transaction) => T | Promise<T>;
@@ -99,7 +102,7 @@ async function perform(tx: Transaction, work: Work<unknown>, head: number): Prom
 		{
 			append(event) {
 				next += 1;
-				rows.push({ ...event, seq: next });
+				rows.push({ ...(typeof event === "function" ? event(next) : event), seq: next });
 				return next;
 			},
 		},

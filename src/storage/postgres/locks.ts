@@ -18,3 +18,10 @@ export const Locks = {
 
 export const lockFor = (lock: (typeof Locks)[keyof typeof Locks]) =>
 	sql`select pg_advisory_xact_lock(${sql.raw(String(LOCK_CLASS))}, ${sql.raw(String(lock))})`;
+
+/**
+ * One app's Knack budget: takers of the same app wait for each other, on whichever host
+ * they run, so two never both see the last slot free. A single 64-bit key, a key space
+ * apart from the (class, object) pairs above.
+ */
+export const budgetLockFor = (app: string) => sql`select pg_advisory_xact_lock(hashtext(${`knack-budget:${app}`}))`;

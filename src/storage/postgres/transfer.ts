@@ -1,7 +1,9 @@
 import { statSync } from "node:fs";
 import { open as openFile } from "node:fs/promises";
 import { asc, eq, gt, sql } from "drizzle-orm";
-import { difference, exportLine, parseExportLine } from "../exportFormat.ts";
+import { bodyProtection, encryptBodySync } from "../../events/bodyCipher.ts";
+import type { Keyring } from "../../events/bodyKeys.ts";
+import { differenceOpened, exportLine, parseExportLine } from "../exportFormat.ts";
 import { type ImportedEvent, type Importer, type LogTransfer, TransferError } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import type { Transaction } from "./groupCommit.ts";
@@ -40,19 +42,29 @@ async function* pages(reader: Reader, since: number, pageSize: number): AsyncIte
 	}
 }
 
-export function createPostgresTransfer(open: OpenDatabase): LogTransfer {
+export function createPostgresTransfer(open: OpenDatabase, keyring: Keyring | null = null): LogTransfer {
 	return {
 		events: ({ since = Number.NEGATIVE_INFINITY, pageSize = 2000 } = {}) => pages(open.db, since, pageSize),
-		importer: () => createImporter(open),
+		importer: () => createImporter(open, keyring),
 		backup: (path) => backupToFile(open, path),
 	};
 }
 
-function createImporter({ db }: OpenDatabase): Importer {
+/**
+ * With keys, a body that comes in clear (a log written before encryption) is sealed with
+ * the current key at its own position, so the store holds no body in clear; a sealed body
+ * is kept as it is, at its position, so the keys that sealed it still open it. A body
+ * already stored compares by the bytes both open to.
+ */
+function createImporter({ db }: OpenDatabase, keyring: Keyring | null): Importer {
+	const sealed = (event: ImportedEvent): Uint8Array | null =>
+		keyring && event.body && bodyProtection(event.body).state === "plain"
+			? encryptBodySync(keyring, event.body, event.seq)
+			: event.body;
 	const check = async (reader: Reader, event: ImportedEvent, lineNumber: number): Promise<"new" | "present"> => {
 		const [existing] = await reader.select(exported).from(events).where(eq(events.seq, event.seq));
 		if (!existing) return "new";
-		const differs = difference(existing, event);
+		const differs = await differenceOpened(keyring, existing, event);
 		if (differs) {
 			throw new TransferError(
 				`line ${lineNumber}: event ${event.seq} differs from the one already in the log (${differs}); nothing of it was imported`,
@@ -71,9 +83,10 @@ function createImporter({ db }: OpenDatabase): Importer {
 				let inserted = 0;
 				for (const { event, lineNumber } of batch) {
 					if ((await check(tx, event, lineNumber)) === "present") continue;
+					const body = sealed(event);
 					await tx.insert(events).values({
 						...event,
-						body: event.body === null ? null : Buffer.from(event.body),
+						body: body === null ? null : Buffer.from(body),
 						data: event.data === null ? null : sql`${event.data}::json`,
 					});
 					inserted++;

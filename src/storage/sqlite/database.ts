@@ -26,7 +26,10 @@ export function openDatabase(path: string): OpenDatabase {
 	return { sqlite, db: drizzle({ client: sqlite }) };
 }
 
-const BUSY_TIMEOUT_MS = 5000;
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** drizzle's ledger of the migrations applied to a file */
+export const MIGRATION_LEDGER = "__drizzle_migrations";
 
 /**
  * Switching a new file to WAL needs an exclusive lock, and SQLite answers SQLITE_BUSY
@@ -59,7 +62,7 @@ function useWal(sqlite: Database) {
  * finds everything applied.
  */
 function migrate(sqlite: Database) {
-	const ledger = "__drizzle_migrations";
+	const ledger = MIGRATION_LEDGER;
 	sqlite
 		.transaction(() => {
 			sqlite.run(

@@ -1,4 +1,6 @@
 import { and, asc, eq, gte, inArray, lte, notInArray, sql } from "drizzle-orm";
+import { encryptBodySync } from "../../events/bodyCipher.ts";
+import type { Keyring } from "../../events/bodyKeys.ts";
 import {
 	type AcceptedData,
 	type AcceptedDelivery,
@@ -31,10 +33,15 @@ export function toEvent(row: Row): StoredEvent {
 	};
 }
 
-export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: GroupCommitter): EventStore {
+export function createSqliteEventStore(
+	{ sqlite, db }: OpenDatabase,
+	committer: GroupCommitter,
+	keyring: Keyring | null = null,
+): EventStore {
 	const insertEvent = db
 		.insert(events)
 		.values({
+			seq: sql.placeholder("seq"),
 			type: sql.placeholder("type"),
 			recordedAt: sql.placeholder("recordedAt"),
 			deliverySeq: sql.placeholder("deliverySeq"),
@@ -49,6 +56,8 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 		.prepare();
 
 	type Insert = {
+		/** null: the next position, assigned by SQLite */
+		seq?: number | null;
 		type: EventType;
 		recordedAt: number;
 		deliverySeq?: number | null;
@@ -61,6 +70,7 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 	};
 	const append = (e: Insert): number => {
 		const row = insertEvent.get({
+			seq: e.seq ?? null,
 			type: e.type,
 			recordedAt: e.recordedAt,
 			deliverySeq: e.deliverySeq ?? null,
@@ -74,6 +84,21 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 		if (!row) throw new Error("event append returned no position");
 		return row.seq;
 	};
+
+	/**
+	 * The position the next insert would get, as AUTOINCREMENT picks it: past the largest
+	 * seq ever used (sqlite_sequence), not only past the rows there now. A sealed body
+	 * binds its position (the associated data), and the log refuses UPDATE, so the body is
+	 * sealed before its insert, at the position it is then inserted at explicitly. Safe
+	 * because it runs inside the group's IMMEDIATE transaction: this connection holds the
+	 * write lock, so no other process can take that position in between, and a write
+	 * rolled back to its savepoint rolls sqlite_sequence back with it.
+	 */
+	const selectNextSeq = sqlite.query<{ next: number }, []>(
+		`select max(coalesce((select seq from sqlite_sequence where name = 'events'), 0),
+		            coalesce((select max(seq) from events), 0)) + 1 as next`,
+	);
+	const nextSeq = (): number => (selectNextSeq.get() as { next: number }).next;
 
 	const selectOutcomes = db
 		.select()
@@ -102,6 +127,10 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 		.from(claims)
 		.where(eq(claims.key, sql.placeholder("key")))
 		.prepare();
+	const deleteExpiredClaim = db
+		.delete(claims)
+		.where(and(eq(claims.key, sql.placeholder("key")), lte(claims.expiresAt, sql.placeholder("at"))))
+		.prepare();
 	const deleteClaim = db
 		.delete(claims)
 		.where(and(eq(claims.key, sql.placeholder("key")), eq(claims.holder, sql.placeholder("holder"))))
@@ -128,10 +157,13 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 					remoteAddress: delivery.remoteAddress,
 					requestId: delivery.requestId,
 				};
+				const seq = nextSeq();
+				const body = keyring ? encryptBodySync(keyring, delivery.body, seq) : delivery.body;
 				const deliverySeq = append({
+					seq,
 					type: EventTypes.received,
 					recordedAt: delivery.receivedAt,
-					body: Buffer.from(delivery.body.buffer, delivery.body.byteOffset, delivery.body.byteLength),
+					body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
 					data: received,
 				});
 				if (verdict.accepted) {
@@ -157,7 +189,7 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 			});
 		},
 
-		recordOutcomes(deliverySeq, outcomes, now, { release, applied }) {
+		recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropExpiredClaim }) {
 			const accepted = selectAccepted.get({ seq: deliverySeq });
 			const payment = {
 				recordedAt: now,
@@ -172,6 +204,7 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 				}
 				if (applied) append({ ...payment, type: EventTypes.applied, data: applied });
 				if (release) deleteClaim.run(release);
+				if (dropExpiredClaim) deleteExpiredClaim.run(dropExpiredClaim);
 			});
 		},
 
@@ -186,6 +219,20 @@ export function createSqliteEventStore({ sqlite, db }: OpenDatabase, committer: 
 					paymentStatus: accepted?.paymentStatus ?? null,
 					invoice: accepted?.invoice ?? null,
 					data: { reason, attempts },
+				}),
+			);
+		},
+
+		async recordOperatorAction(action, now) {
+			await committer.write(() =>
+				append({
+					type: EventTypes.operatorAction,
+					recordedAt: now,
+					deliverySeq: action.deliverySeq,
+					citybaseId: action.citybaseId,
+					paymentStatus: action.status,
+					invoice: action.invoice,
+					data: action.data,
 				}),
 			);
 		},

@@ -1,6 +1,8 @@
 import { Database } from "bun:sqlite";
 import { existsSync, statSync } from "node:fs";
-import { difference } from "../exportFormat.ts";
+import { bodyProtection, encryptBodySync } from "../../events/bodyCipher.ts";
+import type { Keyring } from "../../events/bodyKeys.ts";
+import { difference, differenceOpened } from "../exportFormat.ts";
 import { type ImportedEvent, type Importer, type LogTransfer, TransferError } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 
@@ -33,7 +35,7 @@ const toImported = (r: Row): ImportedEvent => ({
 	data: r.data,
 });
 
-export function createSqliteTransfer(open: OpenDatabase): LogTransfer {
+export function createSqliteTransfer(open: OpenDatabase, keyring: Keyring | null = null): LogTransfer {
 	const { sqlite } = open;
 	return {
 		async *events({ since = Number.NEGATIVE_INFINITY, pageSize = 2000 } = {}) {
@@ -48,31 +50,48 @@ export function createSqliteTransfer(open: OpenDatabase): LogTransfer {
 				after = (rows.at(-1) as Row).seq;
 			}
 		},
-		importer: () => createImporter(open),
+		importer: () => createImporter(open, keyring),
 		backup: async (path) => backupDatabase(open, path),
 	};
 }
 
-function createImporter({ sqlite }: OpenDatabase): Importer {
+function createImporter({ sqlite }: OpenDatabase, keyring: Keyring | null): Importer {
 	const select = sqlite.query<Row, [number]>(`select ${columns} from events where seq = ?1`);
 	const insert = sqlite.prepare(`insert into events (${columns}) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)`);
+	const conflict = (event: ImportedEvent, lineNumber: number, differs: string) =>
+		new TransferError(
+			`line ${lineNumber}: event ${event.seq} differs from the one already in the log (${differs}); nothing of it was imported`,
+		);
 
-	const check = (event: ImportedEvent, lineNumber: number): "new" | "present" => {
+	const check = async (event: ImportedEvent, lineNumber: number): Promise<"new" | "present"> => {
 		const existing = select.get(event.seq);
 		if (!existing) return "new";
-		const differs = difference(toImported(existing), event);
-		if (differs) {
-			throw new TransferError(
-				`line ${lineNumber}: event ${event.seq} differs from the one already in the log (${differs}); nothing of it was imported`,
-			);
-		}
+		const differs = await differenceOpened(keyring, toImported(existing), event);
+		if (differs) throw conflict(event, lineNumber, differs);
 		return "present";
 	};
 
-	const applyBatch = sqlite.transaction((batch: { event: ImportedEvent; lineNumber: number }[]) => {
-		let inserted = 0;
-		for (const { event, lineNumber } of batch) {
-			if (check(event, lineNumber) === "present") continue;
+	/**
+	 * A body that comes in clear (from a log written before encryption) is sealed with the
+	 * current key at its own position, so a store with keys holds no body in clear: that is
+	 * how an old log moves into an encrypted store. A sealed body is kept as it is; its
+	 * position is kept too, so the keys that sealed it still open it.
+	 */
+	const sealed = (event: ImportedEvent): Uint8Array | null =>
+		keyring && event.body && bodyProtection(event.body).state === "plain"
+			? encryptBodySync(keyring, event.body, event.seq)
+			: event.body;
+
+	// Comparing with a sealed body is asynchronous (Web Crypto) and a bun:sqlite
+	// transaction is not, so a batch is checked first, then written in one transaction
+	// that refuses a position another process took in between.
+	const insertBatch = sqlite.transaction((events: ImportedEvent[]) => {
+		for (const event of events) {
+			if (select.get(event.seq)) {
+				throw new TransferError(
+					`event ${event.seq} was written by another process during the import; nothing of its batch was imported, run the import again`,
+				);
+			}
 			insert.run(
 				event.seq,
 				event.type,
@@ -82,15 +101,28 @@ function createImporter({ sqlite }: OpenDatabase): Importer {
 				event.paymentStatus,
 				event.invoice,
 				event.effectKey,
-				event.body,
+				sealed(event),
 				event.data,
 			);
-			inserted++;
 		}
-		return { inserted, skipped: batch.length - inserted };
 	});
 
-	return { check: async (event, lineNumber) => check(event, lineNumber), apply: async (batch) => applyBatch(batch) };
+	return {
+		check,
+		async apply(batch) {
+			const fresh = new Map<number, ImportedEvent>();
+			for (const { event, lineNumber } of batch) {
+				const earlier = fresh.get(event.seq);
+				if (earlier) {
+					// The same position twice in one batch: the first is not in the log yet.
+					const differs = difference(earlier, event);
+					if (differs) throw conflict(event, lineNumber, differs);
+				} else if ((await check(event, lineNumber)) === "new") fresh.set(event.seq, event);
+			}
+			insertBatch([...fresh.values()]);
+			return { inserted: fresh.size, skipped: batch.length - fresh.size };
+		},
+	};
 }
 
 /**

@@ -1,0 +1,31 @@
+import { type Html, html } from "../html.ts";
+import { notice } from "./layout.ts";
+
+export interface LoginView {
+	/** false when ADMIN_TOKEN is unset: the console answers on loopback only and asks no token */
+	tokenRequired: boolean;
+	error?: string;
+	name?: string;
+}
+
+export function loginView({ tokenRequired, error, name }: LoginView): Html {
+	return html`<h1>Sign in</h1>
+${error ? notice("error", error) : ""}
+<form class="card stack" method="post" action="/admin/login">
+<div class="field">
+<label for="token">Admin token</label>
+<input id="token" name="token" type="password" autocomplete="current-password"${tokenRequired ? html` required` : ""} autofocus>
+<p class="hint">${
+		tokenRequired
+			? "The ADMIN_TOKEN of this service."
+			: "Not needed here: ADMIN_TOKEN is unset, so the console answers on this machine only."
+	}</p>
+</div>
+<div class="field">
+<label for="name">Your name</label>
+<input id="name" name="name" type="text" autocomplete="name" maxlength="80" value="${name ?? ""}">
+<p class="hint">Recorded with every repair you make, so others can see who did what.</p>
+</div>
+<button type="submit" class="button">Sign in</button>
+</form>`;
+}

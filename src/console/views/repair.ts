@@ -1,0 +1,73 @@
+import type { PlannedCall } from "../../application/operator/dryRun.ts";
+import type { DryRunStatus } from "../../application/operator/replay.ts";
+import { outcomeText, type StatusOutcome } from "../../application/operator/replayer.ts";
+import type { EnvironmentName } from "../../config.ts";
+import { type Html, html } from "../html.ts";
+import type { Session } from "../session.ts";
+import { paymentPath } from "./format.ts";
+import { csrfField, notice } from "./layout.ts";
+
+/** Retry: the confirmation (what a replay of this payment would send) and the result (what it did). */
+export function retryConfirmView(
+	citybaseId: number,
+	planned: DryRunStatus[],
+	session: Session,
+	environment: EnvironmentName,
+): Html {
+	const calls = planned.flatMap((s) => s.calls);
+	const held = planned.filter((s) => s.heldBy);
+	return html`<h1>Retry payment ${citybaseId}?</h1>
+${
+	calls.length === 0
+		? notice("info", "Nothing is left to write for this payment; a retry would only mark its deliveries complete.")
+		: html`<p>This sends ${calls.length} ${calls.length === 1 ? "call" : "calls"} to the <strong>${environment}</strong> Knack, for this payment only:</p>
+${callsTable(calls)}`
+}
+${held.length > 0 ? notice("info", "The service is applying this payment right now; the retry waits for it to finish.") : ""}
+${confirmForm(paymentPath(citybaseId, "retry"), "Yes, retry in Knack", session, citybaseId)}`;
+}
+
+export function retryResultView(citybaseId: number, outcomes: { status: string; outcome: StatusOutcome }[]): Html {
+	const failed = outcomes.some((o) => o.outcome.state === "failed" || o.outcome.state === "interrupted");
+	return html`<h1>Retry of payment ${citybaseId}</h1>
+${failed ? notice("error", "Knack refused part of the retry. The payment is still stuck; the error is below.") : notice("success", "Retry finished.")}
+<table>
+<thead><tr><th scope="col">Status</th><th scope="col">Delivery</th><th scope="col">Result</th></tr></thead>
+<tbody>${outcomes.map(
+		({ status, outcome }) =>
+			html`<tr><td>${status}</td><td>${outcome.state === "nothing" ? "-" : outcome.deliverySeq}</td><td class="${outcome.state === "done" || outcome.state === "nothing" ? "ok" : "failed"}">${outcomeText(outcome)}</td></tr>`,
+	)}</tbody>
+</table>
+<p><a class="button" href="${paymentPath(citybaseId)}">Back to payment ${citybaseId}</a></p>`;
+}
+
+function callsTable(calls: PlannedCall[]): Html {
+	return html`<table>
+<thead><tr><th scope="col">Call</th><th scope="col">Why</th><th scope="col">Fields</th></tr></thead>
+<tbody>${calls.map(
+		(c) =>
+			html`<tr><td><code>${c.method} ${c.objectKey}${c.recordId ? `/${c.recordId}` : ""}</code></td><td>${purpose(c)}</td><td><code class="wrap">${c.body ? JSON.stringify(c.body) : ""}</code></td></tr>`,
+	)}</tbody>
+</table>`;
+}
+
+function purpose(call: PlannedCall): string {
+	switch (call.purpose) {
+		case "lookup":
+			return `look up the ${call.kind} first: it may be in Knack already`;
+		case "source":
+			return "read the record the refund copies from";
+		case "write":
+			return `write the ${call.kind}`;
+	}
+}
+
+/** The one form that lets a Knack write happen: it carries the CSRF token and says yes. */
+export function confirmForm(action: string, label: string, session: Session, citybaseId: number): Html {
+	return html`<form class="actions" method="post" action="${action}">
+${csrfField(session)}
+<input type="hidden" name="confirm" value="yes">
+<button type="submit" class="button danger">${label}</button>
+<a class="button secondary" href="${paymentPath(citybaseId)}">Cancel</a>
+</form>`;
+}

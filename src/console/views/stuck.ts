@@ -1,0 +1,34 @@
+import { callTarget, failureText } from "../../application/operator/history.ts";
+import type { PendingDelivery } from "../../application/operator/pending.ts";
+import { truncate } from "../../application/operator/text.ts";
+import { type Html, html } from "../html.ts";
+import { paymentPath, stateBadge, timeCell } from "./format.ts";
+
+/** `pending` as a page: what Knack is still owed, oldest first, each with its last error and a Retry. */
+export function stuckView(rows: PendingDelivery[]): Html {
+	if (rows.length === 0) {
+		return html`<h1>Stuck payments</h1>
+<p class="empty">Nothing is stuck: every accepted delivery is complete in Knack.</p>`;
+	}
+	return html`<h1>Stuck payments</h1>
+<p>${rows.length} ${rows.length === 1 ? "delivery is" : "deliveries are"} not complete in Knack, oldest first. Retry sends what is missing, for that payment only, after you confirm.</p>
+<table>
+<thead><tr><th scope="col">Received (Austin)</th><th scope="col">Payment</th><th scope="col">Status</th><th scope="col">Invoice</th><th scope="col">State</th><th scope="col">Failed attempts</th><th scope="col">Still to write</th><th scope="col">Last error</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+<tbody>${rows.map(({ delivery, payment, assessment: a, attempts }) => {
+		const error = a.lastFailure
+			? `${callTarget(a.lastFailure.data.method, a.lastFailure.data.objectKey, a.lastFailure.data.recordId)} ${failureText(a.lastFailure.data)}`
+			: (delivery.deadLettered?.reason ?? "-");
+		return html`<tr>
+<td>${timeCell(delivery.receivedAt)}</td>
+<td><a href="${paymentPath(payment.citybaseId)}">${payment.citybaseId}</a></td>
+<td>${payment.status}</td>
+<td>${payment.invoice}</td>
+<td>${stateBadge(delivery.deadLettered ? "dead-lettered" : "incomplete")}</td>
+<td>${attempts}</td>
+<td>${a.unfinished.length === 0 ? "nothing (to be marked complete)" : a.unfinished.map((e) => e.kind).join(", ")}</td>
+<td class="error-text">${truncate(error, 200)}</td>
+<td><a class="button" href="${paymentPath(payment.citybaseId, "retry")}" aria-label="Retry payment ${payment.citybaseId} ${payment.status}">Retry…</a></td>
+</tr>`;
+	})}</tbody>
+</table>`;
+}

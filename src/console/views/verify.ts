@@ -1,0 +1,83 @@
+import type { Disagreement, Verification, Writer } from "../../application/operator/verify.ts";
+import type { EnvironmentName } from "../../config.ts";
+import { type Html, html } from "../html.ts";
+import type { Session } from "../session.ts";
+import { paymentPath } from "./format.ts";
+import { notice } from "./layout.ts";
+import { confirmForm } from "./repair.ts";
+
+/** Verify: Knack read back against the log for one payment; Fix: its confirmation and result. */
+export function verifyView(citybaseId: number, v: Verification): Html {
+	const agree = v.disagreements.length === 0 && v.unreadable.length === 0;
+	return html`<h1>Verify payment ${citybaseId} against Knack</h1>
+${
+	agree
+		? notice("success", `Knack agrees with the log: ${v.records} ${v.records === 1 ? "record" : "records"} checked.`)
+		: v.disagreements.length > 0
+			? notice(
+					"error",
+					`Knack disagrees with the log on ${v.disagreements.length} ${v.disagreements.length === 1 ? "field" : "fields"}.`,
+				)
+			: ""
+}
+${unreadable(v)}
+${v.disagreements.length > 0 ? disagreementsTable(v.disagreements) : ""}
+<div class="actions">
+${v.disagreements.length > 0 ? html`<a class="button" href="${paymentPath(citybaseId, "fix")}">Fix…</a>` : ""}
+<a class="button secondary" href="${paymentPath(citybaseId)}">Back to payment ${citybaseId}</a>
+</div>`;
+}
+
+export function fixConfirmView(
+	citybaseId: number,
+	v: Verification,
+	writers: Writer[],
+	session: Session,
+	environment: EnvironmentName,
+): Html {
+	if (v.disagreements.length === 0) return verifyView(citybaseId, v);
+	return html`<h1>Fix payment ${citybaseId} in Knack?</h1>
+<p>Knack no longer holds what the log says was written. Fixing re-applies ${writers.length === 1 ? "this delivery" : "these deliveries"} to the <strong>${environment}</strong> Knack, every write again (inserts are looked up first, so nothing is duplicated):</p>
+<ul>${writers.map((w) => html`<li>delivery ${w.deliverySeq}: payment ${w.citybaseId} ${w.status}</li>`)}</ul>
+${disagreementsTable(v.disagreements)}
+${confirmForm(paymentPath(citybaseId, "fix"), "Yes, fix in Knack", session, citybaseId)}`;
+}
+
+export function fixResultView(citybaseId: number, v: Verification, fixed: Set<Disagreement>, lines: string[]): Html {
+	const all = v.disagreements.every((d) => fixed.has(d));
+	return html`<h1>Fix of payment ${citybaseId}</h1>
+${
+	v.disagreements.length === 0
+		? notice("info", "Knack already agreed with the log: nothing was written.")
+		: all
+			? notice("success", `Fixed: Knack now agrees with the log on all ${v.disagreements.length} fields.`)
+			: notice("error", `${v.disagreements.length - fixed.size} of ${v.disagreements.length} fields are still wrong.`)
+}
+${lines.length > 0 ? html`<ul>${lines.map((l) => html`<li>${l}</li>`)}</ul>` : ""}
+${v.disagreements.length > 0 ? disagreementsTable(v.disagreements, fixed) : ""}
+<p><a class="button" href="${paymentPath(citybaseId)}">Back to payment ${citybaseId}</a></p>`;
+}
+
+function unreadable(v: Verification): Html | string {
+	if (v.unreadable.length === 0) return "";
+	return notice("error", html`Could not read from Knack: <ul>${v.unreadable.map((u) => html`<li>${u}</li>`)}</ul>`);
+}
+
+function disagreementsTable(disagreements: Disagreement[], fixed?: Set<Disagreement>): Html {
+	return html`<table>
+<thead><tr><th scope="col">Record</th><th scope="col">Field</th><th scope="col">The log says</th><th scope="col">Knack has</th>${fixed ? html`<th scope="col">Now</th>` : ""}</tr></thead>
+<tbody>${disagreements.map(
+		(d) => html`<tr>
+<td>${d.record.kind} <code>${d.record.objectKey}/${d.record.recordId}</code></td>
+<td><code>${d.field}</code></td>
+<td>${show(d.expected)}</td>
+<td class="error-text">${d.actual}</td>
+${fixed ? html`<td class="${fixed.has(d) ? "ok" : "failed"}">${fixed.has(d) ? "fixed" : "not fixed"}</td>` : ""}
+</tr>`,
+	)}</tbody>
+</table>`;
+}
+
+function show(value: unknown): string {
+	return typeof value === "string" ? value : JSON.stringify(value);
+}

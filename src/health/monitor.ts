@@ -1,0 +1,177 @@
+import type { Logger } from "../logging/logger.ts";
+import { type QuotaState, remainingQuota } from "../projections/knack/budget.ts";
+import type { EventStore, KnackBudgetStore, OperatorQueries, StoreProbe } from "../storage/storage.ts";
+import {
+	type BacklogSignals,
+	type CheckState,
+	type HealthConfig,
+	healthChecks,
+	type Verdict,
+	type WriteOutcome,
+	worst,
+} from "./checks.ts";
+import { createKnackCallTracker } from "./knackCalls.ts";
+import { watchWrites } from "./watchWrites.ts";
+
+/**
+ * Keeps the signals the checks read and turns them into the health report. What costs
+ * I/O (free space, the backlog query, a probe write) is sampled on a timer in the
+ * background; `report()` only evaluates what is in memory, so `GET /` can be polled
+ * every few seconds at no cost to the store. A check's change of state is logged once,
+ * by whichever evaluation sees it first.
+ */
+export interface HealthReport {
+	status: CheckState;
+	checks: Record<string, Verdict & { since: number }>;
+}
+
+export interface HealthMonitorOptions {
+	config: HealthConfig;
+	probe: StoreProbe;
+	queries: Pick<OperatorQueries, "backlog">;
+	/** where the daily quota Knack last reported is kept, shared by every process */
+	budget: Pick<KnackBudgetStore, "quotas">;
+	/** the Knack apps, so each shows in the report before its first call */
+	apps: readonly string[];
+	/** the CloudWatch sink, when logging there */
+	cloudWatch?: { stats(): { dropped: number } } | null;
+	logger: Logger;
+	clock: () => number;
+}
+
+export interface HealthMonitor {
+	/** The store with each write's outcome reported here. */
+	watch(store: EventStore): EventStore;
+	/** For the Knack client's `onCall` hook. */
+	knackCall(call: { app: string; status: number | null }): void;
+	report(): HealthReport;
+	/** Samples now, then every `sampleIntervalMs`. */
+	start(): void;
+	/** Stops sampling; resolves once a sample under way is done (before the store closes). */
+	stop(): Promise<void>;
+}
+
+const DAY_MS = 86_400_000;
+/** A quiet service has no write to judge the store by: past this, the sampler writes a probe. */
+const QUIET_PROBE_MS = 60_000;
+
+export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
+	const { config, probe, queries, budget, cloudWatch, logger, clock } = options;
+	const knack = createKnackCallTracker(options.apps, config.knackWindowMs);
+	let write: WriteOutcome | null = null;
+	let probed: WriteOutcome | null = null;
+	let freeBytes: number | null = null;
+	let backlog: BacklogSignals | null = null;
+	let quotas = new Map<string, QuotaState>();
+	// Samples of the sink's drop count, from a zero at start, so drops before the first sample count too.
+	const drops: { at: number; dropped: number }[] = cloudWatch ? [{ at: clock(), dropped: 0 }] : [];
+	const current = new Map<string, { state: CheckState; since: number }>();
+	let timer: ReturnType<typeof setInterval> | null = null;
+	let sampling: Promise<void> | null = null;
+
+	function droppedInWindow(now: number) {
+		while (drops.length > 1 && now - (drops[1]?.at ?? now) >= config.logsWindowMs) drops.shift();
+		const first = drops[0];
+		const last = drops.at(-1);
+		return first && last ? last.dropped - first.dropped : 0;
+	}
+
+	function report(): HealthReport {
+		const now = clock();
+		const signals = {
+			now,
+			store: { write, probe: probed, freeBytes },
+			knack: Object.fromEntries(
+				Object.entries(knack.signals(now)).map(([app, signals]) => {
+					const last = quotas.get(app);
+					const quota = last
+						? { remaining: remainingQuota(last, now), limit: last.planLimit, resetAt: last.planResetAt }
+						: null;
+					return [app, { ...signals, quota }];
+				}),
+			),
+			backlog,
+			logs: cloudWatch ? { dropped: cloudWatch.stats().dropped, droppedInWindow: droppedInWindow(now) } : null,
+		};
+		const checks: HealthReport["checks"] = {};
+		for (const check of healthChecks) {
+			const verdict = check.evaluate(signals, config);
+			let seen = current.get(check.name);
+			if (seen?.state !== verdict.state) {
+				// A service that starts healthy says nothing; one that starts unwell says so.
+				if (seen || verdict.state !== "ok") logChange(check.name, seen?.state ?? null, verdict);
+				seen = { state: verdict.state, since: now };
+				current.set(check.name, seen);
+			}
+			checks[check.name] = { ...verdict, since: seen.since };
+		}
+		return { status: worst(Object.values(checks).map((c) => c.state)), checks };
+	}
+
+	function logChange(check: string, previous: CheckState | null, verdict: Verdict) {
+		const level = verdict.state === "failing" ? "error" : verdict.state === "degraded" ? "warn" : "info";
+		logger[level](`health check ${verdict.state}`, {
+			health_check: check,
+			health_state: verdict.state,
+			previous_state: previous,
+			reason: verdict.reason,
+		});
+	}
+
+	async function sample() {
+		const now = clock();
+		freeBytes = await probe.freeBytes().catch(() => null);
+		const latest = write && (!probed || write.at > probed.at) ? write : probed;
+		if (!latest || latest.error !== null || now - latest.at >= QUIET_PROBE_MS) {
+			probed = await probe.write().then(
+				() => ({ at: clock(), error: null }),
+				(error) => ({ at: clock(), error: errorText(error) }),
+			);
+		}
+		try {
+			backlog = { at: now, ...(await queries.backlog(now - DAY_MS)) };
+		} catch (error) {
+			backlog = { at: now, error: errorText(error) };
+		}
+		quotas = await budget.quotas().catch(() => quotas);
+		if (cloudWatch) drops.push({ at: now, dropped: cloudWatch.stats().dropped });
+		report();
+	}
+
+	function sampleOnce() {
+		sampling ??= sample()
+			.catch((error) => logger.warn("health sampling failed; it will try again", { error: errorText(error) }))
+			.finally(() => {
+				sampling = null;
+			});
+	}
+
+	return {
+		watch: (store) =>
+			watchWrites(store, (error) => {
+				write = { at: clock(), error: error === null ? null : errorText(error) };
+				report();
+			}),
+		knackCall({ app, status }) {
+			knack.record(app, { at: clock(), status });
+			report();
+		},
+		report,
+		start() {
+			sampleOnce();
+			timer = setInterval(sampleOnce, config.sampleIntervalMs);
+			timer.unref();
+		},
+		async stop() {
+			if (timer) clearInterval(timer);
+			await sampling;
+		},
+	};
+}
+
+/** The store's error as an operator reads it: SQLite's code first ("SQLITE_FULL: database or disk is full"). */
+function errorText(error: unknown): string {
+	const code = (error as { code?: unknown })?.code;
+	const message = error instanceof Error ? error.message : String(error);
+	return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+}

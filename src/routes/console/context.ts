@@ -1,0 +1,36 @@
+import type { Actor, OperatorDeps } from "../../application/operator/deps.ts";
+import type { Html } from "../../console/html.ts";
+import type { Session, SessionStore } from "../../console/session.ts";
+import { type Chrome, page } from "../../console/views/layout.ts";
+import type { AppContext } from "../../context.ts";
+import { htmlResponse } from "./http.ts";
+
+/** What the console's routes share: the app's context, the sessions, and the operator functions' dependencies. */
+export interface ConsoleContext {
+	app: AppContext;
+	sessions: SessionStore;
+	/** the service's storage, Knack client (so its rate limit is shared) and settings, with this operator's name */
+	operator(session: Session): OperatorDeps;
+	render(title: string, session: Session | null, main: Html, options?: RenderOptions): Response;
+}
+
+export interface RenderOptions {
+	status?: number;
+	current?: Chrome["current"];
+	headers?: Record<string, string>;
+}
+
+export function consoleContext(app: AppContext, sessions: SessionStore): ConsoleContext {
+	return {
+		app,
+		sessions,
+		operator(session) {
+			const actor: Actor = { who: session.name, by: "console" };
+			return { ...app.operator, actor };
+		},
+		render(title, session, main, { status, current, headers } = {}) {
+			const chrome = { title, session, environment: app.config.environment, current };
+			return htmlResponse(page(chrome, main), status, headers);
+		},
+	};
+}

@@ -1,0 +1,57 @@
+import { html } from "../../console/html.ts";
+import type { Session } from "../../console/session.ts";
+import { csrfMatches } from "../../console/session.ts";
+import { notice } from "../../console/views/layout.ts";
+import type { ConsoleContext } from "./context.ts";
+import { field, redirect, sameOrigin, sessionOf } from "./http.ts";
+
+/**
+ * The two doors every console route goes through: a page needs a live session (else
+ * the sign-in form), and a POST that changes something needs, besides, a request from
+ * the console's own pages and the session's CSRF token.
+ */
+export type Page = (session: Session, request: Request) => Response | Promise<Response>;
+
+export function signedIn(c: ConsoleContext, handler: Page) {
+	return ({ request }: { request: Request }) => {
+		const session = sessionOf(request, c.sessions);
+		if (!session) return redirect("/admin/login");
+		return failSafe(c, session, () => handler(session, request));
+	};
+}
+
+export function signedInPost(
+	c: ConsoleContext,
+	handler: (session: Session, body: unknown, request: Request) => Promise<Response>,
+) {
+	return ({ request, body }: { request: Request; body: unknown }) => {
+		const session = sessionOf(request, c.sessions);
+		if (!session) return redirect("/admin/login");
+		if (!sameOrigin(request) || !csrfMatches(session, field(body, "csrf"))) return forged(c, session);
+		return failSafe(c, session, () => handler(session, body, request));
+	};
+}
+
+export function forged(c: ConsoleContext, session: Session | null): Response {
+	return c.render(
+		"Refused",
+		session,
+		html`<h1>Refused</h1>${notice("error", "This form did not come from a page of this console, so nothing was done. Go back, reload the page and try again.")}`,
+		{ status: 403 },
+	);
+}
+
+/** An unexpected failure is logged and shown as such, never as a half-drawn page. */
+async function failSafe(c: ConsoleContext, session: Session, run: () => Response | Promise<Response>) {
+	try {
+		return await run();
+	} catch (error) {
+		c.app.logger.error("console page failed", { error: (error as Error).message, operator: session.name });
+		return c.render(
+			"Something went wrong",
+			session,
+			html`<h1>Something went wrong</h1>${notice("error", "The console could not finish this request. It is in the service's log; try again in a moment.")}`,
+			{ status: 500 },
+		);
+	}
+}
