@@ -11,7 +11,7 @@ const int64 = (name: string) => bigint(name, { mode: "number" });
  * adds triggers that refuse UPDATE, DELETE and TRUNCATE. `seq` is not a sequence: a
  * sequence number is handed out at insert but seen at commit, so a reader could pass
  * a late-committing position and never see it (Marten's gap bug). Appends take the log
- * lock and write max(seq) + 1 instead (`appendLock.ts`), so positions are gap-free and
+ * lock and write max(seq) + 1 instead (`groupCommit.ts`), so positions are gap-free and
  * commit in order. `data` is `json`, not `jsonb`: json keeps the text as written, so an
  * export reproduces it byte for byte and an import compares equal.
  */
