@@ -50,7 +50,7 @@ if (!check.accepted || JSON.stringify(check.payment) !== JSON.stringify(paymentO
 
 /** Every 20th payment stopped before its transaction update, every 50th was delivered twice. */
 async function generate(): Promise<number> {
-	const storage = openStorage({ databasePath });
+	const storage = await openStorage({ databasePath });
 	const importer = storage.transfer.importer();
 	let batch: { event: ImportedEvent; lineNumber: number }[] = [];
 	let seq = 0;

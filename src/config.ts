@@ -20,6 +20,8 @@ export interface Config {
 	host: string;
 	port: number;
 	databasePath: string;
+	/** `postgres://…`: the shared PostgreSQL store, used instead of the SQLite file; null: SQLite */
+	databaseUrl: string | null;
 	knack: {
 		apiUrl: string;
 		/** null in development without credentials: the embedded sandbox is used instead */
@@ -150,6 +152,20 @@ function url(env: Env, name: string, fallback: string): string {
 	return value.replace(/\/+$/, "");
 }
 
+/** DATABASE_URL, checked without ever quoting it: it carries the database password. */
+function databaseUrl(env: Env): { url: string; password: string } | null {
+	const value = text(env, "DATABASE_URL");
+	if (value === undefined) return null;
+	let parsed: URL | undefined;
+	try {
+		parsed = new URL(value);
+	} catch {}
+	if (!parsed || (parsed.protocol !== "postgres:" && parsed.protocol !== "postgresql:") || !parsed.hostname) {
+		throw new ConfigError("DATABASE_URL must be a postgres:// or postgresql:// URL with a host");
+	}
+	return { url: value, password: decodeURIComponent(parsed.password) };
+}
+
 export function loadConfig(env: Env = process.env): Config {
 	const environment = environmentName(env);
 	const credentials = knackCredentials(env, environment);
@@ -167,6 +183,7 @@ export function loadConfig(env: Env = process.env): Config {
 		);
 	}
 	const keyring = eventLogKeys(env, environment);
+	const database = databaseUrl(env);
 	const logLevel = text(env, "LOG_LEVEL") ?? "info";
 	if (!["debug", "info", "warn", "error"].includes(logLevel)) {
 		throw new ConfigError("LOG_LEVEL must be one of debug, info, warn, error");
@@ -179,6 +196,8 @@ export function loadConfig(env: Env = process.env): Config {
 		...tokens,
 		...(adminToken ? [adminToken] : []),
 		...(keyring ? keyring.keys.map((k) => k.base64) : []),
+		// A URL with a password is a secret whole, and its password wherever else it shows up.
+		...(database?.password ? [database.url, database.password] : []),
 		...[text(env, "AWS_SECRET_ACCESS_KEY")].filter((s): s is string => !!s),
 	];
 	const deadlineMs = seconds("POSTBACK_DEADLINE_SECONDS", 20);
@@ -192,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
 		host: text(env, "HOST") ?? "0.0.0.0",
 		port: read(env, "PORT", port, 5000, "an integer port from 0 to 65535"),
 		databasePath: text(env, "DATABASE_PATH") ?? "./data/citybase.sqlite",
+		databaseUrl: database?.url ?? null,
 		knack: {
 			apiUrl: url(env, "KNACK_API_URL", "https://api.knack.com/v1"),
 			credentials,

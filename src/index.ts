@@ -13,10 +13,10 @@ if (process.argv[2] === "cli") {
 	const { cliMain } = await import("./cli.ts");
 	process.exitCode = await cliMain(process.argv.slice(3));
 } else {
-	serve();
+	await serve();
 }
 
-function serve() {
+async function serve() {
 	let config: ReturnType<typeof loadConfig>;
 	try {
 		config = loadConfig();
@@ -50,14 +50,14 @@ function serve() {
 
 	const credentials = config.knack.credentials ?? sandbox?.credentials;
 	if (!credentials) throw new Error("no Knack credentials and no sandbox");
-	const service = startService({
+	const service = await startService({
 		config,
 		logger,
 		cloudWatch,
 		knackCredentials: credentials,
 		knackApiUrl: sandbox?.url,
 	});
-	logger.info("atd-citybase listening", { url: service.url, database: config.databasePath });
+	logger.info("atd-citybase listening", { url: service.url, database: service.storage.location });
 
 	let stopping = false;
 	for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -43,10 +43,10 @@ export interface Service {
 	stop(): Promise<void>;
 }
 
-export function startService(options: ServiceOptions): Service {
+export async function startService(options: ServiceOptions): Promise<Service> {
 	const { config, logger } = options;
 	const clock = options.clock ?? Date.now;
-	const storage = openStorage(config);
+	const storage = await openStorage(config);
 	const health = createHealthMonitor({
 		config: config.health,
 		probe: storage.probe,

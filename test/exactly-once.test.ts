@@ -12,8 +12,10 @@ const ids = { transaction: "5f4000000000000000000001", lpb: "5f40000000000000000
 let h: Harness;
 let nextId = 84_000_000;
 
-beforeAll(() => {
-	h = startHarness({ env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "3", KNACK_TIMEOUT_SECONDS: "0.3" } });
+beforeAll(async () => {
+	h = await startHarness({
+		env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "3", KNACK_TIMEOUT_SECONDS: "0.3" },
+	});
 	h.sandbox.put(appIds.STREET_BANNER, "object_180", {
 		id: ids.transaction,
 		field_3326: [{ id: ids.lpb, identifier: "4" }],
@@ -175,8 +177,8 @@ describe("the log tells what was done", () => {
 
 describe("recovery finishes what CityBase gave up on", () => {
 	let r: Harness;
-	beforeAll(() => {
-		r = startHarness({
+	beforeAll(async () => {
+		r = await startHarness({
 			env: {
 				POSTBACK_DEADLINE_SECONDS: "0.5",
 				CLAIM_LEASE_SECONDS: "1",

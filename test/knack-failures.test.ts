@@ -13,8 +13,10 @@ const ids = { transaction: "5f3000000000000000000001", ots: "5f30000000000000000
 let h: Harness;
 let nextId = 83_000_000;
 
-beforeAll(() => {
-	h = startHarness({ env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "4", KNACK_TIMEOUT_SECONDS: "0.3" } });
+beforeAll(async () => {
+	h = await startHarness({
+		env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "4", KNACK_TIMEOUT_SECONDS: "0.3" },
+	});
 	h.sandbox.put(appIds.STREET_BANNER, "object_180", {
 		id: ids.transaction,
 		field_3334: "Chia B",

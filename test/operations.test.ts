@@ -10,8 +10,8 @@ const voided = () => postback({ id: nextId++, status: "voided" });
 
 describe("open operator endpoints on loopback while ADMIN_TOKEN is unset", () => {
 	let h: Harness;
-	beforeAll(() => {
-		h = startHarness({ environment: "uat" });
+	beforeAll(async () => {
+		h = await startHarness({ environment: "uat" });
 	});
 	afterAll(() => h.stop());
 
@@ -84,8 +84,8 @@ describe("open operator endpoints on loopback while ADMIN_TOKEN is unset", () =>
 
 describe("with ADMIN_TOKEN, operator endpoints need it", () => {
 	let h: Harness;
-	beforeAll(() => {
-		h = startHarness({ env: { ADMIN_TOKEN: "operator-secret" } });
+	beforeAll(async () => {
+		h = await startHarness({ env: { ADMIN_TOKEN: "operator-secret" } });
 	});
 	afterAll(() => h.stop());
 
@@ -107,9 +107,9 @@ describe("with ADMIN_TOKEN, operator endpoints need it", () => {
 describe("logs", () => {
 	let h: Harness;
 	let cloudWatch: ReturnType<typeof startCloudWatchEmulator>;
-	beforeAll(() => {
+	beforeAll(async () => {
 		cloudWatch = startCloudWatchEmulator();
-		h = startHarness({ environment: "staging", cloudWatchEndpoint: cloudWatch.endpoint });
+		h = await startHarness({ environment: "staging", cloudWatchEndpoint: cloudWatch.endpoint });
 		h.sandbox.put(appIds.STREET_BANNER, "object_180", { id: "5f6000000000000000000001" });
 	});
 	afterAll(async () => {

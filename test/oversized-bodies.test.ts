@@ -16,8 +16,8 @@ const TOKEN = "oversized-token";
 
 let h: Harness;
 let port: number;
-beforeAll(() => {
-	h = startHarness({ env: { MAX_BODY_BYTES: String(MAX_BODY), POSTBACK_TOKENS: TOKEN } });
+beforeAll(async () => {
+	h = await startHarness({ env: { MAX_BODY_BYTES: String(MAX_BODY), POSTBACK_TOKENS: TOKEN } });
 	port = Number(new URL(h.service.url).port);
 });
 afterAll(() => h.stop());

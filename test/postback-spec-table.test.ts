@@ -61,8 +61,8 @@ for (const [mapName, map] of Object.entries(fieldMapCases)) {
 		let h: Harness;
 		let nextId = mapName === "UAT" ? 81_000_000 : 82_000_000;
 
-		beforeAll(() => {
-			h = startHarness({ environment: map.environment, startAt: recordedAt });
+		beforeAll(async () => {
+			h = await startHarness({ environment: map.environment, startAt: recordedAt });
 			const r = map.sbRefund;
 			h.sandbox.put(appIds.STREET_BANNER, "object_161", { id: ids.sbLpb, field_2796: "Pending Payment" });
 			h.sandbox.put(appIds.STREET_BANNER, "object_164", { id: ids.sbOts, field_2862: "Pending Payment" });

@@ -20,13 +20,15 @@ afterAll(async () => {
 });
 let files = 0;
 /** A store of its own per test, and as many openings of it as "processes" the test wants. */
-function store(openings = 1): Storage[] {
+async function store(openings = 1): Promise<Storage[]> {
 	const path = join(dir, `budget-${++files}.sqlite`);
-	return Array.from({ length: openings }, () => {
-		const storage = openStorage({ databasePath: path });
+	const storages: Storage[] = [];
+	for (let i = 0; i < openings; i++) {
+		const storage = await openStorage({ databasePath: path });
 		opened.push(storage);
-		return storage;
-	});
+		storages.push(storage);
+	}
+	return storages;
 }
 const limiterOn = (storage: Storage, perSecond: number, dailyReserve = 0) =>
 	createRateLimiter({ budget: storage.budget, policy: { perSecond, dailyReserve } });
@@ -35,7 +37,7 @@ const granted = (a: { ok: boolean }) => a.ok;
 
 test("never more than N grants in any rolling second, and the cap is kept busy", async () => {
 	const perSecond = 40;
-	const [storage] = store() as [Storage];
+	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, perSecond);
 	const grants: number[] = [];
 	const started = Date.now();
@@ -52,7 +54,7 @@ test("never more than N grants in any rolling second, and the cap is kept busy",
 
 test("three limiters on one store (three processes) share one cap: N in any second, all of them together", async () => {
 	const perSecond = 10;
-	const limiters = store(3).map((s) => limiterOn(s, perSecond));
+	const limiters = (await store(3)).map((s) => limiterOn(s, perSecond));
 	const grants: number[] = [];
 	await Promise.all(
 		limiters.flatMap((limiter) =>
@@ -68,7 +70,7 @@ test("three limiters on one store (three processes) share one cap: N in any seco
 
 test("apps have separate limits", async () => {
 	const perSecond = 5;
-	const [storage] = store() as [Storage];
+	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, perSecond);
 	// Counted, not timed: the deadline (500 ms) is far inside the first window (1050 ms),
 	// so each grant either comes from the window already open or is refused. Both apps'
@@ -85,7 +87,7 @@ test("apps have separate limits", async () => {
 });
 
 test("the earliest deadline is served first, whatever the order of arrival", async () => {
-	const [storage] = store() as [Storage];
+	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, 2);
 	const order: string[] = [];
 	const now = Date.now();
@@ -99,7 +101,7 @@ test("the earliest deadline is served first, whatever the order of arrival", asy
 });
 
 test("a live call waiting beside a replay's is served first, and the replay leaves room for it", async () => {
-	const [storage] = store() as [Storage];
+	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, 4);
 	const order: string[] = [];
 	const now = Date.now();
@@ -114,7 +116,7 @@ test("a live call waiting beside a replay's is served first, and the replay leav
 });
 
 test("operator work leaves two slots of every second to live payments, recovery one", async () => {
-	const [storage] = store() as [Storage];
+	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, 10);
 	await Promise.all(Array.from({ length: 7 }, () => limiter.acquire("A", live())));
 	expect((await limiter.acquire("A", { priority: "operator" })).ok).toBe(true);
@@ -131,7 +133,7 @@ test("operator work leaves two slots of every second to live payments, recovery 
 });
 
 test("a caller whose deadline passes while it waits is told so by its deadline", async () => {
-	const [storage] = store() as [Storage];
+	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, 1);
 	expect(await limiter.acquire("A", live())).toEqual({ ok: true });
 	const started = Date.now();
@@ -141,7 +143,7 @@ test("a caller whose deadline passes while it waits is told so by its deadline",
 });
 
 test("the daily quota: operator work stops at the reserve, live calls at zero, and both go on after the reset", async () => {
-	const [storage] = store() as [Storage];
+	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, 100, 5);
 	const quota = (remaining: number, resetAt: number) => ({
 		planLimit: 1000,

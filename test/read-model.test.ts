@@ -9,7 +9,7 @@ const ots = "5f9000000000000000000002";
 let h: Harness;
 
 beforeAll(async () => {
-	h = startHarness();
+	h = await startHarness();
 	h.sandbox.put(appIds.STREET_BANNER, "object_180", { id: transaction });
 	h.sandbox.put(appIds.STREET_BANNER, "object_164", { id: ots });
 	const paid = postback({

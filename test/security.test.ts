@@ -6,8 +6,8 @@ import { postback } from "./support/payloads.ts";
 
 let h: Harness;
 let nextId = 85_000_000;
-beforeAll(() => {
-	h = startHarness({ env: { POSTBACK_TOKENS: "old-secret-1,new-secret-2", MAX_BODY_BYTES: "4096" } });
+beforeAll(async () => {
+	h = await startHarness({ env: { POSTBACK_TOKENS: "old-secret-1,new-secret-2", MAX_BODY_BYTES: "4096" } });
 });
 afterAll(() => h.stop());
 

@@ -152,4 +152,25 @@ describe("configuration", () => {
 			}
 		});
 	});
+
+	describe("DATABASE_URL", () => {
+		test("unset: SQLite; postgres:// or postgresql://: PostgreSQL, its URL and password redacted", () => {
+			expect(loadConfig({}).databaseUrl).toBeNull();
+			for (const scheme of ["postgres", "postgresql"]) {
+				const url = `${scheme}://citybase:s%40cret@db.internal:5432/citybase`;
+				const c = loadConfig({ DATABASE_URL: url });
+				expect(c.databaseUrl).toBe(url);
+				expect(c.secrets).toContain(url);
+				expect(c.secrets).toContain("s@cret");
+			}
+			expect(loadConfig({ DATABASE_URL: "postgres://db.internal/citybase" }).secrets).toEqual([]);
+		});
+
+		test("one clear line for a bad value, never the value", () => {
+			for (const value of ["mysql://u:hunter2@db/x", "hunter2", "postgres://:hunter2@/x"]) {
+				fails({ DATABASE_URL: value }, "DATABASE_URL must be a postgres:// or postgresql:// URL with a host");
+				expect(() => loadConfig({ DATABASE_URL: value })).not.toThrow("hunter2");
+			}
+		});
+	});
 });

@@ -6,8 +6,8 @@ import { postback } from "./support/payloads.ts";
 /** SPEC §2: every rule, its status and its message; rejected deliveries are logged, never sent to Knack. */
 
 let h: Harness;
-beforeAll(() => {
-	h = startHarness();
+beforeAll(async () => {
+	h = await startHarness();
 });
 afterAll(() => h.stop());
 

@@ -184,7 +184,7 @@ function timings(latencies: number[], seconds: number): Sample {
  * verdict is done before the clock starts.
  */
 export async function storeRun(dir: string, seconds: number, inFlight: number, run: number): Promise<Sample> {
-	const storage = openStorage({ databasePath: join(dir, `append-${inFlight}-${run}.sqlite`) });
+	const storage = await openStorage({ databasePath: join(dir, `append-${inFlight}-${run}.sqlite`) });
 	const store = storage.events;
 	// Ids may repeat: the log keeps every delivery, duplicates included.
 	const prepared = Array.from({ length: 1000 }, (_, i) => {
@@ -350,7 +350,7 @@ function replayEnv(databasePath: string, knackApiUrl: string, cap: number): Reco
 
 /** Payments recorded as applied, as an older log holds them: what a forced replay re-applies. */
 async function seedAppliedPayments(databasePath: string, count: number): Promise<void> {
-	const storage = openStorage({ databasePath });
+	const storage = await openStorage({ databasePath });
 	try {
 		const base = nextIdBase();
 		for (let i = 0; i < count; i++) {

@@ -99,7 +99,7 @@ export async function startService(
 
 /** Postbacks that reached the log as accepted deliveries (read after the service stopped). */
 export async function acceptedDeliveries(databasePath: string): Promise<number> {
-	const storage = openStorage({ databasePath });
+	const storage = await openStorage({ databasePath });
 	try {
 		const last = await storage.events.lastSeq();
 		return last === 0 ? 0 : storage.queries.countAccepted(1, last);

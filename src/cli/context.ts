@@ -8,7 +8,7 @@ import { knackClientFor } from "../projections/knack/factory.ts";
 import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
 import { sandboxCredentials } from "../sandboxCredentials.ts";
 import { openStorage, whyUnwritable } from "../storage/open.ts";
-import { type Storage, StorageOpenError } from "../storage/storage.ts";
+import { type KnackBudgetStore, type Storage, StorageOpenError } from "../storage/storage.ts";
 import { CliError, type CliIo, UsageError } from "./io.ts";
 import { Output } from "./output.ts";
 
@@ -25,12 +25,10 @@ export interface CliContext {
 	config(): Config;
 	fieldMap(): FieldMapName;
 	/** the service's store; `create` for a command that may make a new one (import) */
-	storage(options?: { create?: boolean }): Storage;
-	/** the Knack client, rate limited per app like the service's */
-	knack(): KnackClient;
+	storage(options?: { create?: boolean }): Promise<Storage>;
 	logger(): Logger;
 	/** what the operator functions need, from the above */
-	operator(): OperatorDeps;
+	operator(): Promise<OperatorDeps>;
 	/** before writing to the production Knack: asks, or refuses without a terminal (exit 2) */
 	confirmKnackWrites(what: string, yes: boolean): Promise<boolean>;
 	close(): Promise<void>;
@@ -46,16 +44,27 @@ export interface CommandNeeds {
 export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 	const out = new Output(io.stdout);
 	let config: Config | undefined;
-	let storage: Storage | undefined;
+	let storage: Promise<Storage> | undefined;
 	let knack: KnackClient | undefined;
 	let logger: Logger | undefined;
 
-	function openCliStorage(): Storage {
+	// The Knack client, rate limited per app like the service's: its budget is the store's,
+	// shared with the service, so the client is made once the store is open.
+	function knackFor(budget: KnackBudgetStore): KnackClient {
+		knack ??= knackClientFor(context.config().knack, {
+			credentials: knackCredentials(context.config(), io.env),
+			budget,
+			logger: context.logger(),
+		});
+		return knack;
+	}
+
+	async function openCliStorage(): Promise<Storage> {
 		const why = whyUnwritable(context.config());
 		if (!why) return openStorage(context.config());
 		if (needs.storeWrites) throw new CliError(`${needs.storeWrites}, and ${why}`);
 		try {
-			const opened = openStorage(context.config(), { readOnly: true });
+			const opened = await openStorage(context.config(), { readOnly: true });
 			context.note(`note: ${why}: opened read-only (no migration, no WAL switch)`);
 			return opened;
 		} catch (error) {
@@ -86,28 +95,21 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 		},
 		storage({ create = false } = {}) {
 			if (!storage) {
-				const path = context.config().databasePath;
-				if (!create && path !== ":memory:" && !existsSync(path)) {
+				const { databasePath: path, databaseUrl } = context.config();
+				if (!databaseUrl && !create && path !== ":memory:" && !existsSync(path)) {
 					throw new CliError(`no event store at ${path} (set DATABASE_PATH to the service's SQLite file)`);
 				}
 				storage = openCliStorage();
 			}
 			return storage;
 		},
-		knack() {
-			knack ??= knackClientFor(context.config().knack, {
-				credentials: knackCredentials(context.config(), io.env),
-				budget: context.storage().budget,
-				logger: context.logger(),
-			});
-			return knack;
-		},
-		operator() {
+		async operator() {
 			const { postback } = context.config();
+			const storage = await context.storage();
 			return {
-				storage: context.storage(),
+				storage,
 				fieldMap: context.fieldMap(),
-				knack: context.knack,
+				knack: () => knackFor(storage.budget),
 				logger: context.logger(),
 				deadlineMs: postback.deadlineMs,
 				claimLeaseMs: postback.claimLeaseMs,
@@ -138,7 +140,8 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 		},
 		async close() {
 			out.flush();
-			await storage?.close();
+			// A store that failed to open has nothing to close; its error was already reported.
+			await (await storage?.catch(() => undefined))?.close();
 		},
 	};
 	return context;

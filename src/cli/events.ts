@@ -47,7 +47,7 @@ export const eventsList: Command = {
 	async run(args, ctx) {
 		const filter = deliveryFilter(args);
 		const limit = integerOption(args, "limit") ?? DEFAULT_LIMIT;
-		const rows = await listDeliveries(ctx.operator(), filter, limit);
+		const rows = await listDeliveries(await ctx.operator(), filter, limit);
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);
 			for (const row of rows) {
@@ -127,7 +127,7 @@ export const eventsShow: Command = {
 		const seq = parseInteger(args.positionals[0] as string, "SEQ", 1);
 		let detail: Awaited<ReturnType<typeof deliveryDetail>>;
 		try {
-			detail = await deliveryDetail(ctx.operator(), seq, ctx.config().eventLogKeys);
+			detail = await deliveryDetail(await ctx.operator(), seq, ctx.config().eventLogKeys);
 		} catch (error) {
 			if (error instanceof LookupError) throw new CliError(error.message);
 			throw error;

@@ -18,7 +18,7 @@ export const keys: Command = {
 	positionals: { min: 0, max: 0 },
 	async run(args, ctx) {
 		const keyring = ctx.config().eventLogKeys;
-		const usage = await keyUsage(keyring, ctx.storage().transfer.events());
+		const usage = await keyUsage(keyring, (await ctx.storage()).transfer.events());
 		if (flag(args, "json")) {
 			printJson(ctx.out, usage);
 			return ExitCode.ok;

@@ -19,7 +19,7 @@ export const paymentsShow: Command = {
 	store: "reads",
 	async run(args, ctx) {
 		const query = args.positionals[0] as string;
-		const payments = await searchPayments(ctx.operator(), query);
+		const payments = await searchPayments(await ctx.operator(), query);
 		if (payments.length === 0) {
 			throw new CliError(`no payment, invoice or Knack record ${JSON.stringify(query)} in the log`);
 		}

@@ -19,7 +19,7 @@ export const pending: Command = {
 	store: "reads",
 	async run(args, ctx) {
 		const limit = integerOption(args, "limit", 1) ?? 1000;
-		const rows = await pendingDeliveries(ctx.operator(), limit);
+		const rows = await pendingDeliveries(await ctx.operator(), limit);
 
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);

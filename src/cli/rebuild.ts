@@ -13,7 +13,7 @@ export const rebuild: Command = {
 	positionals: { min: 0, max: 0 },
 	store: { writes: "rebuild rewrites the payments read model kept in the store" },
 	async run(args, ctx) {
-		const { readModel } = ctx.storage();
+		const { readModel } = await ctx.storage();
 		const started = performance.now();
 		const { folded, checksum } = await createPaymentsReadModel(readModel).rebuild();
 		const ms = performance.now() - started;

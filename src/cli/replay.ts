@@ -72,7 +72,7 @@ function breathing(ctx: CliContext, tick: (scanned: number) => void) {
 }
 
 async function dryRun(ctx: CliContext, selection: Selection, force: boolean, json: boolean): Promise<number> {
-	const deps = ctx.operator();
+	const deps = await ctx.operator();
 	const singular = selection.kind !== "range";
 	const progress = createProgress(ctx.io, "dry run", await selectionSize(deps.storage, selection), "deliveries");
 	const list = json ? new JsonArray(ctx.out) : null;
@@ -110,7 +110,7 @@ interface RealOptions {
 }
 
 async function replayForReal(ctx: CliContext, selection: Selection, options: RealOptions): Promise<number> {
-	const deps = ctx.operator();
+	const deps = await ctx.operator();
 	const progress = createProgress(ctx.io, "replay", await selectionSize(deps.storage, selection), "deliveries");
 	const list = options.json ? new JsonArray(ctx.out) : null;
 	const run = await runReplay(deps, selection, {

@@ -20,7 +20,7 @@ export const selectionOptions = {
 export async function parseSelection(args: Args, ctx: CliContext): Promise<Selection> {
 	const request = selectionRequest(args);
 	try {
-		return await resolveSelection(ctx.storage(), request);
+		return await resolveSelection(await ctx.storage(), request);
 	} catch (error) {
 		if (error instanceof SelectionError) throw new UsageError(error.message);
 		throw error;

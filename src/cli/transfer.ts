@@ -21,7 +21,7 @@ export const exportCommand: Command = {
 	async run(args, ctx) {
 		const since = stringOption(args, "since");
 		let lines = 0;
-		for await (const event of ctx.storage().transfer.events({
+		for await (const event of (await ctx.storage()).transfer.events({
 			since: since === undefined ? undefined : parseDateBound(since, "--since", "start"),
 		})) {
 			ctx.out.line(exportLine(event));
@@ -57,7 +57,7 @@ export const importCommand: Command = {
 	async run(args, ctx) {
 		const file = args.positionals[0] as string;
 		if (!existsSync(file)) throw new CliError(`no file ${file}`);
-		const importer = ctx.storage({ create: true }).transfer.importer();
+		const importer = (await ctx.storage({ create: true })).transfer.importer();
 		const started = performance.now();
 		try {
 			let fresh = 0;
@@ -106,7 +106,8 @@ async function* events(file: string): AsyncGenerator<{ event: ImportedEvent; lin
 export const backupCommand: Command = {
 	name: "backup",
 	operands: "PATH",
-	summary: "Write a consistent copy of the live SQLite database to PATH (VACUUM INTO), then check the copy.",
+	summary:
+		"Write a consistent copy of the live store to PATH (SQLite: VACUUM INTO; PostgreSQL: an NDJSON export that import reads), then check the copy.",
 	details: "The service may keep running. PATH must not exist yet.",
 	options: { ...jsonOption },
 	positionals: { min: 1, max: 1 },
@@ -115,7 +116,7 @@ export const backupCommand: Command = {
 		const path = args.positionals[0] as string;
 		const started = performance.now();
 		try {
-			const { events: count, bytes } = await ctx.storage().transfer.backup(path);
+			const { events: count, bytes } = await (await ctx.storage()).transfer.backup(path);
 			const ms = performance.now() - started;
 			if (flag(args, "json")) printJson(ctx.out, { path, events: count, bytes, ms: Math.round(ms) });
 			else ctx.out.line(`backed up ${count} events to ${path} (${(bytes / 1024).toFixed(0)} KiB) in ${duration(ms)}`);

@@ -40,7 +40,7 @@ export const verify: Command = {
 	positionals: { min: 0, max: 0 },
 	store: { writes: "verify --fix records the Knack calls of its replays in the log", onlyWith: "fix" },
 	async run(args, ctx) {
-		const deps = ctx.operator();
+		const deps = await ctx.operator();
 		let invoices: string[];
 		try {
 			invoices = await invoicesToVerify(deps, verifyScope(args));

@@ -1,23 +1,34 @@
 import type { Keyring } from "../events/bodyKeys.ts";
+import { openPostgresStorage } from "./postgres/index.ts";
 import { openSqliteStorage } from "./sqlite/index.ts";
 import { unwritable } from "./sqlite/writable.ts";
 import type { OpenOptions, Storage } from "./storage.ts";
 
 /**
- * Opens the store the configuration names. SQLite is the embedded default; another
- * database is one more adapter folder beside `sqlite/` and one more branch here.
+ * Opens the store the configuration names: PostgreSQL when a database URL is given
+ * (several instances share it), else the embedded SQLite file. Asynchronous because a
+ * network database connects and migrates before it is handed out.
  */
 export interface StorageConfig {
 	databasePath: string;
+	/** `postgres://…`; unset or null: SQLite at `databasePath` */
+	databaseUrl?: string | null;
 	/** seals delivery bodies as they are appended or imported; null or absent: stored in clear */
 	eventLogKeys?: Keyring | null;
 }
 
-export function openStorage(config: StorageConfig, options: OpenOptions = {}): Storage {
-	return openSqliteStorage(config.databasePath, { ...options, keyring: config.eventLogKeys ?? null });
+export async function openStorage(config: StorageConfig, options: OpenOptions = {}): Promise<Storage> {
+	const adapterOptions = { ...options, keyring: config.eventLogKeys ?? null };
+	if (config.databaseUrl) return openPostgresStorage(config.databaseUrl, adapterOptions);
+	return openSqliteStorage(config.databasePath, adapterOptions);
 }
 
-/** What stops this process from writing the store, for the operator, or null when nothing does. */
+/**
+ * What stops this process from writing the store, for the operator, or null when nothing
+ * does. Only a file can be judged beforehand: a PostgreSQL server decides what a role may
+ * write, and says so on the first write it refuses, so there it is always null.
+ */
 export function whyUnwritable(config: StorageConfig): string | null {
+	if (config.databaseUrl) return null;
 	return unwritable(config.databasePath);
 }

@@ -30,7 +30,7 @@ const writesOf = (s: KnackSandbox) => s.calls().filter((c) => c.method !== "GET"
 
 test("a replay stopped at the reserve exits 75, says what is left, and the same command finishes after the reset", async () => {
 	sandbox = sandboxEndingDayIn(6000);
-	h = startHarness({ sandbox });
+	h = await startHarness({ sandbox });
 	const ids = [9301, 9302, 9303, 9304, 9305];
 	for (const id of ids) expect((await h.post(successful(id))).status).toBe(200);
 	sandbox.clearCalls();
@@ -62,7 +62,7 @@ test("a replay stopped at the reserve exits 75, says what is left, and the same 
 
 test("a postback that finds the daily quota spent is answered 503, and recovery finishes it after the reset", async () => {
 	sandbox = sandboxEndingDayIn(5000);
-	h = startHarness({
+	h = await startHarness({
 		sandbox,
 		env: { POSTBACK_DEADLINE_SECONDS: "2", CLAIM_LEASE_SECONDS: "3", HEALTH_SAMPLE_SECONDS: "0.2" },
 	});
@@ -96,7 +96,7 @@ test("a postback that finds the daily quota spent is answered 503, and recovery 
 
 test("a dry run says per app what a replay costs: calls, time at the rate live traffic leaves, and whether today's quota holds it", async () => {
 	sandbox = sandboxEndingDayIn(DAY_MS / 2);
-	h = startHarness({ sandbox });
+	h = await startHarness({ sandbox });
 	const env = cliEnv(h, { KNACK_DAILY_RESERVE: "5", KNACK_RATE_LIMIT: "10" });
 	for (const id of [9501, 9502]) expect((await h.post(successful(id))).status).toBe(200);
 	// The two postbacks' answers told the store the quota. A forced replay plans 4 calls a payment: the

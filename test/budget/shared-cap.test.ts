@@ -92,7 +92,7 @@ test("two services and a forced replay of the whole log share one cap: at most 1
 	// The replay really ran beside the live postbacks: both kinds of call are in the log.
 	expect(calls.filter((c) => c.method === "GET" && c.objectKey === "object_181").length).toBeGreaterThanOrEqual(8);
 
-	const storage = openStorage({ databasePath });
+	const storage = await openStorage({ databasePath });
 	try {
 		expect(await storage.events.incomplete()).toEqual([]);
 	} finally {

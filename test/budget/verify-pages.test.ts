@@ -14,7 +14,7 @@ const lamppost = "5f8000000000000000000000";
 const transactionId = (i: number) => `5f80000000000000000${String(1000 + i).padStart(5, "0")}`;
 
 beforeAll(async () => {
-	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+	h = await startHarness({ startAt: "2025-08-18T19:17:00Z" });
 	h.sandbox.put(appIds.STREET_BANNER, "object_161", { id: lamppost, field_2796: "Pending Payment" });
 	for (let i = 0; i < payments; i++) {
 		h.sandbox.put(appIds.STREET_BANNER, "object_180", { id: transactionId(i), field_3352: "INVOICED" });

@@ -23,7 +23,7 @@ beforeAll(async () => {
 	payments = drawPayments(60, random(7));
 	await seedAll(control, payments);
 	before = await existingRecordIds(control);
-	h = startHarness({ sandbox });
+	h = await startHarness({ sandbox });
 	const startedAt = Date.now();
 	for (const p of payments) {
 		for (const status of p.case.statuses) expect((await h.post(postbackBody(p, status))).status).toBe(200);

@@ -21,7 +21,7 @@ export interface LogCounts {
 }
 
 async function withStorage<T>(path: string, read: (storage: Storage) => Promise<T>): Promise<T> {
-	const storage = openStorage({ databasePath: path });
+	const storage = await openStorage({ databasePath: path });
 	try {
 		return await read(storage);
 	} finally {

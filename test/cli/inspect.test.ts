@@ -13,7 +13,7 @@ let h: Harness;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+	h = await startHarness({ startAt: "2025-08-18T19:17:00Z" });
 	env = cliEnv(h);
 	await postApplied(h, successful(5001, { invoice: "INV-A" }));
 	await postApplied(h, postback({ id: 5002, status: "refunded", invoice: "INV-B" }));

@@ -9,8 +9,8 @@ const root = join(import.meta.dir, "..", "..");
 let h: Harness;
 let env: Record<string, string>;
 
-beforeAll(() => {
-	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+beforeAll(async () => {
+	h = await startHarness({ startAt: "2025-08-18T19:17:00Z" });
 	env = cliEnv(h);
 });
 afterAll(() => h.stop());

@@ -24,7 +24,7 @@ let dir: string;
 const copies: Record<"backup" | "live" | "walWithoutShm", string> = { backup: "", live: "", walWithoutShm: "" };
 
 beforeAll(async () => {
-	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+	h = await startHarness({ startAt: "2025-08-18T19:17:00Z" });
 	await postApplied(h, successful(6001, { invoice: "INV-6001" }));
 	await postUnfinished(h, successful(6002, { invoice: "INV-6002" }));
 	dir = mkdtempSync(join(tmpdir(), "citybase-cli-readonly-"));

@@ -12,8 +12,8 @@ import { cli, cliEnv, knackWrites, messagesOf, postApplied, postUnfinished, seed
 let h: Harness;
 let env: Record<string, string>;
 
-beforeAll(() => {
-	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+beforeAll(async () => {
+	h = await startHarness({ startAt: "2025-08-18T19:17:00Z" });
 	env = cliEnv(h);
 });
 afterAll(() => h.stop());
@@ -337,7 +337,7 @@ describe("replay against the production Knack", () => {
 	let productionEnv: Record<string, string>;
 
 	beforeAll(async () => {
-		p = startHarness({ environment: "production", startAt: "2025-08-18T19:17:00Z" });
+		p = await startHarness({ environment: "production", startAt: "2025-08-18T19:17:00Z" });
 		productionEnv = {
 			...cliEnv(p),
 			CITYBASE_ENV: "production",

@@ -14,7 +14,7 @@ let dir: string;
 const rawBody = JSON.stringify(successful(8001));
 
 beforeAll(async () => {
-	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+	h = await startHarness({ startAt: "2025-08-18T19:17:00Z" });
 	env = cliEnv(h);
 	dir = mkdtempSync(join(tmpdir(), "citybase-cli-transfer-"));
 	await postApplied(h, rawBody);

@@ -20,7 +20,7 @@ const transaction = () => h.sandbox.records(appIds.STREET_BANNER, "object_180").
 const lamppost = () => h.sandbox.records(appIds.STREET_BANNER, "object_161").find((r) => r.id === ids.lamppost);
 
 beforeAll(async () => {
-	h = startHarness({ startAt: "2025-08-18T19:17:00Z" });
+	h = await startHarness({ startAt: "2025-08-18T19:17:00Z" });
 	env = cliEnv(h);
 	h.sandbox.put(appIds.STREET_BANNER, "object_180", { id: ids.transaction, field_3352: "INVOICED" });
 	h.sandbox.put(appIds.STREET_BANNER, "object_161", { id: ids.lamppost, field_2796: "Pending Payment" });

@@ -17,7 +17,9 @@ let browser: Browser;
 
 beforeAll(async () => {
 	// A short postback deadline: a postback during an outage gives up (and is stuck) in a second.
-	h = startHarness({ env: { ADMIN_TOKEN: adminToken, POSTBACK_DEADLINE_SECONDS: "1", CLAIM_LEASE_SECONDS: "2" } });
+	h = await startHarness({
+		env: { ADMIN_TOKEN: adminToken, POSTBACK_DEADLINE_SECONDS: "1", CLAIM_LEASE_SECONDS: "2" },
+	});
 	browser = await launchBrowser();
 });
 afterAll(async () => {

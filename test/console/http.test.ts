@@ -10,8 +10,8 @@ import { adminToken, csrfOf, formBody, operatorWith, signIn } from "./support.ts
 
 let h: Harness;
 
-beforeAll(() => {
-	h = startHarness({ env: { ADMIN_TOKEN: adminToken } });
+beforeAll(async () => {
+	h = await startHarness({ env: { ADMIN_TOKEN: adminToken } });
 });
 afterAll(() => h.stop());
 beforeEach(() => {
@@ -176,7 +176,7 @@ describe("find, see stuck, retry", () => {
 
 describe("without ADMIN_TOKEN", () => {
 	test("the console answers on loopback, asks no token, and still needs a session and CSRF", async () => {
-		const local = startHarness({ sandbox: h.sandbox });
+		const local = await startHarness({ sandbox: h.sandbox });
 		try {
 			const form = await (await fetch(`${local.service.url}/admin/login`)).text();
 			expect(form).toContain("ADMIN_TOKEN is unset");
@@ -192,7 +192,11 @@ describe("without ADMIN_TOKEN", () => {
 
 describe("outside development", () => {
 	test("the session cookie is Secure", async () => {
-		const staging = startHarness({ sandbox: h.sandbox, environment: "staging", env: { ADMIN_TOKEN: adminToken } });
+		const staging = await startHarness({
+			sandbox: h.sandbox,
+			environment: "staging",
+			env: { ADMIN_TOKEN: adminToken },
+		});
 		try {
 			const response = await fetch(`${staging.service.url}/admin/login`, {
 				method: "POST",

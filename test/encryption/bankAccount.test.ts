@@ -48,7 +48,7 @@ let env: Record<string, string>;
 let dir: string;
 
 beforeAll(async () => {
-	h = startHarness({ env: { EVENT_LOG_KEYS: keys } });
+	h = await startHarness({ env: { EVENT_LOG_KEYS: keys } });
 	env = cliEnv(h, { EVENT_LOG_KEYS: keys });
 	dir = mkdtempSync(join(tmpdir(), "citybase-bank-"));
 	const raw = JSON.stringify(bankPayment(9301));
@@ -176,7 +176,7 @@ describe("export, import and backup keep the ciphertext", () => {
 
 describe("a log from before encryption moves into an encrypted store with export and import", () => {
 	test("the import seals the bodies in clear at their positions; rebuild gives the same checksum; a second import adds nothing", async () => {
-		const clear = startHarness();
+		const clear = await startHarness();
 		try {
 			const clearEnv = cliEnv(clear);
 			await postApplied(clear, bankPayment(9401));

@@ -32,7 +32,7 @@ const B: [string, number] = ["kb", 2];
 /** The service and the CLI with these keys over the same database file, then replay, rebuild and verify. */
 async function step(keys: string, work: (h: Harness, env: Env) => Promise<void>, replayed: string[]) {
 	const DATABASE_PATH = join(dir, "events.sqlite");
-	const h = startHarness({ sandbox, env: { DATABASE_PATH, EVENT_LOG_KEYS: keys } });
+	const h = await startHarness({ sandbox, env: { DATABASE_PATH, EVENT_LOG_KEYS: keys } });
 	const env = cliEnv(h, { DATABASE_PATH, EVENT_LOG_KEYS: keys });
 	try {
 		await work(h, env);

@@ -49,11 +49,11 @@ const LOG_DIR = process.env.FUZZ_TMPDIR ?? (existsSync("/dev/shm") ? "/dev/shm" 
 
 const keys: [string, number][] = [["fuzz", 9]];
 let h: Harness;
-beforeAll(() => {
+beforeAll(async () => {
 	const tmp = process.env.TMPDIR;
 	if (LOG_DIR) process.env.TMPDIR = LOG_DIR;
 	try {
-		h = startHarness({
+		h = await startHarness({
 			// The run is about input, not load: a 2-core machine busy with 250 KiB bodies must
 			// not turn a slow moment into a Knack timeout that reads as a 5xx.
 			env: {

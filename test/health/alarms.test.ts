@@ -91,7 +91,7 @@ async function untilHealth(wanted: (status: string, checks: Record<string, { sta
 }
 
 beforeAll(async () => {
-	h = startHarness({
+	h = await startHarness({
 		env: {
 			HEALTH_SAMPLE_SECONDS: "0.1",
 			HEALTH_KNACK_WINDOW_SECONDS: "1",

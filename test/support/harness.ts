@@ -46,7 +46,7 @@ export function clockFrom(iso: string): () => number {
 	return () => start + (Date.now() - origin);
 }
 
-export function startHarness(options: HarnessOptions = {}): Harness {
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
 	const sandbox = options.sandbox ?? startKnackSandbox(defaultSandboxOptions());
 	const dir = mkdtempSync(join(tmpdir(), "citybase-test-"));
 	const databasePath = join(dir, "events.sqlite");
@@ -84,7 +84,7 @@ export function startHarness(options: HarnessOptions = {}): Harness {
 				}
 			: null,
 	});
-	const service = startService({
+	const service = await startService({
 		config,
 		logger,
 		cloudWatch,

@@ -1,0 +1,270 @@
+import { and, asc, eq, gte, inArray, lte, notInArray, type SQL, sql } from "drizzle-orm";
+import { encryptBodySync } from "../../events/bodyCipher.ts";
+import type { Keyring } from "../../events/bodyKeys.ts";
+import {
+	type AcceptedData,
+	type AcceptedDelivery,
+	type EventType,
+	EventTypes,
+	type ReceivedData,
+	type StoredEvent,
+} from "../../events/types.ts";
+import type { ClaimResult, EventStore } from "../storage.ts";
+import type { OpenDatabase } from "./database.ts";
+import { finishedDeliveries, isFinishing } from "./finished.ts";
+import type { GroupCommitter } from "./groupCommit.ts";
+import { claims, events } from "./schema.ts";
+
+/**
+ * The PostgreSQL adapter's event log and claims. Writes to the log are group-committed
+ * under the log lock (`groupCommit.ts`); each resolves once its commit is durable. With
+ * a keyring, a delivery's body is sealed inside that transaction at the position the
+ * lock let it have, before its insert: the log refuses UPDATE, so there is no after.
+ */
+export type EventRow = typeof events.$inferSelect;
+type Row = EventRow;
+
+export function toEvent(row: Row): StoredEvent {
+	return {
+		...row,
+		type: row.type as EventType,
+		body: row.body ? new Uint8Array(row.body) : null,
+		data: row.data ?? null,
+	};
+}
+
+const toAccepted = (row: Row): AcceptedDelivery => ({
+	deliverySeq: row.deliverySeq as number,
+	receivedAt: row.recordedAt,
+	payment: (row.data as AcceptedData).payment,
+});
+
+export function createPostgresEventStore(
+	{ db }: OpenDatabase,
+	committer: GroupCommitter,
+	keyring: Keyring | null = null,
+): EventStore {
+	const selectAccepted = db
+		.select()
+		.from(events)
+		.where(and(eq(events.deliverySeq, sql.placeholder("seq")), eq(events.type, EventTypes.accepted)))
+		.prepare("select_accepted");
+	const selectRange = db
+		.select()
+		.from(events)
+		.where(and(gte(events.seq, sql.placeholder("from")), lte(events.seq, sql.placeholder("to"))))
+		.orderBy(asc(events.seq))
+		.limit(sql.placeholder("limit"))
+		.prepare("select_range");
+	const acceptedRow = async (deliverySeq: number) => (await selectAccepted.execute({ seq: deliverySeq }))[0];
+	const lastSeq = async () =>
+		(await db.select({ seq: sql<number>`coalesce(max(${events.seq}), 0)`.mapWith(Number) }).from(events))[0]?.seq ?? 0;
+
+	/** The payment's events plus the `delivery.received` events they belong to, in log order. */
+	async function withDeliveries(rows: Row[]): Promise<StoredEvent[]> {
+		const deliverySeqs = [...new Set(rows.map((r) => r.deliverySeq).filter((s): s is number => s !== null))];
+		const received =
+			deliverySeqs.length === 0 ? [] : await db.select().from(events).where(inArray(events.seq, deliverySeqs));
+		return [...rows, ...received].sort((a, b) => a.seq - b.seq).map(toEvent);
+	}
+
+	return {
+		appendDelivery(delivery, verdict) {
+			return committer.write((log) => {
+				const received: ReceivedData = {
+					contentType: delivery.contentType,
+					remoteAddress: delivery.remoteAddress,
+					requestId: delivery.requestId,
+				};
+				const deliverySeq = log.append((seq) => {
+					const body = keyring ? encryptBodySync(keyring, delivery.body, seq) : delivery.body;
+					return {
+						type: EventTypes.received,
+						recordedAt: delivery.receivedAt,
+						body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+						data: received,
+					};
+				});
+				if (verdict.accepted) {
+					const { payment } = verdict;
+					log.append({
+						type: EventTypes.accepted,
+						recordedAt: delivery.receivedAt,
+						deliverySeq,
+						citybaseId: payment.citybaseId,
+						paymentStatus: payment.status,
+						invoice: payment.invoice,
+						data: { payment } satisfies AcceptedData,
+					});
+				} else {
+					log.append({
+						type: EventTypes.rejected,
+						recordedAt: delivery.receivedAt,
+						deliverySeq,
+						data: { reason: verdict.reason },
+					});
+				}
+				return { deliverySeq };
+			});
+		},
+
+		async recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropExpiredClaim }) {
+			const accepted = await acceptedRow(deliverySeq);
+			const payment = {
+				recordedAt: now,
+				deliverySeq,
+				citybaseId: accepted?.citybaseId ?? null,
+				paymentStatus: accepted?.paymentStatus ?? null,
+				invoice: accepted?.invoice ?? null,
+			};
+			await committer.write(async (log, tx) => {
+				for (const outcome of outcomes) {
+					log.append({ ...payment, type: outcome.type, effectKey: outcome.effectKey, data: outcome.data });
+				}
+				if (applied) log.append({ ...payment, type: EventTypes.applied, data: applied });
+				if (release) {
+					await tx.delete(claims).where(and(eq(claims.key, release.key), eq(claims.holder, release.holder)));
+				}
+				if (dropExpiredClaim) {
+					await tx
+						.delete(claims)
+						.where(and(eq(claims.key, dropExpiredClaim.key), lte(claims.expiresAt, dropExpiredClaim.at)));
+				}
+			});
+		},
+
+		async recordDeadLetter(deliverySeq, reason, attempts, now) {
+			const accepted = await acceptedRow(deliverySeq);
+			await committer.write((log) =>
+				log.append({
+					type: EventTypes.deadLettered,
+					recordedAt: now,
+					deliverySeq,
+					citybaseId: accepted?.citybaseId ?? null,
+					paymentStatus: accepted?.paymentStatus ?? null,
+					invoice: accepted?.invoice ?? null,
+					data: { reason, attempts },
+				}),
+			);
+		},
+
+		async recordOperatorAction(action, now) {
+			await committer.write((log) =>
+				log.append({
+					type: EventTypes.operatorAction,
+					recordedAt: now,
+					deliverySeq: action.deliverySeq,
+					citybaseId: action.citybaseId,
+					paymentStatus: action.status,
+					invoice: action.invoice,
+					data: action.data,
+				}),
+			);
+		},
+
+		async claim(key, holder, deliverySeq, now, leaseMs) {
+			const lease = { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs };
+			// No row yet: the insert takes it, or waits for a concurrent inserter's commit and
+			// yields. A row: it is locked (FOR UPDATE) before it is judged and taken over, so
+			// two takers never both win. A row released in between sends us round again.
+			for (;;) {
+				const inserted = await db
+					.insert(claims)
+					.values({ key, ...lease })
+					.onConflictDoNothing()
+					.returning({ key: claims.key });
+				if (inserted.length > 0) return { state: "claimed", inherited: false };
+				const taken = await db.transaction(async (tx): Promise<ClaimResult | null> => {
+					const [current] = await tx.select().from(claims).where(eq(claims.key, key)).for("update");
+					if (!current) return null;
+					if (current.holder !== holder && current.expiresAt > now) {
+						return { state: "held", holder: current.holder, expiresAt: current.expiresAt };
+					}
+					await tx.update(claims).set(lease).where(eq(claims.key, key));
+					return { state: "claimed", inherited: current.holder !== holder };
+				});
+				if (taken) return taken;
+			}
+		},
+
+		async outcomesOf(citybaseId, status) {
+			const rows = await db
+				.select()
+				.from(events)
+				.where(
+					and(
+						eq(events.citybaseId, citybaseId),
+						eq(events.paymentStatus, status),
+						inArray(events.type, [EventTypes.effectSucceeded, EventTypes.effectFailed]),
+					),
+				)
+				.orderBy(asc(events.seq));
+			return rows.map(toEvent);
+		},
+
+		async get(seq) {
+			const [row] = await db.select().from(events).where(eq(events.seq, seq));
+			return row ? toEvent(row) : null;
+		},
+
+		async accepted(deliverySeq) {
+			const row = await acceptedRow(deliverySeq);
+			return row ? toAccepted(row) : null;
+		},
+
+		async ofDelivery(deliverySeq) {
+			const rows = await db
+				.select()
+				.from(events)
+				.where(sql`${events.seq} = ${deliverySeq} or ${events.deliverySeq} = ${deliverySeq}`)
+				.orderBy(asc(events.seq));
+			return rows.map(toEvent);
+		},
+
+		async byPayment(citybaseId) {
+			return withDeliveries(await db.select().from(events).where(eq(events.citybaseId, citybaseId)));
+		},
+
+		async byInvoice(invoice) {
+			return withDeliveries(await db.select().from(events).where(eq(events.invoice, invoice)));
+		},
+
+		async *range(from, to, pageSize = 2000) {
+			let next = from;
+			while (next <= to) {
+				const page = await selectRange.execute({ from: next, to, limit: pageSize });
+				for (const row of page) yield toEvent(row);
+				if (page.length < pageSize) return;
+				next = (page.at(-1) as Row).seq + 1;
+			}
+		},
+
+		async incomplete(limit = 1000) {
+			const rows = await db
+				.select()
+				.from(events)
+				.where(and(eq(events.type, EventTypes.accepted), notInArray(events.deliverySeq, finishedDeliveries(db))))
+				.orderBy(asc(events.seq))
+				.limit(limit);
+			return rows.map(toAccepted);
+		},
+
+		lastSeq,
+
+		async counts() {
+			// Three index-backed counts (on type) in one round trip, as the SQLite adapter counts them.
+			const distinctDeliveries = (where: SQL) =>
+				sql`(select count(distinct ${events.deliverySeq}) from ${events} where ${where})`;
+			const [row] = await db.execute<{ accepted: string; finished: string; dead: string }>(
+				sql`select (select count(*) from ${events} where ${eq(events.type, EventTypes.accepted)}) as accepted,
+				${distinctDeliveries(isFinishing)} as finished,
+				${distinctDeliveries(eq(events.type, EventTypes.deadLettered))} as dead`,
+			);
+			return {
+				events: await lastSeq(),
+				incomplete: Math.max(0, Number(row?.accepted ?? 0) - Number(row?.finished ?? 0)),
+				deadLettered: Number(row?.dead ?? 0),
+			};
+		},
+	};
+}

@@ -1,0 +1,137 @@
+import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql } from "drizzle-orm";
+import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
+import type { DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
+import { createPostgresBacklog } from "./backlog.ts";
+import type { OpenDatabase } from "./database.ts";
+import { claims, events } from "./schema.ts";
+
+/** The operators' read-only questions, answered from the PostgreSQL database. */
+export function createPostgresOperatorQueries(open: OpenDatabase): OperatorQueries {
+	return {
+		listDeliveries: (filter, limit) => listDeliveries(open, filter, limit),
+		deliverySummaries: (seqs) => deliverySummaries(open, seqs),
+		openDeadLetters: (limit) => openDeadLetters(open, limit),
+		countAccepted: (from, to) => countAccepted(open, from, to),
+		paymentsEvents: (ids) => paymentsEvents(open, ids),
+		currentClaims: () => currentClaims(open),
+		backlog: createPostgresBacklog(open),
+	};
+}
+
+/** A list of ids as one array parameter (`= any($1)`), however long: no cap on bound parameters to slice around. */
+const anyOf = (column: typeof events.seq | typeof events.deliverySeq | typeof events.citybaseId, ids: number[]) =>
+	sql`${column} = any(${`{${ids.join(",")}}`}::int8[])`;
+
+/** Deliveries by their verdict event (which carries the payment id, status and invoice), newest first. */
+async function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, limit: number): Promise<DeliveryRow[]> {
+	const verdicts = filter.rejectedOnly ? [EventTypes.rejected] : [EventTypes.accepted, EventTypes.rejected];
+	const conditions = [inArray(events.type, verdicts)];
+	if (filter.citybaseId !== undefined) conditions.push(eq(events.citybaseId, filter.citybaseId));
+	if (filter.invoice !== undefined) conditions.push(eq(events.invoice, filter.invoice));
+	if (filter.status !== undefined) conditions.push(eq(events.paymentStatus, filter.status));
+	if (filter.since !== undefined) conditions.push(gte(events.recordedAt, filter.since));
+	if (filter.until !== undefined) conditions.push(lt(events.recordedAt, filter.until));
+	const query = db
+		.select()
+		.from(events)
+		.where(and(...conditions))
+		.orderBy(desc(events.seq));
+	const rows = await (limit > 0 ? query.limit(limit) : query);
+	return rows.map((row) => ({
+		deliverySeq: row.deliverySeq ?? row.seq,
+		receivedAt: row.recordedAt,
+		accepted: row.type === EventTypes.accepted,
+		citybaseId: row.citybaseId,
+		status: row.paymentStatus,
+		invoice: row.invoice,
+		reason: row.type === EventTypes.rejected ? (row.data as RejectedData).reason : null,
+	}));
+}
+
+/** How far each delivery got: Knack outcomes and whether it was applied or dead-lettered. */
+async function deliverySummaries({ db }: OpenDatabase, deliverySeqs: number[]): Promise<Map<number, DeliverySummary>> {
+	const summaries = new Map<number, DeliverySummary>();
+	for (const seq of deliverySeqs) summaries.set(seq, { succeeded: 0, failed: 0, applied: false, deadLettered: false });
+	if (deliverySeqs.length === 0) return summaries;
+	const rows = await db
+		.select({ deliverySeq: events.deliverySeq, type: events.type, count: sql<number>`count(*)`.mapWith(Number) })
+		.from(events)
+		.where(
+			and(
+				anyOf(events.deliverySeq, deliverySeqs),
+				inArray(events.type, [
+					EventTypes.effectSucceeded,
+					EventTypes.effectFailed,
+					EventTypes.applied,
+					EventTypes.deadLettered,
+				]),
+			),
+		)
+		.groupBy(events.deliverySeq, events.type);
+	for (const row of rows) {
+		const summary = summaries.get(row.deliverySeq as number);
+		if (!summary) continue;
+		if (row.type === EventTypes.effectSucceeded) summary.succeeded = row.count;
+		else if (row.type === EventTypes.effectFailed) summary.failed = row.count;
+		else if (row.type === EventTypes.applied) summary.applied = true;
+		else summary.deadLettered = true;
+	}
+	return summaries;
+}
+
+/** Dead-lettered deliveries that no replay has applied since, oldest first. */
+async function openDeadLetters({ db }: OpenDatabase, limit: number): Promise<number[]> {
+	const applied = db
+		.select({ seq: events.deliverySeq })
+		.from(events)
+		.where(and(eq(events.type, EventTypes.applied), isNotNull(events.deliverySeq)));
+	const rows = await db
+		.select({ seq: events.deliverySeq })
+		.from(events)
+		.where(and(eq(events.type, EventTypes.deadLettered), notInArray(events.deliverySeq, applied)))
+		.orderBy(asc(events.deliverySeq))
+		.limit(limit);
+	return rows.map((r) => r.seq as number);
+}
+
+/** How many deliveries were accepted with positions in [from, to]: the total a progress bar counts to. */
+async function countAccepted({ db }: OpenDatabase, from: number, to: number): Promise<number> {
+	return db.$count(events, and(eq(events.type, EventTypes.accepted), gte(events.seq, from), lte(events.seq, to)));
+}
+
+/**
+ * The events of many payments at once (their deliveries' `delivery.received` excluded,
+ * so no body is read), by payment: one query per page of a whole-log replay.
+ */
+async function paymentsEvents({ db }: OpenDatabase, citybaseIds: number[]): Promise<Map<number, StoredEvent[]>> {
+	const byPayment = new Map<number, StoredEvent[]>();
+	if (citybaseIds.length === 0) return byPayment;
+	const rows = await db
+		.select({
+			seq: events.seq,
+			type: events.type,
+			recordedAt: events.recordedAt,
+			deliverySeq: events.deliverySeq,
+			citybaseId: events.citybaseId,
+			paymentStatus: events.paymentStatus,
+			invoice: events.invoice,
+			effectKey: events.effectKey,
+			data: events.data,
+		})
+		.from(events)
+		.where(anyOf(events.citybaseId, citybaseIds))
+		.orderBy(asc(events.seq));
+	for (const row of rows) {
+		const event = { ...row, body: null, data: row.data ?? null } as StoredEvent;
+		const list = byPayment.get(row.citybaseId as number) ?? [];
+		list.push(event);
+		byPayment.set(row.citybaseId as number, list);
+	}
+	return byPayment;
+}
+
+/** The projection claims held right now, by key: few at any time (one per payment being applied). */
+async function currentClaims({ db }: OpenDatabase): Promise<Map<string, { holder: string; expiresAt: number }>> {
+	const rows = await db.select().from(claims);
+	return new Map(rows.map((c) => [c.key, { holder: c.holder, expiresAt: c.expiresAt }]));
+}
