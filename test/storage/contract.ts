@@ -145,6 +145,20 @@ export function storageContract(name: string, open: OpenStore): void {
 				).toHaveLength(3);
 				expect(await storage.events.byPayment(999)).toEqual([]);
 			});
+
+			test("an invoice keeps every character CityBase sent, a NUL and a leading U+FFFF too", async () => {
+				for (const [id, invoice] of [
+					[451, "INV-\u0000-451"],
+					[452, "\uffffINV-452"],
+					[453, "\uffff\u0000"],
+				] as const) {
+					await append(storage, id, "successful", invoice);
+					const accepted = (await storage.events.byInvoice(invoice)).filter((e) => e.type === EventTypes.accepted);
+					expect(accepted.map((e) => [e.citybaseId, e.invoice])).toEqual([[id, invoice]]);
+				}
+				const exported = (await collect(storage.transfer.events())).map((e) => e.invoice).filter((i) => i !== null);
+				expect(exported).toEqual(["INV-\u0000-451", "\uffffINV-452", "\uffff\u0000"]);
+			});
 		});
 
 		describe("claims and leases", () => {

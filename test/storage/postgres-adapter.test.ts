@@ -7,7 +7,13 @@ import { EventTypes } from "../../src/events/types.ts";
 import { openPostgresStorage } from "../../src/storage/postgres/index.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 import { postback } from "../support/payloads.ts";
-import { type PostgresServer, skipWithoutPostgres, startPostgres } from "../support/postgres.ts";
+import {
+	type PostgresServer,
+	REFUSED_INVOICE,
+	refuseInvoice,
+	skipWithoutPostgres,
+	startPostgres,
+} from "../support/postgres.ts";
 
 /**
  * The PostgreSQL store on a real server, beyond the contract: what the database itself
@@ -100,12 +106,13 @@ describe.skipIf(skip)("PostgreSQL adapter", () => {
 	});
 
 	test("a write that fails inside a shared commit fails alone and gives its positions back", async () => {
-		const storage = await openPostgresStorage(await server.createDatabase());
+		const url = await server.createDatabase();
+		const storage = await openPostgresStorage(url);
+		await refuseInvoice(url);
 		try {
-			// PostgreSQL's text cannot hold a NUL character (SQLite's can): this append fails in the database.
 			const results = await Promise.allSettled([
 				append(storage, 201),
-				append(storage, 202, "INV-\u0000"),
+				append(storage, 202, REFUSED_INVOICE),
 				append(storage, 203),
 			]);
 			expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);

@@ -7,7 +7,13 @@ import { openPostgresStorage } from "../../src/storage/postgres/index.ts";
 import { ReadOnlyStorageError, type Storage, StorageOpenError } from "../../src/storage/storage.ts";
 import { keyring as keyringOf } from "../support/keys.ts";
 import { postback } from "../support/payloads.ts";
-import { type PostgresServer, skipWithoutPostgres, startPostgres } from "../support/postgres.ts";
+import {
+	type PostgresServer,
+	REFUSED_INVOICE,
+	refuseInvoice,
+	skipWithoutPostgres,
+	startPostgres,
+} from "../support/postgres.ts";
 
 /**
  * What the PostgreSQL store shares between instances beyond the log: the Knack budget
@@ -25,14 +31,14 @@ const delivery = (text: string) => ({
 	requestId: null,
 });
 const reject = { accepted: false as const, reason: "test" };
-// PostgreSQL's text cannot hold a NUL (the invoice column): this append fails in the database.
+// An append the test's database refuses (`refuseInvoice`).
 const failing = parseDelivery(
 	encoder.encode(
 		JSON.stringify(
 			postback({
 				id: 1,
 				status: "successful",
-				invoice: "INV-\u0000",
+				invoice: REFUSED_INVOICE,
 				bannerType: "LAMPPOST",
 				parentRecordId: "638e5bb01370e500241c3e12",
 			}),
@@ -96,7 +102,9 @@ describe.skipIf(skip)("PostgreSQL shared store", () => {
 
 	test("with keys, each body is sealed at its own position, also beside a write that fails in a shared commit", async () => {
 		const keyring = keyringOf(["k1", 7]);
-		const storage = await openPostgresStorage(await server.createDatabase(), { keyring });
+		const url = await server.createDatabase();
+		const storage = await openPostgresStorage(url, { keyring });
+		await refuseInvoice(url);
 		try {
 			const texts = Array.from({ length: 6 }, (_, i) => `{"body": ${i}}`);
 			const results = await Promise.allSettled(

@@ -177,3 +177,22 @@ function withDatabases(
 		},
 	};
 }
+
+/** The invoice `refuseInvoice` makes a database refuse. */
+export const REFUSED_INVOICE = "INV-refused";
+
+/**
+ * Makes the events table behind `url` (its schema made by opening a store there) refuse
+ * REFUSED_INVOICE with a CHECK constraint: a write that really fails in the database,
+ * for tests of what a failing write inside a shared commit does to the others.
+ */
+export async function refuseInvoice(url: string): Promise<void> {
+	const sql = postgres(url, { max: 1, onnotice: () => {} });
+	try {
+		await sql.unsafe(
+			`alter table events add constraint refused_invoice check (invoice is distinct from '${REFUSED_INVOICE}')`,
+		);
+	} finally {
+		await sql.end();
+	}
+}

@@ -1,4 +1,5 @@
 import { bigint, json, pgTable, text } from "drizzle-orm/pg-core";
+import { payloadText } from "./payloadText.ts";
 
 const int64 = (name: string) => bigint(name, { mode: "number" });
 
@@ -6,11 +7,11 @@ const int64 = (name: string) => bigint(name, { mode: "number" });
 export const payments = pgTable("payments", {
 	citybaseId: int64("citybase_id").primaryKey(),
 	app: text("app").notNull(),
-	invoice: text("invoice").notNull(),
-	latestStatus: text("latest_status").notNull(),
+	invoice: payloadText("invoice").notNull(),
+	latestStatus: payloadText("latest_status").notNull(),
 	totalAmount: text("total_amount").notNull(),
-	knackRecordId: text("knack_record_id").notNull(),
-	parentRecordId: text("parent_record_id"),
+	knackRecordId: payloadText("knack_record_id").notNull(),
+	parentRecordId: payloadText("parent_record_id"),
 	/** Knack record ids written for this payment, by effect key */
 	knackRecords: json("knack_records").$type<Record<string, string | null>>().notNull(),
 	deliveries: int64("deliveries").notNull(),

@@ -1,4 +1,5 @@
 import { bigint, customType, index, json, pgTable, text } from "drizzle-orm/pg-core";
+import { payloadText } from "./payloadText.ts";
 
 /** The exact bytes CityBase sent; postgres.js reads bytea as a Buffer and writes one as is. */
 const bytea = customType<{ data: Buffer; driverData: Buffer }>({ dataType: () => "bytea" });
@@ -24,9 +25,9 @@ export const events = pgTable(
 		/** the delivery (its `delivery.received` seq) this event belongs to; null on the delivery itself */
 		deliverySeq: int64("delivery_seq"),
 		citybaseId: int64("citybase_id"),
-		paymentStatus: text("payment_status"),
-		invoice: text("invoice"),
-		effectKey: text("effect_key"),
+		paymentStatus: payloadText("payment_status"),
+		invoice: payloadText("invoice"),
+		effectKey: payloadText("effect_key"),
 		body: bytea("body"),
 		data: json("data").$type<Record<string, unknown>>(),
 	},
@@ -45,7 +46,7 @@ export const events = pgTable(
  * mid-projection.
  */
 export const claims = pgTable("claims", {
-	key: text("key").primaryKey(),
+	key: payloadText("key").primaryKey(),
 	holder: text("holder").notNull(),
 	deliverySeq: int64("delivery_seq").notNull(),
 	claimedAt: int64("claimed_at").notNull(),
