@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
 import { type KnackSandbox, type RecordedCall, startKnackSandbox } from "../../src/sandbox/knack.ts";
@@ -8,6 +6,7 @@ import { openStorage } from "../../src/storage/open.ts";
 import { successful } from "../cli/support.ts";
 import { appIds } from "../support/harness.ts";
 import { type ServiceProcess, serviceEnv, spawnService } from "../support/process.ts";
+import { freshStore, type TestStore } from "../support/store.ts";
 
 /**
  * The Knack cap across processes: two service instances and a forced replay of the whole
@@ -16,27 +15,28 @@ import { type ServiceProcess, serviceEnv, spawnService } from "../support/proces
  * refuses one of them, every postback is answered 200 and the replay finishes.
  */
 const root = join(import.meta.dir, "..", "..");
-const dir = mkdtempSync(join(tmpdir(), "citybase-shared-cap-"));
-const databasePath = join(dir, "events.sqlite");
-const settings = {
-	DATABASE_PATH: databasePath,
+const timings = {
 	KNACK_RATE_LIMIT: "10",
 	POSTBACK_DEADLINE_SECONDS: "30",
 	CLAIM_LEASE_SECONDS: "40",
 	RECOVERY_INTERVAL_SECONDS: "3600",
 };
 let sandbox: KnackSandbox;
+let store: TestStore;
+let settings: Record<string, string>;
 let services: ServiceProcess[] = [];
 
 beforeAll(async () => {
 	sandbox = startKnackSandbox(defaultSandboxOptions({ rateLimitPerSecond: 10 }));
+	store = await freshStore();
+	settings = { ...store.env, ...timings };
 	services = [await spawnService(settings, sandbox.url), await spawnService(settings, sandbox.url)];
 });
 afterAll(async () => {
 	for (const s of services) s.process.kill("SIGTERM");
 	await Promise.all(services.map((s) => s.exited));
 	await sandbox.stop();
-	rmSync(dir, { recursive: true, force: true });
+	await store.drop();
 });
 
 const post = (service: ServiceProcess, body: unknown) =>
@@ -92,7 +92,7 @@ test("two services and a forced replay of the whole log share one cap: at most 1
 	// The replay really ran beside the live postbacks: both kinds of call are in the log.
 	expect(calls.filter((c) => c.method === "GET" && c.objectKey === "object_181").length).toBeGreaterThanOrEqual(8);
 
-	const storage = await openStorage({ databasePath });
+	const storage = await openStorage({ databasePath: store.path ?? "", databaseUrl: store.env.DATABASE_URL });
 	try {
 		expect(await storage.events.incomplete()).toEqual([]);
 	} finally {

@@ -3,7 +3,7 @@ import { runCli } from "../../src/cli.ts";
 import { appIds, type Harness } from "../support/harness.ts";
 import { type PaymentSpec, postback } from "../support/payloads.ts";
 
-/** Runs the CLI in process against a harness's database and sandbox, capturing what it prints. */
+/** Runs the CLI in process against a harness's store and sandbox, capturing what it prints. */
 export interface CliResult {
 	code: number;
 	stdout: string;
@@ -21,7 +21,7 @@ export interface CliOptions {
 export function cliEnv(h: Harness, extra: Record<string, string> = {}): Record<string, string> {
 	return {
 		CITYBASE_ENV: "development",
-		DATABASE_PATH: h.databasePath,
+		...h.store.env,
 		KNACK_API_URL: h.sandbox.url,
 		KNACK_RATE_LIMIT: "1000",
 		KNACK_TIMEOUT_SECONDS: "1",

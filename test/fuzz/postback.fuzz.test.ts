@@ -384,7 +384,7 @@ test(
 		const growth = end - (quarter ?? end);
 		console.log(
 			[
-				`fuzz: seed ${SEED}, ${recipes.length - RUNS} edge cases + ${RUNS} generated, ${CONCURRENCY} at a time, log in ${h.databasePath}`,
+				`fuzz: seed ${SEED}, ${recipes.length - RUNS} edge cases + ${RUNS} generated, ${CONCURRENCY} at a time, log in ${h.store.path ?? "PostgreSQL"}`,
 				`  total ${tally.total}, accepted ${tally.accepted}, rejected ${tally.total - tally.accepted}`,
 				`  by answer: ${reasons.join(", ")}`,
 				`  5xx: ${tally.fiveHundreds}; failures: ${tally.failures.length}; Knack calls checked: ${tally.knackCalls}; error lines for chunked bodies over the limit (known): ${tally.chunkedOverLimitErrors}`,

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { type EnvironmentName, loadConfig } from "../../src/config.ts";
 import { memorySink } from "../../src/logging/logger.ts";
 import { createServiceLogger } from "../../src/logging/setup.ts";
@@ -8,16 +5,17 @@ import { defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
 import { type KnackSandbox, startKnackSandbox } from "../../src/sandbox/knack.ts";
 import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import { type Service, startService } from "../../src/service.ts";
+import { freshStore, type TestStore } from "./store.ts";
 
 /**
- * A real service on a loopback port, over a fresh SQLite file, talking HTTP to a
- * Knack sandbox: what every end-to-end test drives.
+ * A real service on a loopback port, over a fresh store (SQLite, or PostgreSQL with
+ * TEST_STORE=postgres), talking HTTP to a Knack sandbox: what every end-to-end test drives.
  */
 export interface Harness {
 	service: Service;
 	sandbox: KnackSandbox;
 	logs: string[];
-	databasePath: string;
+	store: TestStore;
 	post(body: unknown, init?: { headers?: Record<string, string>; query?: string }): Promise<Response>;
 	flushLogs(): Promise<void>;
 	stop(): Promise<void>;
@@ -48,13 +46,12 @@ export function clockFrom(iso: string): () => number {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
 	const sandbox = options.sandbox ?? startKnackSandbox(defaultSandboxOptions());
-	const dir = mkdtempSync(join(tmpdir(), "citybase-test-"));
-	const databasePath = join(dir, "events.sqlite");
+	const store = await freshStore();
 	const config = loadConfig({
 		CITYBASE_ENV: options.environment ?? "development",
 		HOST: "127.0.0.1",
 		PORT: "0",
-		DATABASE_PATH: databasePath,
+		...store.env,
 		KNACK_API_URL: sandbox.url,
 		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
 		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
@@ -96,7 +93,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 		service,
 		sandbox,
 		logs: sink.lines,
-		databasePath,
+		store,
 		post(body, init = {}) {
 			return fetch(`${service.url}/citybase_postback${init.query ?? ""}`, {
 				method: "POST",
@@ -109,7 +106,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 			await service.stop();
 			await logger.close();
 			if (!options.sandbox) await sandbox.stop();
-			rmSync(dir, { recursive: true, force: true });
+			await store.drop();
 		},
 	};
 }

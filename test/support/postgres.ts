@@ -17,6 +17,8 @@ export interface PostgresServer {
 	url: string;
 	/** a new, empty database, dropped by `stop()` */
 	createDatabase(): Promise<string>;
+	/** drops a database `createDatabase` made, cutting its connections */
+	dropDatabase(url: string): Promise<void>;
 	/** pg_ctl restart: every connection is cut (only on a cluster this helper started) */
 	restart(): Promise<void>;
 	stop(): Promise<void>;
@@ -162,6 +164,12 @@ function withDatabases(
 			const database = new URL(url);
 			database.pathname = `/${name}`;
 			return database.toString();
+		},
+		async dropDatabase(databaseUrl) {
+			const name = new URL(databaseUrl).pathname.slice(1);
+			if (!created.includes(name)) throw new Error(`${name} was not made by this helper`);
+			await admin.unsafe(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+			created.splice(created.indexOf(name), 1);
 		},
 		async restart() {
 			if (!restart) throw new Error("only a cluster this helper started can be restarted");

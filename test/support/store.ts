@@ -1,0 +1,44 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type PostgresServer, startPostgres } from "./postgres.ts";
+
+/**
+ * The store the behaviour suites run on: SQLite by default, PostgreSQL with
+ * TEST_STORE=postgres (one server for the test process, one new database per store).
+ * The same scenarios run on both, so a behaviour that differs between them fails a test.
+ */
+export type StoreKind = "sqlite" | "postgres";
+
+export const storeKind: StoreKind = process.env.TEST_STORE === "postgres" ? "postgres" : "sqlite";
+
+/** For `describe.skipIf(...)` of tests about SQLite files themselves. */
+export const notSqlite = storeKind !== "sqlite";
+
+export interface TestStore {
+	kind: StoreKind;
+	/** DATABASE_PATH or DATABASE_URL, what the service and the CLI are given */
+	env: Record<string, string>;
+	/** the SQLite file; null on PostgreSQL */
+	path: string | null;
+	drop(): Promise<void>;
+}
+
+let server: Promise<PostgresServer> | null = null;
+
+export async function freshStore(kind: StoreKind = storeKind): Promise<TestStore> {
+	if (kind === "postgres") {
+		server ??= startPostgres();
+		const postgres = await server;
+		const url = await postgres.createDatabase();
+		return { kind, env: { DATABASE_URL: url }, path: null, drop: () => postgres.dropDatabase(url) };
+	}
+	const dir = mkdtempSync(join(tmpdir(), "citybase-store-"));
+	const path = join(dir, "events.sqlite");
+	return {
+		kind,
+		env: { DATABASE_PATH: path },
+		path,
+		drop: async () => rmSync(dir, { recursive: true, force: true }),
+	};
+}
