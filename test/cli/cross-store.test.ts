@@ -47,13 +47,18 @@ describe.skipIf(skip)(`${storeKind} → ${other} → ${storeKind}`, () => {
 	};
 	const checksumOf = async (environment: Record<string, string>) =>
 		/^checksum ([0-9a-f]{64})$/m.exec(await run(["rebuild"], environment))?.[1];
+	const importFile = async (ndjson: string, target: Record<string, string>) => {
+		const file = join(dir, `${stores.length}-${Date.now()}.ndjson`);
+		writeFileSync(file, ndjson);
+		return JSON.parse(await run(["import", file, "--json"], target)) as { inserted: number; skipped: number };
+	};
 	const importInto = async (kind: StoreKind, ndjson: string) => {
 		const store = await freshStore(kind);
 		stores.push(store);
-		const file = join(dir, `${kind}-${stores.length}.ndjson`);
-		writeFileSync(file, ndjson);
-		const target = { ...env, ...store.env };
-		await run(["import", file], target);
+		// DATABASE_URL wins over DATABASE_PATH: the target names its own store and no other.
+		const { DATABASE_PATH: _path, DATABASE_URL: _url, ...settings } = env;
+		const target = { ...settings, ...store.env };
+		expect(await importFile(ndjson, target)).toMatchObject({ skipped: 0 });
 		return target;
 	};
 
@@ -78,5 +83,15 @@ describe.skipIf(skip)(`${storeKind} → ${other} → ${storeKind}`, () => {
 		expect(await checksumOf(back)).toBe(checksum as string);
 		expect(await run(["export"], back)).toBe(original);
 		expect(JSON.parse(await run(["keys", "--json"], back))).toEqual(JSON.parse(await run(["keys", "--json"], env)));
+	});
+
+	test("the runbook's move: a first copy while the service runs, then a second adds only what came since", async () => {
+		const target = await importInto(other, await run(["export"], env));
+		await postApplied(h, successful(8104));
+		const second = await importFile(await run(["export"], env), target);
+		expect(second.inserted).toBeGreaterThan(0);
+		expect(second.inserted + second.skipped).toBe(await h.service.store.lastSeq());
+		expect(await checksumOf(target)).toBe((await checksumOf(env)) as string);
+		expect(await run(["export"], target)).toBe(await run(["export"], env));
 	});
 });
