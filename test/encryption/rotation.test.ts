@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
 import { type KnackSandbox, startKnackSandbox } from "../../src/sandbox/knack.ts";
 import { cli, cliEnv, postApplied, postUnfinished, successful } from "../cli/support.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 import { keysValue } from "../support/keys.ts";
+import { freshStore, type TestStore } from "../support/store.ts";
 
 /**
  * Rotation over one log and one Knack, the service restarted at each step: payments
@@ -14,26 +12,25 @@ import { keysValue } from "../support/keys.ts";
  * Every step replays, rebuilds and verifies; each body reads as the keys allow.
  */
 
-let dir: string;
+let store: TestStore;
 let sandbox: KnackSandbox;
-beforeAll(() => {
-	dir = mkdtempSync(join(tmpdir(), "citybase-rotation-"));
+beforeAll(async () => {
+	store = await freshStore();
 	sandbox = startKnackSandbox(defaultSandboxOptions());
 });
 afterAll(async () => {
 	await sandbox.stop();
-	rmSync(dir, { recursive: true, force: true });
+	await store.drop();
 });
 
 type Env = Record<string, string>;
 const A: [string, number] = ["ka", 1];
 const B: [string, number] = ["kb", 2];
 
-/** The service and the CLI with these keys over the same database file, then replay, rebuild and verify. */
+/** The service and the CLI with these keys over the same store, then replay, rebuild and verify. */
 async function step(keys: string, work: (h: Harness, env: Env) => Promise<void>, replayed: string[]) {
-	const DATABASE_PATH = join(dir, "events.sqlite");
-	const h = await startHarness({ sandbox, env: { DATABASE_PATH, EVENT_LOG_KEYS: keys } });
-	const env = cliEnv(h, { DATABASE_PATH, EVENT_LOG_KEYS: keys });
+	const h = await startHarness({ sandbox, store, env: { EVENT_LOG_KEYS: keys } });
+	const env = cliEnv(h, { EVENT_LOG_KEYS: keys });
 	try {
 		await work(h, env);
 		const replay = await cli(["replay", ...replayed], { env });

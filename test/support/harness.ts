@@ -28,6 +28,8 @@ export interface HarnessOptions {
 	env?: Record<string, string>;
 	recovery?: boolean;
 	sandbox?: KnackSandbox;
+	/** a store to reuse (kept at stop), e.g. one log across restarts; default a fresh one (dropped at stop) */
+	store?: TestStore;
 	/** also log to CloudWatch Logs at this endpoint (the local emulator) */
 	cloudWatchEndpoint?: string;
 }
@@ -46,7 +48,7 @@ export function clockFrom(iso: string): () => number {
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
 	const sandbox = options.sandbox ?? startKnackSandbox(defaultSandboxOptions());
-	const store = await freshStore();
+	const store = options.store ?? (await freshStore());
 	const config = loadConfig({
 		CITYBASE_ENV: options.environment ?? "development",
 		HOST: "127.0.0.1",
@@ -106,7 +108,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 			await service.stop();
 			await logger.close();
 			if (!options.sandbox) await sandbox.stop();
-			await store.drop();
+			if (!options.store) await store.drop();
 		},
 	};
 }
