@@ -24,14 +24,28 @@ export interface TestStore {
 	drop(): Promise<void>;
 }
 
+/**
+ * The server is stopped when its last store is dropped: bun test does not emit the
+ * process's "exit", so a cluster of our own (no TEST_DATABASE_URL) left running would
+ * outlive the run. With TEST_DATABASE_URL, stopping only closes the admin connection.
+ */
 let server: Promise<PostgresServer> | null = null;
+let live = 0;
 
 export async function freshStore(kind: StoreKind = storeKind): Promise<TestStore> {
 	if (kind === "postgres") {
+		// Counted before the first await, so a drop meanwhile cannot stop the server under it.
+		live++;
 		server ??= startPostgres();
 		const postgres = await server;
 		const url = await postgres.createDatabase();
-		return { kind, env: { DATABASE_URL: url }, path: null, drop: () => postgres.dropDatabase(url) };
+		const drop = async () => {
+			await postgres.dropDatabase(url);
+			if (--live > 0) return;
+			server = null;
+			await postgres.stop();
+		};
+		return { kind, env: { DATABASE_URL: url }, path: null, drop };
 	}
 	const dir = mkdtempSync(join(tmpdir(), "citybase-store-"));
 	const path = join(dir, "events.sqlite");
