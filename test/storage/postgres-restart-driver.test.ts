@@ -9,7 +9,7 @@ import { type PostgresServer, skipWithoutPostgres, startPostgres } from "../supp
  * null socket; the transaction's own rejection went unhandled), nor hang until the connect
  * timeout (stale bytes kept for the next socket), nor fail the next query with the old
  * connection's FATAL error.
- * See src/preload/postgresDriverFix.ts.
+ * See scripts/repairPostgresDriver.ts.
  */
 const skip = skipWithoutPostgres("the PostgreSQL driver restart test", { own: true });
 let server: PostgresServer;

@@ -1,11 +1,15 @@
-import { plugin } from "bun";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /**
+ * `bun scripts/repairPostgresDriver.ts [node_modules]`: rewrites postgres.js in place after
+ * every install (npm's postinstall; the Dockerfile runs it after `bun install`).
+ *
  * postgres.js 3.4.9 (the newest release) loses track of a connection its server closed
  * (porsager/postgres#1066, #1154, #1208; the fix, #1209, is unreleased): closed() nulls the
  * socket but leaves the pending write buffer and its timer, so
  *  - a query a transaction sends after the close (its ROLLBACK) writes to the null socket
- *    from a setImmediate callback: an uncaught TypeError that kills the process, and
+ *    from a setImmediate callback: an uncaught TypeError that kills the process;
  *  - otherwise the stale bytes and timer survive into the next connection on that slot:
  *    its startup message is never sent and it hangs until CONNECT_TIMEOUT, again and again;
  *  - the server's FATAL "terminating connection" is kept as the pending error and handed
@@ -13,12 +17,15 @@ import { plugin } from "bun";
  *  - and begin() races the transaction against the close, so when the close wins, the
  *    transaction's own rejection arrives later with no one listening: an unhandled
  *    rejection, which also ends a Bun process.
- * A PostgreSQL restart does both (the chaos run with --store postgres found it). This
- * rewrites the three spots as the source is loaded: a write with no socket fails its
- * queries with CONNECTION_CLOSED, a close drops what was meant for, or came from, the dead socket, and
- * the losing side of begin()'s race is marked handled (the winner still rejects). Loaded by
- * bunfig.toml's preload, for the service, the CLI and the tests alike. When the text is not
- * found (another version), loading the driver fails rather than run it unrepaired.
+ * A PostgreSQL restart does all of it (the chaos run with --store postgres found it).
+ * The fixes: a write with no socket fails its queries with CONNECTION_CLOSED, a close
+ * drops what was meant for, or came from, the dead socket, and the losing side of
+ * begin()'s race is marked handled (the winner still rejects).
+ *
+ * Not a Bun.plugin at load time: any runtime onLoad plugin stops Bun (1.4.5) from
+ * expanding the storage adapters' `with { type: "macro" }` imports. Idempotent; when the
+ * text to replace is not found (another version), it fails the install rather than leave
+ * the driver unrepaired. test/storage/postgres-restart-driver.test.ts proves the repair.
  */
 const connectionFixes: [string, string][] = [
 	[
@@ -38,23 +45,20 @@ const indexFixes: [string, string][] = [
 	],
 ];
 
-function repair(file: string, source: string, fixes: [string, string][]): string {
-	return fixes.reduce((text, [from, to]) => {
+function repair(path: string, fixes: [string, string][]): void {
+	const source = readFileSync(path, "utf8");
+	const repaired = fixes.reduce((text, [from, to]) => {
+		if (text.includes(to)) return text;
 		if (!text.includes(from)) {
-			throw new Error(`postgres.js ${file} is not the version src/preload/postgresDriverFix.ts repairs`);
+			throw new Error(`${path} is not the postgres.js version scripts/repairPostgresDriver.ts repairs`);
 		}
 		return text.replace(from, to);
 	}, source);
+	if (repaired !== source) writeFileSync(path, repaired);
 }
 
-plugin({
-	name: "postgres.js closed-connection repair",
-	setup(build) {
-		const driver = /[/\\]node_modules[/\\]postgres[/\\](?:cjs[/\\])?src[/\\](connection|index)\.js$/;
-		build.onLoad({ filter: driver }, async (args) => {
-			const file = args.path.endsWith("connection.js") ? "connection.js" : "index.js";
-			const fixes = file === "connection.js" ? connectionFixes : indexFixes;
-			return { contents: repair(file, await Bun.file(args.path).text(), fixes), loader: "js" };
-		});
-	},
-});
+const driver = join(process.argv[2] ?? join(import.meta.dir, "..", "node_modules"), "postgres");
+for (const build of ["src", join("cjs", "src")]) {
+	repair(join(driver, build, "connection.js"), connectionFixes);
+	repair(join(driver, build, "index.js"), indexFixes);
+}
