@@ -3,13 +3,17 @@
  * Knack pacing (issue 8), measured end to end: the service and the Knack sandbox run as
  * separate processes and wrk drives the service over HTTP. Every scenario runs in the
  * same command so its figures are comparable; each is repeated and reported as median
- * (min–max). `--quick` is one short run of each (a CI smoke: it asserts nothing about
- * speed). `--profile` instead profiles the service under the intake load (see BENCHMARKS.md).
+ * (min–max). The intake load also runs against one and two instances sharing a SQLite
+ * file, and sharing a PostgreSQL database of a cluster the bench starts (skipped, with a
+ * line saying so, where PostgreSQL is not installed; required in CI). `--quick` is one
+ * short run of each (a CI smoke: it asserts nothing about speed). `--profile` instead profiles the service under the intake load (see BENCHMARKS.md).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import type { PostgresServer } from "../test/support/postgres.ts";
+import { benchPostgres, instancesRun, type StoreKind } from "./lib/instances.ts";
 import { killAll } from "./lib/processes.ts";
 import { profileIntake } from "./lib/profile.ts";
 import {
@@ -75,8 +79,10 @@ const targets = { intake64: 3300, p99At8: 6, knackBound: 405, peakRssMiB: 73, bu
 
 const dir = mkdtempSync(join(tmpdir(), "citybase-bench-"));
 const sandboxes: Sandbox[] = [];
+let postgres: PostgresServer | null = null;
 const cleanUp = async () => {
 	await Promise.all(sandboxes.map((s) => s.child.stop()));
+	await postgres?.stop();
 	killAll();
 	rmSync(dir, { recursive: true, force: true });
 };
@@ -126,6 +132,29 @@ async function main(): Promise<void> {
 	};
 	const intake8 = await measure("intake, Knack 0 ms, 8 conn", plan.runs, load(fast, 8));
 	const intake64 = await measure("intake, Knack 0 ms, 64 conn", plan.runs, load(fast, 64));
+	postgres = await benchPostgres();
+	const stores: StoreKind[] = postgres ? ["sqlite", "postgres"] : ["sqlite"];
+	for (const store of stores) {
+		for (const instances of [1, 2]) {
+			await measure(
+				`intake, Knack 0 ms, 64 conn, ${store}, ${instances} instance${instances > 1 ? "s" : ""}`,
+				plan.runs,
+				() =>
+					instancesRun({
+						dir,
+						sandbox: fast,
+						bodyFile,
+						store,
+						instances,
+						connections: 64,
+						warmupSeconds: plan.warmupSeconds,
+						seconds: plan.seconds,
+						postgres,
+						rateLimit: uncapped,
+					}),
+			);
+		}
+	}
 	const bound = await measure("Knack-bound, Knack 50 ms, 64 conn", plan.runs, load(slow, 64));
 	const burst = (deadlineSeconds?: number) => () =>
 		burstRun({ dir, sandbox: capped, postbacks: plan.burst, cap: knackCap, deadlineSeconds });
@@ -186,7 +215,7 @@ async function main(): Promise<void> {
 	);
 	console.log(
 		`\n${plan.runs} runs per scenario (cold start: ${plan.coldStarts}, long-deadline burst: ${plan.longBurstRuns}); median (min–max). ` +
-			"per s: postbacks answered per second (burst: postbacks answered 200 ÷ drain time; store rows: appends, or outcome transactions timed alone, per second). " +
+			"per s: postbacks answered per second (two instances: the sum of both wrk processes', 32 connections each, and p50/p99 the slower instance's; burst: postbacks answered 200 ÷ drain time; store rows: appends, or outcome transactions timed alone, per second). " +
 			"CPU: share of one core over the measured window. Other work on this machine makes every figure noisy; CPU ms/postback least.",
 	);
 	if (quick) {

@@ -38,7 +38,7 @@ export interface Sample {
 
 let idBlock = 0;
 /** wrk id ranges that no two wrk runs share, so no postback is ever a duplicate. */
-const nextIdBase = () => ++idBlock * 10_000_000_000;
+export const nextIdBase = () => ++idBlock * 10_000_000_000;
 
 export interface LoadOptions {
 	dir: string;
@@ -81,7 +81,7 @@ export async function loadRun(o: LoadOptions): Promise<Sample> {
 		await service.child.stop();
 	}
 	const stats = await o.sandbox.stats();
-	sample.callsPerPostback = stats.total / (await acceptedDeliveries(service.databasePath));
+	sample.callsPerPostback = stats.total / (await acceptedDeliveries(service.store));
 	sample.refused = stats.byStatus["429"] ?? 0;
 	return sample;
 }
@@ -134,7 +134,7 @@ export async function burstRun(o: BurstOptions): Promise<Sample> {
 		perSecond: answers.filter((a) => a.status === 200).length / (drainMs / 1000),
 		p50Ms: median(latencies),
 		p99Ms: percentile(latencies, 99),
-		callsPerPostback: calls.length / (await acceptedDeliveries(service.databasePath)),
+		callsPerPostback: calls.length / (await acceptedDeliveries(service.store)),
 		peakRssMiB: rss,
 		knackPerSecond,
 		busiestSecond,
@@ -288,10 +288,10 @@ export async function liveBesideReplayRun(o: LiveBesideReplayOptions): Promise<S
 	let replay: Child | null = null;
 	try {
 		if (o.replayed > 0) {
-			await seedAppliedPayments(service.databasePath, o.replayed);
+			await seedAppliedPayments(service.store.databasePath, o.replayed);
 			replay = spawnBun(
 				["src/cli.ts", "replay", "--force", "--all", "--yes"],
-				replayEnv(service.databasePath, o.sandbox.apiUrl, o.cap),
+				replayEnv(service.store.databasePath, o.sandbox.apiUrl, o.cap),
 				join(o.dir, `replay-${Date.now()}.log`),
 			);
 			// Let the replay take its share of the cap before the first live payment arrives.

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { CallStats, RecordedCall } from "../../src/sandbox/callLog.ts";
 import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
-import { openStorage } from "../../src/storage/open.ts";
+import { openStorage, type StorageConfig } from "../../src/storage/open.ts";
 import { type Child, freePort, spawnBun, waitUntilUp } from "./processes.ts";
 
 /** The Knack sandbox and the service, each its own process, as in production. */
@@ -41,12 +41,14 @@ export interface ServiceSettings {
 	rateLimit?: number;
 	/** POSTBACK_DEADLINE_SECONDS; the default (20 s) when absent */
 	deadlineSeconds?: number;
+	/** the store to share with other instances; a new SQLite file of its own when absent */
+	store?: StorageConfig;
 }
 
 export interface RunningService {
 	child: Child;
 	url: string;
-	databasePath: string;
+	store: StorageConfig;
 	/** spawn to first 200 on GET / */
 	startupMs: number;
 }
@@ -65,12 +67,13 @@ export async function startService(
 ): Promise<RunningService> {
 	const n = ++instances;
 	const port = await freePort();
-	const databasePath = join(dir, `service-${n}.sqlite`);
+	const store = settings.store ?? { databasePath: join(dir, `service-${n}.sqlite`) };
 	const env: Record<string, string> = {
 		CITYBASE_ENV: "development",
 		HOST: "127.0.0.1",
 		PORT: String(port),
-		DATABASE_PATH: databasePath,
+		DATABASE_PATH: store.databasePath,
+		...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}),
 		LOG_LEVEL: "info",
 		KNACK_API_URL: knackApiUrl,
 		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
@@ -90,7 +93,7 @@ export async function startService(
 	const url = `http://127.0.0.1:${port}`;
 	try {
 		const startupMs = await waitUntilUp(`${url}/`, 15_000, started);
-		return { child, url, databasePath, startupMs };
+		return { child, url, store, startupMs };
 	} catch (error) {
 		await child.stop();
 		throw error;
@@ -98,11 +101,12 @@ export async function startService(
 }
 
 /** Postbacks that reached the log as accepted deliveries (read after the service stopped). */
-export async function acceptedDeliveries(databasePath: string): Promise<number> {
-	const storage = await openStorage({ databasePath });
+export async function acceptedDeliveries(store: StorageConfig): Promise<number> {
+	const storage = await openStorage(store);
 	try {
 		const last = await storage.events.lastSeq();
-		return last === 0 ? 0 : storage.queries.countAccepted(1, last);
+		// Awaited here, before the finally closes the store: PostgreSQL answers asynchronously.
+		return last === 0 ? 0 : await storage.queries.countAccepted(1, last);
 	} finally {
 		await storage.close();
 	}

@@ -1,5 +1,5 @@
 import { type EffectSucceededData, EventTypes, finishingTypes } from "../../src/events/types.ts";
-import { openStorage } from "../../src/storage/open.ts";
+import { openStorage, type StorageConfig } from "../../src/storage/open.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 
 /**
@@ -20,8 +20,8 @@ export interface LogCounts {
 	failedAttempts: number;
 }
 
-async function withStorage<T>(path: string, read: (storage: Storage) => Promise<T>): Promise<T> {
-	const storage = await openStorage({ databasePath: path });
+async function withStorage<T>(store: StorageConfig, read: (storage: Storage) => Promise<T>): Promise<T> {
+	const storage = await openStorage(store);
 	try {
 		return await read(storage);
 	} finally {
@@ -29,8 +29,8 @@ async function withStorage<T>(path: string, read: (storage: Storage) => Promise<
 	}
 }
 
-export function readLog(path: string): Promise<LogCounts> {
-	return withStorage(path, async (storage) => {
+export function readLog(store: StorageConfig): Promise<LogCounts> {
+	return withStorage(store, async (storage) => {
 		const counts: LogCounts = {
 			received: 0,
 			accepted: 0,
@@ -62,18 +62,18 @@ export function readLog(path: string): Promise<LogCounts> {
 }
 
 /** Claims held by a process (holders are named `<pid>-...`): what a killed server left for others to take over. */
-export function claimsHeldBy(path: string, pid: number): Promise<number> {
-	return withStorage(path, async (storage) => {
+export function claimsHeldBy(store: StorageConfig, pid: number): Promise<number> {
+	return withStorage(store, async (storage) => {
 		const claims = [...(await storage.queries.currentClaims()).values()];
 		return claims.filter((c) => c.holder.startsWith(`${pid}-`)).length;
 	});
 }
 
 /** Waits until recovery has finished every delivery and no claim is held; the last counts either way. */
-export async function waitForRecovery(path: string, timeoutMs: number): Promise<LogCounts> {
+export async function waitForRecovery(store: StorageConfig, timeoutMs: number): Promise<LogCounts> {
 	const until = Date.now() + timeoutMs;
 	for (;;) {
-		const counts = await readLog(path);
+		const counts = await readLog(store);
 		if ((counts.incomplete === 0 && counts.claims === 0) || Date.now() >= until) return counts;
 		await Bun.sleep(250);
 	}

@@ -139,12 +139,17 @@ export interface ServiceTimings {
 	recoveryIntervalSeconds: number;
 }
 
-export function serviceEnv(databasePath: string, knackApiUrl: string, timings: ServiceTimings): Record<string, string> {
+/** `store`: DATABASE_PATH (SQLite) or DATABASE_URL (PostgreSQL), the variable that picks the store. */
+export function serviceEnv(
+	store: Record<string, string>,
+	knackApiUrl: string,
+	timings: ServiceTimings,
+): Record<string, string> {
 	return {
+		...store,
 		CITYBASE_ENV: "development",
 		HOST: "127.0.0.1",
 		PORT: "0",
-		DATABASE_PATH: databasePath,
 		KNACK_API_URL: knackApiUrl,
 		KNACK_STREET_BANNER_APP_ID: sandboxCredentials.STREET_BANNER.appId,
 		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
@@ -167,6 +172,8 @@ export class ServiceProcess {
 	private current: Started | null = null;
 	private starts = 0;
 	url: string | null = null;
+	/** exits nobody asked for (a crash), by log file: a run with one has failed even if Knack ends right */
+	readonly crashes: string[] = [];
 
 	constructor(
 		readonly name: string,
@@ -187,6 +194,9 @@ export class ServiceProcess {
 			(line) => line.message === "atd-citybase listening",
 		);
 		this.current = started;
+		started.proc.exited.then((code) => {
+			if (this.current === started && this.url !== null) this.crashes.push(`${started.logPath} (exit ${code})`);
+		});
 		const url = started.ready.url as string;
 		await waitHealthy(url);
 		this.url = url;

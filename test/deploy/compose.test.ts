@@ -86,8 +86,16 @@ const profiles = [
 	},
 ] as const;
 
+/** production-ha: two instances on one PostgreSQL log behind a proxy, on production's port. */
+const ha = {
+	profile: "production-ha",
+	instances: ["citybase-production-ha-1", "citybase-production-ha-2"],
+	postgres: "postgres",
+	proxy: "citybase-proxy-production-ha",
+} as const;
+
 describe("docker-compose.yml", () => {
-	test("has exactly the four profiles, one service each", () => {
+	test("has exactly the four single-instance profiles, one service each, and production-ha", () => {
 		const { services } = loadCompose();
 		const byProfile: Record<string, string[]> = {};
 		for (const [name, service] of Object.entries(services)) {
@@ -95,8 +103,9 @@ describe("docker-compose.yml", () => {
 			expect(list, `service ${name} must belong to exactly one profile`).toHaveLength(1);
 			for (const p of list) byProfile[p] = [...(byProfile[p] ?? []), name];
 		}
-		expect(Object.keys(byProfile).sort()).toEqual(["development", "production", "staging", "uat"]);
+		expect(Object.keys(byProfile).sort()).toEqual(["development", "production", "production-ha", "staging", "uat"]);
 		for (const { profile, service } of profiles) expect(byProfile[profile]).toEqual([service]);
+		expect(byProfile[ha.profile]?.sort()).toEqual([...ha.instances, ha.postgres, ha.proxy].sort());
 	});
 
 	test.each(profiles)(
@@ -153,6 +162,69 @@ describe("docker-compose.yml", () => {
 		const mounts = strings(dev.volumes);
 		expect(mounts.some((m) => m.startsWith("./src:/app/src"))).toBe(true);
 		expect(environmentOf(dev).KNACK_SANDBOX_PORT).toBe("5001");
+	});
+
+	describe("production-ha", () => {
+		const service = (name: string): Dict => {
+			const s = loadCompose().services[name];
+			if (!s) throw new Error(`no service ${name}`);
+			return s;
+		};
+
+		test.each(ha.instances)("%s: a production instance on the postgres service, started once it is healthy", (name) => {
+			const s = service(name);
+			expect(s.build).toBeDefined();
+			expect(s.restart).toBe("unless-stopped");
+			expect(envFilesOf(s)).toContain(".env");
+			// Only the proxy reaches the instances.
+			expect(s.ports).toBeUndefined();
+			const env = environmentOf(s);
+			expect(env.CITYBASE_ENV).toBe("production");
+			expect(env.PORT).toBe("5000");
+			expect(env.HOST).toBe("0.0.0.0");
+			// .env's DATABASE_URL, else the postgres service with .env's password: never a literal one.
+			// biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not a JavaScript template
+			expect(env.DATABASE_URL).toBe("${DATABASE_URL:-postgres://citybase:${POSTGRES_PASSWORD}@postgres:5432/citybase}");
+			const dependsOn = s.depends_on;
+			expect(isDict(dependsOn) && isDict(dependsOn[ha.postgres]) && dependsOn[ha.postgres]).toMatchObject({
+				condition: "service_healthy",
+			});
+		});
+
+		test("postgres: a pinned official image, a fixed-name volume, pg_isready, the password from .env", () => {
+			const { volumes } = loadCompose();
+			const s = service(ha.postgres);
+			expect(String(s.image)).toMatch(/^postgres:\d+\.\d+-[a-z]+$/);
+			expect(s.restart).toBe("unless-stopped");
+			const data = strings(s.volumes).find((v) => v.endsWith(":/var/lib/postgresql/data"));
+			const volume = data?.split(":")[0] ?? "";
+			expect(volume).toMatch(/^[a-z0-9][a-z0-9_.-]*$/);
+			expect(volumes[volume]).toEqual({ name: volume });
+			const healthcheck = isDict(s.healthcheck) ? s.healthcheck : {};
+			expect(strings(healthcheck.test).join(" ")).toContain("pg_isready");
+			expect(environmentOf(s).POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]*\}$/);
+		});
+
+		test("the proxy: a pinned official image, production's port, its committed config balancing over both instances with GET / checks", () => {
+			const s = service(ha.proxy);
+			expect(String(s.image)).toMatch(/^haproxy:\d+\.\d+\.\d+(-[a-z]+)?$/);
+			expect(s.restart).toBe("unless-stopped");
+			expect(strings(s.ports)).toEqual(["172.17.0.1:13100:8080"]);
+			const mount = strings(s.volumes).find((v) => v.endsWith(":/usr/local/etc/haproxy/haproxy.cfg:ro"));
+			expect(mount?.split(":")[0]).toBe("./deploy/haproxy.cfg");
+			const config = read("deploy/haproxy.cfg");
+			expect(config).toMatch(/^\s*bind :8080$/m);
+			expect(config).toMatch(/^\s*option httpchk GET \/$/m);
+			expect(config).toMatch(/^\s*default-server check\b/m);
+			for (const instance of ha.instances)
+				expect(config).toMatch(new RegExp(`^\\s*server \\S+ ${instance}:5000\\b`, "m"));
+		});
+
+		test("no literal password anywhere in the file", () => {
+			const text = read("docker-compose.yml");
+			expect(text).not.toMatch(/^\s*-?\s*[A-Z_]*PASSWORD[A-Z_]*[:=]\s*(?!\$\{)\S/m);
+			expect(text).not.toMatch(/postgres(ql)?:\/\/[^:\s]+:(?!\$\{)[^@\s]+@/);
+		});
 	});
 
 	test("passes dclint: the compose-spec schema and dclint's error rules", () => {
