@@ -1,7 +1,7 @@
 import { parseDelivery, type Verdict } from "../events/payload.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Projector } from "../projections/knack/run.ts";
-import type { EventStore } from "../storage/storage.ts";
+import type { ClaimResult, EventStore } from "../storage/storage.ts";
 
 /**
  * One CityBase postback, from bytes to answer (SPEC §1): validate, append the delivery
@@ -39,9 +39,12 @@ export async function receivePostback(deps: PostbackDeps, delivery: IncomingDeli
 	const verdict: Verdict = unsupported ? { accepted: false, reason: unsupported } : parseDelivery(delivery.body);
 	const citybaseId = verdict.accepted ? verdict.payment.citybaseId : null;
 
+	// The claim rides on the append's commit: one durable wait fewer before the first Knack call.
+	const claimRequest = verdict.accepted ? deps.projector.claimRequest(verdict.payment) : undefined;
 	let deliverySeq: number;
+	let claim: ClaimResult | undefined;
 	try {
-		({ deliverySeq } = await deps.store.appendDelivery({ ...delivery, receivedAt }, verdict));
+		({ deliverySeq, claim } = await deps.store.appendDelivery({ ...delivery, receivedAt }, verdict, claimRequest));
 	} catch (error) {
 		deps.logger.error("could not record the delivery; nothing was sent to Knack", {
 			citybase_id: citybaseId,
@@ -69,6 +72,7 @@ export async function receivePostback(deps: PostbackDeps, delivery: IncomingDeli
 	const { payment } = verdict;
 	const result = await deps.projector.project({ deliverySeq, receivedAt, payment }, Date.now() + deps.deadlineMs, {
 		by: "postback",
+		claim: claimRequest && claim ? { holder: claimRequest.holder, result: claim } : undefined,
 	});
 	if (!result.ok) {
 		return { status: result.status, body: result.text, citybaseId, deliverySeq, outcome: "failed" };

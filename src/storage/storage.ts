@@ -52,6 +52,18 @@ export interface OperatorAction {
 	data: OperatorActionData;
 }
 
+/**
+ * A projection claim to take together with a delivery's append, in its transaction, so
+ * a postback's projection starts without a durable write of its own. The projector
+ * names the key and the holder (`Projector.claimRequest`).
+ */
+export interface ClaimRequest {
+	key: string;
+	holder: string;
+	now: number;
+	leaseMs: number;
+}
+
 export type ClaimResult =
 	| { state: "claimed" /** an earlier holder's lease ran out: its writes may have reached Knack */; inherited: boolean }
 	| { state: "held"; holder: string; expiresAt: number };
@@ -61,8 +73,16 @@ export type ClaimResult =
  * it is durable; a delivery is durable before any Knack call is made for it.
  */
 export interface EventStore {
-	/** Appends the delivery and its verdict together, durably, before any Knack call. */
-	appendDelivery(delivery: NewDelivery, verdict: Verdict): Promise<{ deliverySeq: number }>;
+	/**
+	 * Appends the delivery and its verdict together, durably, before any Knack call. With
+	 * `claim`, an accepted delivery also takes that claim in the same transaction, judged
+	 * as `claim` judges it; a claim held by a live other leaves the append unaffected.
+	 */
+	appendDelivery(
+		delivery: NewDelivery,
+		verdict: Verdict,
+		claim?: ClaimRequest,
+	): Promise<{ deliverySeq: number; claim?: ClaimResult }>;
 	/**
 	 * Records a projection run in one transaction: its Knack outcomes, whether the
 	 * delivery is now fully applied, and the release of its claim.

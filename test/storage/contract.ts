@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { parseDelivery } from "../../src/events/payload.ts";
 import { EventTypes, type Outcome, type StoredEvent } from "../../src/events/types.ts";
 import type { PaymentRow } from "../../src/projections/paymentRow.ts";
-import { type ImportedEvent, type Storage, TransferError } from "../../src/storage/storage.ts";
+import { type ClaimRequest, type ImportedEvent, type Storage, TransferError } from "../../src/storage/storage.ts";
 import { postback } from "../support/payloads.ts";
 
 /**
@@ -34,9 +34,9 @@ function paymentBody(id: number, status = "successful", invoice = `INV-${id}`): 
 	);
 }
 
-async function append(storage: Storage, id: number, status = "successful", invoice?: string) {
+async function append(storage: Storage, id: number, status = "successful", invoice?: string, claim?: ClaimRequest) {
 	const body = paymentBody(id, status, invoice);
-	return storage.events.appendDelivery(delivery(body), parseDelivery(encoder.encode(body)));
+	return storage.events.appendDelivery(delivery(body), parseDelivery(encoder.encode(body)), claim);
 }
 
 function outcome(key: string, type: Outcome["type"] = EventTypes.effectSucceeded): Outcome {
@@ -224,6 +224,62 @@ export function storageContract(name: string, open: OpenStore): void {
 					dropExpiredClaim: { key: "502:successful", at: now },
 				});
 				expect([...(await storage.queries.currentClaims()).keys()]).toEqual(["503:successful"]);
+			});
+
+			test("an accepted delivery takes its claim with its append; a rejected one takes none", async () => {
+				const now = Date.now();
+				const claim = { key: "9:successful", holder: "a", now, leaseMs: 10_000 };
+				const appended = await append(storage, 9, "successful", undefined, claim);
+				expect(appended.claim).toEqual({ state: "claimed", inherited: false });
+				expect(await storage.queries.currentClaims()).toEqual(
+					new Map([["9:successful", { holder: "a", expiresAt: now + 10_000 }]]),
+				);
+				const rejected = await storage.events.appendDelivery(
+					delivery("x"),
+					{ accepted: false, reason: "Invalid JSON" },
+					{ ...claim, key: "x", holder: "b" },
+				);
+				expect(rejected.claim).toBeUndefined();
+				expect([...(await storage.queries.currentClaims()).keys()]).toEqual(["9:successful"]);
+			});
+
+			test("an append finding its claim held by a live other is told so, and the delivery is still appended", async () => {
+				const now = Date.now();
+				await storage.events.claim("10:successful", "a", 1, now, 10_000);
+				const { deliverySeq, claim } = await append(storage, 10, "successful", undefined, {
+					key: "10:successful",
+					holder: "b",
+					now: now + 1,
+					leaseMs: 10_000,
+				});
+				expect(claim).toEqual({ state: "held", holder: "a", expiresAt: now + 10_000 });
+				expect(await storage.events.accepted(deliverySeq)).toMatchObject({ payment: { citybaseId: 10 } });
+				expect((await storage.queries.currentClaims()).get("10:successful")?.holder).toBe("a");
+			});
+
+			test("an append taking over a claim whose lease ran out inherits its doubt, as a claim does", async () => {
+				const now = Date.now();
+				await storage.events.claim("11:successful", "dead", 1, now - 20_000, 10_000);
+				const { claim } = await append(storage, 11, "successful", undefined, {
+					key: "11:successful",
+					holder: "b",
+					now,
+					leaseMs: 10_000,
+				});
+				expect(claim).toEqual({ state: "claimed", inherited: true });
+				expect(await storage.queries.currentClaims()).toEqual(
+					new Map([["11:successful", { holder: "b", expiresAt: now + 10_000 }]]),
+				);
+			});
+
+			test("appends of one payment made together: exactly one takes the claim", async () => {
+				const now = Date.now();
+				const results = await Promise.all(
+					["a", "b", "c"].map((holder) =>
+						append(storage, 12, "successful", undefined, { key: "12:successful", holder, now, leaseMs: 10_000 }),
+					),
+				);
+				expect(results.map((r) => r.claim?.state).sort()).toEqual(["claimed", "held", "held"]);
 			});
 
 			test("a release by someone who no longer holds the claim leaves it alone", async () => {

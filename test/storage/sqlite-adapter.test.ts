@@ -1,6 +1,6 @@
 import { Database } from "bun:sqlite";
 import { expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
@@ -12,6 +12,7 @@ import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
 import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
 import { events } from "../../src/storage/sqlite/schema.ts";
 import { keyring as keyringOf } from "../support/keys.ts";
+import { walCommits } from "../support/walCommits.ts";
 
 /** The store on a real SQLite file: starting up beside another process, and group commit. */
 
@@ -27,25 +28,6 @@ const withDir = async (work: (dir: string) => Promise<void>) => {
 const migrationsFolder = join(import.meta.dir, "..", "..", "drizzle");
 const ledgerRows = (sqlite: Database) =>
 	sqlite.query<{ hash: string }, []>("select hash from __drizzle_migrations order by created_at").all();
-
-/**
- * Transactions committed to a WAL file, read from the file itself: SQLite marks the last
- * frame of each commit by writing the database size into that frame's header (zero on
- * every other frame). Frames left over from before a WAL reset carry the old salts, so
- * counting stops at the first frame whose salts differ from the header's.
- */
-function walCommits(walPath: string): number {
-	const wal = Buffer.from(readFileSync(walPath));
-	if (wal.length < 32) return 0;
-	const pageSize = wal.readUInt32BE(8);
-	const salts = [wal.readUInt32BE(16), wal.readUInt32BE(20)];
-	let commits = 0;
-	for (let at = 32; at + 24 + pageSize <= wal.length; at += 24 + pageSize) {
-		if (wal.readUInt32BE(at + 8) !== salts[0] || wal.readUInt32BE(at + 12) !== salts[1]) break;
-		if (wal.readUInt32BE(at + 4) !== 0) commits++;
-	}
-	return commits;
-}
 
 test("processes opening new databases at the same moment all start, and each migration is applied once", () =>
 	withDir(async (dir) => {

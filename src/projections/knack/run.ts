@@ -1,6 +1,7 @@
+import type { Payment } from "../../events/payload.ts";
 import { type AcceptedDelivery, EventTypes, type Outcome, type ProjectedBy } from "../../events/types.ts";
 import type { Logger } from "../../logging/logger.ts";
-import type { EventStore } from "../../storage/storage.ts";
+import type { ClaimRequest, ClaimResult, EventStore } from "../../storage/storage.ts";
 import type { Priority } from "./budget.ts";
 import type { KnackClient, KnackFailure } from "./client.ts";
 import type { FieldMapName } from "./fieldMaps.ts";
@@ -31,11 +32,20 @@ export interface Projector {
 	 * stamps outcome events, so tests can pin recorded dates. `by` is recorded on every
 	 * outcome, so the log tells who made each attempt (recovery counts only its own).
 	 */
-	project(
-		delivery: AcceptedDelivery,
-		deadline: number,
-		options: { by: ProjectedBy; force?: boolean },
-	): Promise<ProjectionResult>;
+	project(delivery: AcceptedDelivery, deadline: number, options: ProjectOptions): Promise<ProjectionResult>;
+	/**
+	 * The claim a delivery of `payment` takes, named as `project` names its own, for the
+	 * store to take with the delivery's append (`EventStore.appendDelivery`): what the
+	 * append answered is then handed to `project` as `claim`, which saves a durable wait.
+	 */
+	claimRequest(payment: Payment): ClaimRequest;
+}
+
+export interface ProjectOptions {
+	by: ProjectedBy;
+	force?: boolean;
+	/** a claim asked for with the append (`claimRequest`) and what the store answered: held by another, it is waited for */
+	claim?: { holder: string; result: ClaimResult };
 }
 
 export interface ProjectorOptions {
@@ -67,16 +77,16 @@ export function createProjector(options: ProjectorOptions): Projector {
 	async function project(
 		delivery: AcceptedDelivery,
 		deadline: number,
-		{ by, force = false }: { by: ProjectedBy; force?: boolean },
+		{ by, force = false, claim: handed }: ProjectOptions,
 	): Promise<ProjectionResult> {
 		const { payment, deliverySeq } = delivery;
 		const context: PlanContext = { fieldMap: options.fieldMap, recordedAt: delivery.receivedAt };
 		const plan = planPostback(payment, context);
 		const log = logger.child({ citybase_id: payment.citybaseId, delivery_seq: deliverySeq });
 		for (const warning of plan.warnings) log.warn(warning, { invoice: payment.invoice });
-		const claimKey = `${payment.citybaseId}:${payment.status}`;
+		const claimKey = claimKeyOf(payment);
 		const call = { deadline, priority: priorities[by] };
-		const holder = `${holderPrefix}:${++runs}`;
+		const holder = handed?.holder ?? nextHolder();
 		const applied = (performed: number, skipped: number): ProjectionResult => ({
 			ok: true,
 			performed,
@@ -85,31 +95,13 @@ export function createProjector(options: ProjectorOptions): Projector {
 			warnings: plan.warnings,
 		});
 
-		let inherited = false;
-		for (;;) {
-			const { remaining } = effectProgress(plan.effects, await store.outcomesOf(payment.citybaseId, payment.status));
-			if (remaining.length === 0 && !force) {
-				await store.recordOutcomes(deliverySeq, [], clock(), {
-					applied: { performed: 0, skipped: plan.effects.length },
-					dropExpiredClaim: { key: claimKey, at: Date.now() },
-				});
-				return applied(0, plan.effects.length);
-			}
-			const claim = await store.claim(claimKey, holder, deliverySeq, Date.now(), options.leaseMs);
-			if (claim.state === "claimed") {
-				inherited = claim.inherited;
-				break;
-			}
-			if (Date.now() + pollMs >= deadline) {
-				log.warn("gave up waiting for another delivery of this payment to finish", { claim_holder: claim.holder });
-				return {
-					ok: false,
-					status: 503,
-					text: "Another delivery of this payment is still being applied; please retry",
-					reason: "busy",
-				};
-			}
-			await Bun.sleep(pollMs);
+		let inherited: boolean;
+		if (handed?.result.state === "claimed") {
+			inherited = handed.result.inherited;
+		} else {
+			const waited = await waitForClaim();
+			if ("ok" in waited) return waited;
+			inherited = waited.inherited;
 		}
 
 		// The claim is ours: read the history again, another holder may have finished just before.
@@ -123,14 +115,8 @@ export function createProjector(options: ProjectorOptions): Projector {
 			},
 		);
 		// Keep that doubt in the log: if this run fails before resolving it, the next holder finds a free claim.
-		if (inherited) {
-			await store.recordOutcomes(
-				deliverySeq,
-				remaining.filter((e) => e.lookup).map((e) => inheritedDoubt(e, by)),
-				clock(),
-				{},
-			);
-		}
+		const doubts = inherited ? remaining.filter((e) => e.lookup).map((e) => inheritedDoubt(e, by)) : [];
+		if (doubts.length > 0) await store.recordOutcomes(deliverySeq, doubts, clock(), {});
 
 		const outcomes: Outcome[] = [];
 		let performed = 0;
@@ -165,6 +151,32 @@ export function createProjector(options: ProjectorOptions): Projector {
 		}
 		if (failure) return { ok: false, ...answerFor(failure), reason: "knack" };
 		return applied(performed, plan.effects.length - remaining.length);
+
+		/** The claim taken on its own: waited for while a live other holds it, not taken once the work is found done. */
+		async function waitForClaim(): Promise<{ inherited: boolean } | ProjectionResult> {
+			for (;;) {
+				const { remaining } = effectProgress(plan.effects, await store.outcomesOf(payment.citybaseId, payment.status));
+				if (remaining.length === 0 && !force) {
+					await store.recordOutcomes(deliverySeq, [], clock(), {
+						applied: { performed: 0, skipped: plan.effects.length },
+						dropExpiredClaim: { key: claimKey, at: Date.now() },
+					});
+					return applied(0, plan.effects.length);
+				}
+				const claim = await store.claim(claimKey, holder, deliverySeq, Date.now(), options.leaseMs);
+				if (claim.state === "claimed") return claim;
+				if (Date.now() + pollMs >= deadline) {
+					log.warn("gave up waiting for another delivery of this payment to finish", { claim_holder: claim.holder });
+					return {
+						ok: false,
+						status: 503,
+						text: "Another delivery of this payment is still being applied; please retry",
+						reason: "busy",
+					};
+				}
+				await Bun.sleep(pollMs);
+			}
+		}
 
 		async function performWithRetries(effect: PlannedEffect): Promise<Attempt> {
 			for (let attempt = 1; ; attempt++) {
@@ -278,8 +290,23 @@ export function createProjector(options: ProjectorOptions): Projector {
 		return exponential / 2 + Math.random() * (exponential / 2);
 	}
 
-	return { project };
+	function nextHolder(): string {
+		return `${holderPrefix}:${++runs}`;
+	}
+
+	return {
+		project,
+		claimRequest: (payment) => ({
+			key: claimKeyOf(payment),
+			holder: nextHolder(),
+			now: Date.now(),
+			leaseMs: options.leaseMs,
+		}),
+	};
 }
+
+/** One claim per (payment, status): the logical key of its effects, less the effect kind. */
+const claimKeyOf = (payment: Payment) => `${payment.citybaseId}:${payment.status}`;
 
 /** Where each projector's calls stand in the Knack budget. */
 const priorities: Record<ProjectedBy, Priority> = { postback: "live", recovery: "recovery", replay: "operator" };

@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, inArray, lte, notInArray, type SQL, sql } from "drizzle-orm";
+import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
 import {
@@ -9,10 +10,10 @@ import {
 	type ReceivedData,
 	type StoredEvent,
 } from "../../events/types.ts";
-import type { ClaimResult, EventStore } from "../storage.ts";
+import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import { finishedDeliveries, isFinishing } from "./finished.ts";
-import type { GroupCommitter } from "./groupCommit.ts";
+import type { GroupCommitter, Transaction } from "./groupCommit.ts";
 import { claims, events } from "./schema.ts";
 
 /**
@@ -38,6 +39,39 @@ const toAccepted = (row: Row): AcceptedDelivery => ({
 	receivedAt: row.recordedAt,
 	payment: (row.data as AcceptedData).payment,
 });
+
+/**
+ * Judges and takes a claim, alone or inside a log write. No row yet: the insert takes it,
+ * or waits for a concurrent inserter's commit and yields. A row: it is locked (FOR UPDATE)
+ * before it is judged and taken over, so two takers never both win. A row released in
+ * between sends us round again. Nothing that holds a claim row waits for the log lock, so
+ * a log write waiting here cannot deadlock.
+ */
+async function takeClaim(
+	scope: PostgresJsDatabase | Transaction,
+	{ key, holder, now, leaseMs }: ClaimRequest,
+	deliverySeq: number,
+): Promise<ClaimResult> {
+	const lease = { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs };
+	for (;;) {
+		const inserted = await scope
+			.insert(claims)
+			.values({ key, ...lease })
+			.onConflictDoNothing()
+			.returning({ key: claims.key });
+		if (inserted.length > 0) return { state: "claimed", inherited: false };
+		const taken = await scope.transaction(async (tx): Promise<ClaimResult | null> => {
+			const [current] = await tx.select().from(claims).where(eq(claims.key, key)).for("update");
+			if (!current) return null;
+			if (current.holder !== holder && current.expiresAt > now) {
+				return { state: "held", holder: current.holder, expiresAt: current.expiresAt };
+			}
+			await tx.update(claims).set(lease).where(eq(claims.key, key));
+			return { state: "claimed", inherited: current.holder !== holder };
+		});
+		if (taken) return taken;
+	}
+}
 
 export function createPostgresEventStore(
 	{ db }: OpenDatabase,
@@ -69,8 +103,8 @@ export function createPostgresEventStore(
 	}
 
 	return {
-		appendDelivery(delivery, verdict) {
-			return committer.write((log) => {
+		appendDelivery(delivery, verdict, claim) {
+			return committer.write(async (log, tx) => {
 				const received: ReceivedData = {
 					contentType: delivery.contentType,
 					remoteAddress: delivery.remoteAddress,
@@ -96,6 +130,7 @@ export function createPostgresEventStore(
 						invoice: payment.invoice,
 						data: { payment } satisfies AcceptedData,
 					});
+					if (claim) return { deliverySeq, claim: await takeClaim(tx, claim, deliverySeq) };
 				} else {
 					log.append({
 						type: EventTypes.rejected,
@@ -162,29 +197,8 @@ export function createPostgresEventStore(
 			);
 		},
 
-		async claim(key, holder, deliverySeq, now, leaseMs) {
-			const lease = { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs };
-			// No row yet: the insert takes it, or waits for a concurrent inserter's commit and
-			// yields. A row: it is locked (FOR UPDATE) before it is judged and taken over, so
-			// two takers never both win. A row released in between sends us round again.
-			for (;;) {
-				const inserted = await db
-					.insert(claims)
-					.values({ key, ...lease })
-					.onConflictDoNothing()
-					.returning({ key: claims.key });
-				if (inserted.length > 0) return { state: "claimed", inherited: false };
-				const taken = await db.transaction(async (tx): Promise<ClaimResult | null> => {
-					const [current] = await tx.select().from(claims).where(eq(claims.key, key)).for("update");
-					if (!current) return null;
-					if (current.holder !== holder && current.expiresAt > now) {
-						return { state: "held", holder: current.holder, expiresAt: current.expiresAt };
-					}
-					await tx.update(claims).set(lease).where(eq(claims.key, key));
-					return { state: "claimed", inherited: current.holder !== holder };
-				});
-				if (taken) return taken;
-			}
+		claim(key, holder, deliverySeq, now, leaseMs) {
+			return takeClaim(db, { key, holder, now, leaseMs }, deliverySeq);
 		},
 
 		async outcomesOf(citybaseId, status) {

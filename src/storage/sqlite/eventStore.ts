@@ -9,10 +9,10 @@ import {
 	type ReceivedData,
 	type StoredEvent,
 } from "../../events/types.ts";
-import type { ClaimResult, EventStore } from "../storage.ts";
+import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import { finishedDeliveries, isFinishing } from "./finished.ts";
-import type { GroupCommitter } from "./groupCommit.ts";
+import type { GroupCommitter, Transaction } from "./groupCommit.ts";
 import { claims, events } from "./schema.ts";
 
 /**
@@ -127,6 +127,25 @@ export function createSqliteEventStore(
 		.from(claims)
 		.where(eq(claims.key, sql.placeholder("key")))
 		.prepare();
+	/** Judges and takes a claim inside the caller's write (the group's IMMEDIATE transaction). */
+	const takeClaim = (
+		tx: Transaction,
+		{ key, holder, now, leaseMs }: ClaimRequest,
+		deliverySeq: number,
+	): ClaimResult => {
+		const current = selectClaim.get({ key });
+		if (current && current.holder !== holder && current.expiresAt > now) {
+			return { state: "held", holder: current.holder, expiresAt: current.expiresAt };
+		}
+		tx.insert(claims)
+			.values({ key, holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs })
+			.onConflictDoUpdate({
+				target: claims.key,
+				set: { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs },
+			})
+			.run();
+		return { state: "claimed", inherited: current !== undefined && current.holder !== holder };
+	};
 	const deleteExpiredClaim = db
 		.delete(claims)
 		.where(and(eq(claims.key, sql.placeholder("key")), lte(claims.expiresAt, sql.placeholder("at"))))
@@ -150,8 +169,8 @@ export function createSqliteEventStore(
 	});
 
 	return {
-		appendDelivery(delivery, verdict) {
-			return committer.write(() => {
+		appendDelivery(delivery, verdict, claim) {
+			return committer.write((tx) => {
 				const received: ReceivedData = {
 					contentType: delivery.contentType,
 					remoteAddress: delivery.remoteAddress,
@@ -177,6 +196,7 @@ export function createSqliteEventStore(
 						invoice: payment.invoice,
 						data: { payment } satisfies AcceptedData,
 					});
+					if (claim) return { deliverySeq, claim: takeClaim(tx, claim, deliverySeq) };
 				} else {
 					append({
 						type: EventTypes.rejected,
@@ -239,20 +259,7 @@ export function createSqliteEventStore(
 
 		claim(key, holder, deliverySeq, now, leaseMs) {
 			// Read and write in one IMMEDIATE transaction (the group's), so two processes never both claim.
-			return committer.write((tx): ClaimResult => {
-				const current = selectClaim.get({ key });
-				if (current && current.holder !== holder && current.expiresAt > now) {
-					return { state: "held", holder: current.holder, expiresAt: current.expiresAt };
-				}
-				tx.insert(claims)
-					.values({ key, holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs })
-					.onConflictDoUpdate({
-						target: claims.key,
-						set: { holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs },
-					})
-					.run();
-				return { state: "claimed", inherited: current !== undefined && current.holder !== holder };
-			});
+			return committer.write((tx) => takeClaim(tx, { key, holder, now, leaseMs }, deliverySeq));
 		},
 
 		async outcomesOf(citybaseId, status) {
