@@ -406,6 +406,44 @@ export function storageContract(name: string, open: OpenStore): void {
 				expect(await storage.queries.backlog(0)).toEqual({ pending: 0, oldestReceivedAt: null, deadLettered: 1 });
 			});
 
+			test("counts, incomplete and the backlog stay right as deliveries finish out of order, also beside a second handle", async () => {
+				const applied = { applied: { performed: 1, skipped: 0 } };
+				const pendingIn = async (store: Storage, expected: number[]) => {
+					expect((await store.events.incomplete()).map((d) => d.deliverySeq)).toEqual(expected);
+					expect((await store.events.counts()).incomplete).toBe(expected.length);
+					expect((await store.queries.backlog(0)).pending).toBe(expected.length);
+				};
+				const old = (await append(storage, 1301)).deliverySeq;
+				const newer = [];
+				for (const id of [1302, 1303, 1304]) newer.push((await append(storage, id)).deliverySeq);
+				const [second, third, fourth] = newer as [number, number, number];
+				await pendingIn(storage, [old, second, third, fourth]);
+				await storage.events.recordOutcomes(second, [], 2, applied);
+				await storage.events.recordOutcomes(fourth, [], 3, applied);
+				await pendingIn(storage, [old, third]);
+				expect((await storage.events.incomplete(1)).map((d) => d.deliverySeq)).toEqual([old]);
+				await storage.events.recordOutcomes(third, [], 4, applied);
+				await pendingIn(storage, [old]);
+
+				const other = await open(dir);
+				try {
+					const theirs = (await append(other, 1305)).deliverySeq;
+					await pendingIn(storage, [old, theirs]);
+					await pendingIn(other, [old, theirs]);
+					await storage.events.recordOutcomes(old, [], 5, applied);
+					await pendingIn(other, [theirs]);
+					await pendingIn(storage, [theirs]);
+					await other.events.recordDeadLetter(theirs, "too old", 1, 6);
+					await pendingIn(storage, []);
+					expect(await storage.events.counts()).toMatchObject({ incomplete: 0, deadLettered: 1 });
+					const last = (await append(other, 1306)).deliverySeq;
+					await pendingIn(storage, [last]);
+					await pendingIn(other, [last]);
+				} finally {
+					await other.close();
+				}
+			});
+
 			test("a write probe succeeds on a writable store and leaves nothing behind", async () => {
 				await append(storage, 1201);
 				const before = { last: await storage.events.lastSeq(), claims: await storage.queries.currentClaims() };

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lte, notInArray, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
 import {
@@ -11,8 +11,8 @@ import {
 } from "../../events/types.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
-import { finishedDeliveries, isFinishing } from "./finished.ts";
 import type { GroupCommitter, Transaction } from "./groupCommit.ts";
+import { createSqlitePending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /**
@@ -34,10 +34,11 @@ export function toEvent(row: Row): StoredEvent {
 }
 
 export function createSqliteEventStore(
-	{ sqlite, db }: OpenDatabase,
+	open: OpenDatabase,
 	committer: GroupCommitter,
 	keyring: Keyring | null = null,
 ): EventStore {
+	const { sqlite, db } = open;
 	const insertEvent = db
 		.insert(events)
 		.values({
@@ -160,6 +161,13 @@ export function createSqliteEventStore(
 		.where(and(gte(events.seq, sql.placeholder("from")), lte(events.seq, sql.placeholder("to"))))
 		.orderBy(asc(events.seq))
 		.limit(sql.placeholder("limit"))
+		.prepare();
+
+	const pending = createSqlitePending(open);
+	const selectDeadLettered = db
+		.select({ n: sql<number>`count(distinct ${events.deliverySeq})` })
+		.from(events)
+		.where(eq(events.type, EventTypes.deadLettered))
 		.prepare();
 
 	const toAccepted = (row: Row): AcceptedDelivery => ({
@@ -305,14 +313,7 @@ export function createSqliteEventStore(
 		},
 
 		async incomplete(limit = 1000) {
-			return db
-				.select()
-				.from(events)
-				.where(and(eq(events.type, EventTypes.accepted), notInArray(events.deliverySeq, finishedDeliveries(db))))
-				.orderBy(asc(events.seq))
-				.limit(limit)
-				.all()
-				.map(toAccepted);
+			return pending.oldest(limit);
 		},
 
 		async lastSeq() {
@@ -320,15 +321,10 @@ export function createSqliteEventStore(
 		},
 
 		async counts() {
-			const distinctDeliveries = sql<number>`count(distinct ${events.deliverySeq})`;
-			const accepted = db.select({ n: sql<number>`count(*)` }).from(events).where(eq(events.type, EventTypes.accepted));
-			const finished = db.select({ n: distinctDeliveries }).from(events).where(isFinishing);
-			const dead = db.select({ n: distinctDeliveries }).from(events).where(eq(events.type, EventTypes.deadLettered));
-			const n = (query: { get(): { n: number } | undefined }) => query.get()?.n ?? 0;
 			return {
 				events: lastSeq(),
-				incomplete: Math.max(0, n(accepted) - n(finished)),
-				deadLettered: n(dead),
+				incomplete: pending.summary().pending,
+				deadLettered: selectDeadLettered.get()?.n ?? 0,
 			};
 		},
 	};

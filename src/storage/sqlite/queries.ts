@@ -1,8 +1,8 @@
 import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
 import type { DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
-import { createSqliteBacklog } from "./backlog.ts";
 import type { OpenDatabase } from "./database.ts";
+import { createSqliteBacklog, createSqlitePending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /** The operators' read-only questions, answered from the SQLite file. */
@@ -15,7 +15,7 @@ export function createSqliteOperatorQueries(open: OpenDatabase): OperatorQueries
 		countAccepted: async (from, to) => countAccepted(open, from, to),
 		paymentsEvents: async (ids) => eventsOf(ids),
 		currentClaims: async () => currentClaims(open),
-		backlog: createSqliteBacklog(open),
+		backlog: createSqliteBacklog(open, createSqlitePending(open)),
 	};
 }
 
