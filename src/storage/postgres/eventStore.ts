@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lte, notInArray, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
@@ -12,8 +12,8 @@ import {
 } from "../../events/types.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
-import { finishedDeliveries, isFinishing } from "./finished.ts";
 import type { GroupCommitter, Transaction } from "./groupCommit.ts";
+import { createPostgresPending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /**
@@ -74,10 +74,12 @@ async function takeClaim(
 }
 
 export function createPostgresEventStore(
-	{ db }: OpenDatabase,
+	open: OpenDatabase,
 	committer: GroupCommitter,
 	keyring: Keyring | null = null,
 ): EventStore {
+	const { db } = open;
+	const pending = createPostgresPending(open);
 	const selectAccepted = db
 		.select()
 		.from(events)
@@ -253,32 +255,16 @@ export function createPostgresEventStore(
 			}
 		},
 
-		async incomplete(limit = 1000) {
-			const rows = await db
-				.select()
-				.from(events)
-				.where(and(eq(events.type, EventTypes.accepted), notInArray(events.deliverySeq, finishedDeliveries(db))))
-				.orderBy(asc(events.seq))
-				.limit(limit);
-			return rows.map(toAccepted);
-		},
+		incomplete: (limit = 1000) => pending.oldest(limit),
 
 		lastSeq,
 
 		async counts() {
-			// Three index-backed counts (on type) in one round trip, as the SQLite adapter counts them.
-			const distinctDeliveries = (where: SQL) =>
-				sql`(select count(distinct ${events.deliverySeq}) from ${events} where ${where})`;
-			const [row] = await db.execute<{ accepted: string; finished: string; dead: string }>(
-				sql`select (select count(*) from ${events} where ${eq(events.type, EventTypes.accepted)}) as accepted,
-				${distinctDeliveries(isFinishing)} as finished,
-				${distinctDeliveries(eq(events.type, EventTypes.deadLettered))} as dead`,
-			);
-			return {
-				events: await lastSeq(),
-				incomplete: Math.max(0, Number(row?.accepted ?? 0) - Number(row?.finished ?? 0)),
-				deadLettered: Number(row?.dead ?? 0),
-			};
+			const [dead] = await db
+				.select({ n: sql<number>`count(distinct ${events.deliverySeq})`.mapWith(Number) })
+				.from(events)
+				.where(eq(events.type, EventTypes.deadLettered));
+			return { events: await lastSeq(), incomplete: (await pending.summary()).pending, deadLettered: dead?.n ?? 0 };
 		},
 	};
 }

@@ -1,8 +1,8 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql } from "drizzle-orm";
 import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
 import type { DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
-import { createPostgresBacklog } from "./backlog.ts";
 import type { OpenDatabase } from "./database.ts";
+import { createPostgresBacklog, createPostgresPending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /** The operators' read-only questions, answered from the PostgreSQL database. */
@@ -14,7 +14,7 @@ export function createPostgresOperatorQueries(open: OpenDatabase): OperatorQueri
 		countAccepted: (from, to) => countAccepted(open, from, to),
 		paymentsEvents: (ids) => paymentsEvents(open, ids),
 		currentClaims: () => currentClaims(open),
-		backlog: createPostgresBacklog(open),
+		backlog: createPostgresBacklog(open, createPostgresPending(open)),
 	};
 }
 
