@@ -43,6 +43,8 @@ export interface ServiceSettings {
 	deadlineSeconds?: number;
 	/** the store to share with other instances; a new SQLite file of its own when absent */
 	store?: StorageConfig;
+	/** more environment for the service process (runtime settings under trial) */
+	env?: Record<string, string>;
 }
 
 export interface RunningService {
@@ -82,6 +84,7 @@ export async function startService(
 		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
 		// Recovery would re-drive the burst's timed-out postbacks in the middle of the measurement.
 		RECOVERY_INTERVAL_SECONDS: "3600",
+		...settings.env,
 	};
 	if (settings.rateLimit !== undefined) env.KNACK_RATE_LIMIT = String(settings.rateLimit);
 	if (settings.deadlineSeconds !== undefined) {
