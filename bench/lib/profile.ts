@@ -84,6 +84,8 @@ function summarise(profile: CpuProfile, top = 15): string {
 
 	const self = new Map<string, number>();
 	const areas = new Map<string, number>();
+	// Library and native time charged to the service function nearest the leaf: which of ours asked for it.
+	const callers = new Map<string, number>();
 	let total = 0;
 	let startUp = 0;
 	profile.samples.forEach((id, i) => {
@@ -101,6 +103,11 @@ function summarise(profile: CpuProfile, top = 15): string {
 		const name = `${leaf.functionName || "(anonymous)"} ${leaf.url ? `${shortUrl(leaf.url)}:${leaf.lineNumber + 1}` : "[native]"}`;
 		self.set(name, (self.get(name) ?? 0) + us);
 		areas.set(area, (areas.get(area) ?? 0) + us);
+		const caller = stack.find((f) => f.url.includes("/src/"));
+		const by = caller
+			? `${caller.functionName || "(anonymous)"} ${shortUrl(caller.url)}:${caller.lineNumber + 1}`
+			: "(none of src/)";
+		callers.set(by, (callers.get(by) ?? 0) + us);
 	});
 	const rows = (m: Map<string, number>, n: number) =>
 		[...m]
@@ -113,6 +120,8 @@ function summarise(profile: CpuProfile, top = 15): string {
 		markdownTable(["area", "time", "share"], rows(areas, 20)),
 		"",
 		markdownTable(["function (self time)", "time", "share"], rows(self, top)),
+		"",
+		markdownTable(["nearest service function (time spent in it and below)", "time", "share"], rows(callers, top)),
 	].join("\n");
 }
 

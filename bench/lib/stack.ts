@@ -1,8 +1,9 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CallStats, RecordedCall } from "../../src/sandbox/callLog.ts";
 import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import { openStorage, type StorageConfig } from "../../src/storage/open.ts";
-import { type Child, freePort, spawnBun, waitUntilUp } from "./processes.ts";
+import { type Child, freePort, repoRoot, spawnBun, waitUntilUp } from "./processes.ts";
 
 /** The Knack sandbox and the service, each its own process, as in production. */
 export interface Sandbox {
@@ -43,6 +44,17 @@ export interface ServiceSettings {
 	deadlineSeconds?: number;
 	/** the store to share with other instances; a new SQLite file of its own when absent */
 	store?: StorageConfig;
+	/** without the Dockerfile's JavaScriptCore settings (`deployedRuntimeEnv`), for a baseline */
+	bareRuntime?: boolean;
+}
+
+/**
+ * The JavaScriptCore settings (BUN_JSC_*) the Dockerfile gives the service, so the
+ * bench measures the process as it is deployed, whatever the Dockerfile says today.
+ */
+export function deployedRuntimeEnv(): Record<string, string> {
+	const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8").replace(/\\\n/g, " ");
+	return Object.fromEntries([...dockerfile.matchAll(/\b(BUN_JSC_\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
 }
 
 export interface RunningService {
@@ -82,6 +94,7 @@ export async function startService(
 		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
 		// Recovery would re-drive the burst's timed-out postbacks in the middle of the measurement.
 		RECOVERY_INTERVAL_SECONDS: "3600",
+		...(settings.bareRuntime ? {} : deployedRuntimeEnv()),
 	};
 	if (settings.rateLimit !== undefined) env.KNACK_RATE_LIMIT = String(settings.rateLimit);
 	if (settings.deadlineSeconds !== undefined) {

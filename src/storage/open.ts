@@ -1,13 +1,13 @@
 import type { Keyring } from "../events/bodyKeys.ts";
-import { openPostgresStorage } from "./postgres/index.ts";
-import { openSqliteStorage } from "./sqlite/index.ts";
 import { unwritable } from "./sqlite/writable.ts";
 import type { OpenOptions, Storage } from "./storage.ts";
 
 /**
  * Opens the store the configuration names: PostgreSQL when a database URL is given
  * (several instances share it), else the embedded SQLite file. Asynchronous because a
- * network database connects and migrates before it is handed out.
+ * network database connects and migrates before it is handed out. Each adapter is
+ * loaded only when chosen: the other one's driver and schema would cost a few MiB of
+ * resident memory for nothing.
  */
 export interface StorageConfig {
 	databasePath: string;
@@ -19,7 +19,11 @@ export interface StorageConfig {
 
 export async function openStorage(config: StorageConfig, options: OpenOptions = {}): Promise<Storage> {
 	const adapterOptions = { ...options, keyring: config.eventLogKeys ?? null };
-	if (config.databaseUrl) return openPostgresStorage(config.databaseUrl, adapterOptions);
+	if (config.databaseUrl) {
+		const { openPostgresStorage } = await import("./postgres/index.ts");
+		return openPostgresStorage(config.databaseUrl, adapterOptions);
+	}
+	const { openSqliteStorage } = await import("./sqlite/index.ts");
 	return openSqliteStorage(config.databasePath, adapterOptions);
 }
 

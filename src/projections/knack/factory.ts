@@ -4,6 +4,7 @@ import type { Logger } from "../../logging/logger.ts";
 import type { KnackBudgetStore } from "../../storage/storage.ts";
 import { createKnackClient, type KnackClient, type KnackClientOptions, type KnackCredentials } from "./client.ts";
 import type { Quota } from "./quotaHeaders.ts";
+import { shouldRecordQuota } from "./quotaRecording.ts";
 import { createRateLimiter } from "./rateLimiter.ts";
 
 /**
@@ -24,17 +25,18 @@ export interface KnackFactoryOptions {
 }
 
 export function knackClientFor(knack: Config["knack"], options: KnackFactoryOptions): KnackClient {
+	const policy = { perSecond: knack.rateLimitPerSecond, dailyReserve: knack.dailyReserve };
+	const recorded = new Map<string, Quota>();
 	return createKnackClient({
 		apiUrl: options.apiUrl ?? knack.apiUrl,
 		credentials: options.credentials,
 		timeoutMs: knack.timeoutMs,
-		limiter: createRateLimiter({
-			budget: options.budget,
-			policy: { perSecond: knack.rateLimitPerSecond, dailyReserve: knack.dailyReserve },
-		}),
+		limiter: createRateLimiter({ budget: options.budget, policy }),
 		onCall: options.onCall,
 		onQuota(app, quota) {
 			options.onQuota?.(app, quota);
+			if (!shouldRecordQuota(recorded.get(app), quota, policy)) return;
+			recorded.set(app, quota);
 			options.budget.recordQuota(app, quota).catch((error) => {
 				// Advisory: the next answer brings the headers again.
 				options.logger.warn("could not record Knack's quota headers", { app, error: (error as Error).message });
