@@ -7,7 +7,7 @@ import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
  * caller still learns of its own write only once it is durable. Each write runs in
  * its own savepoint, so one failing write rolls back only itself.
  */
-export type Transaction = Parameters<Parameters<BunSQLiteDatabase["transaction"]>[0]>[0];
+type Transaction = Parameters<Parameters<BunSQLiteDatabase["transaction"]>[0]>[0];
 
 interface Pending {
 	work: (tx: Transaction) => unknown;
