@@ -9,7 +9,8 @@
  * whose store already holds a seeded log of up to 1,000,000 events, and at 1 to 128
  * connections; the last two are also drawn as SVG charts into docs/bench/. `--quick` is
  * one short run of each (a CI smoke: it asserts nothing about speed; its charts go to the
- * run's temp folder). `--only a,b` runs just the scenarios whose name contains a or b.
+ * run's temp folder). `--only a,b` runs just the scenarios whose name contains a or b
+ * (`--only "connections sweep,seeded log"`: the two charted ones).
  * `--profile` instead profiles the service under the intake load (see BENCHMARKS.md).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -145,8 +146,8 @@ async function main(): Promise<void> {
 		loadRun({ dir, sandbox, bodyFile, connections, ...plan, settings: { rateLimit: uncapped } });
 
 	const rows: [string, Sample[]][] = [];
-	const measure = async (name: string, runs: number, run: (i: number) => Promise<Sample> | Sample) => {
-		if (!wanted(name)) return [];
+	const measure = async (name: string, runs: number, run: (i: number) => Promise<Sample> | Sample, group = name) => {
+		if (!wanted(name) && !wanted(group)) return [];
 		const samples = await repeat(name, runs, run);
 		rows.push([name, samples]);
 		return samples;
@@ -154,7 +155,12 @@ async function main(): Promise<void> {
 	// Latency against connections; its 8 and 64 are the rows the targets below are read from.
 	const sweep: { connections: number; samples: Sample[] }[] = [];
 	for (const connections of plan.sweep) {
-		const samples = await measure(`intake, Knack 0 ms, ${connections} conn`, plan.runs, load(fast, connections));
+		const samples = await measure(
+			`intake, Knack 0 ms, ${connections} conn`,
+			plan.runs,
+			load(fast, connections),
+			"connections sweep",
+		);
 		if (samples.length > 0) sweep.push({ connections, samples });
 	}
 	const intake8 = sweep.find((p) => p.connections === 8)?.samples ?? [];
