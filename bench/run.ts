@@ -146,23 +146,25 @@ async function main(): Promise<void> {
 		loadRun({ dir, sandbox, bodyFile, connections, ...plan, settings: { rateLimit: uncapped } });
 
 	const rows: [string, Sample[]][] = [];
-	const measure = async (name: string, runs: number, run: (i: number) => Promise<Sample> | Sample, group = name) => {
-		if (!wanted(name) && !wanted(group)) return [];
+	const measure = async (name: string, runs: number, run: (i: number) => Promise<Sample> | Sample) => {
+		if (!wanted(name)) return [];
 		const samples = await repeat(name, runs, run);
 		rows.push([name, samples]);
 		return samples;
 	};
-	// Latency against connections; its 8 and 64 are the rows the targets below are read from.
-	const sweep: { connections: number; samples: Sample[] }[] = [];
-	for (const connections of plan.sweep) {
-		const samples = await measure(
-			`intake, Knack 0 ms, ${connections} conn`,
-			plan.runs,
-			load(fast, connections),
-			"connections sweep",
-		);
-		if (samples.length > 0) sweep.push({ connections, samples });
+	// Latency against connections; its 8 and 64 are the rows the targets below are read from. The
+	// connection counts take turns run by run, so a busy spell of the machine does not fall on one alone.
+	const sweepRow = (connections: number) => `intake, Knack 0 ms, ${connections} conn`;
+	const sweep = plan.sweep
+		.filter((c) => wanted(sweepRow(c)) || wanted("connections sweep"))
+		.map((connections) => ({ connections, samples: [] as Sample[] }));
+	for (let i = 0; i < plan.runs; i++) {
+		for (const point of sweep) {
+			process.stderr.write(`${sweepRow(point.connections)}: run ${i + 1}/${plan.runs}…\n`);
+			point.samples.push(await load(fast, point.connections)());
+		}
 	}
+	for (const point of sweep) rows.push([sweepRow(point.connections), point.samples]);
 	const intake8 = sweep.find((p) => p.connections === 8)?.samples ?? [];
 	const intake64 = sweep.find((p) => p.connections === 64)?.samples ?? [];
 	const instanceRow = (store: StoreKind, instances: number) =>

@@ -22,7 +22,7 @@ export interface LineChartOptions {
 
 /** Colour-blind-safe (Okabe–Ito), dark enough on white. */
 const colours = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00"];
-const margin = { top: 48, right: 24, bottom: 56, left: 72 };
+const margin = { top: 60, right: 24, bottom: 56, left: 72 };
 /** Space between the plot's edge and its first and last category. */
 const inset = 24;
 
@@ -93,9 +93,10 @@ export function lineChart(o: LineChartOptions): string {
 			`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${points.map(([px_, py]) => `${px_},${py}`).join(" ")}"/>`,
 		);
 		for (const [cx, cy] of points) parts.push(`<circle cx="${cx}" cy="${cy}" r="3.5" fill="${colour}"/>`);
-		const ly = plot.top + 8 + k * 18;
-		parts.push(`<rect x="${plot.left + 12}" y="${ly - 6}" width="14" height="4" fill="${colour}"/>`);
-		parts.push(text(plot.left + 32, ly, s.name));
+		// Above the plot, one entry after another, where no line can run through it.
+		const lx = plot.left + k * 110;
+		parts.push(`<rect x="${lx}" y="${plot.top - 16}" width="14" height="4" fill="${colour}"/>`);
+		parts.push(text(lx + 20, plot.top - 11, s.name));
 	});
 	parts.push("</svg>");
 	return `${parts.join("\n")}\n`;

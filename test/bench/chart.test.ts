@@ -32,7 +32,7 @@ test("points sit on their category's tick and at their value's height on the y a
 	expect(circles[2]?.[0]).toBe(600 - 24 - 24);
 	expect(circles.map(([, cy]) => cy)).toEqual([grid.get("0"), grid.get("60"), grid.get("100")]);
 	expect(grid.get("0")).toBe(300 - 56);
-	expect(grid.get("100")).toBe(48);
+	expect(grid.get("100")).toBe(60);
 });
 
 test("a NaN value leaves a gap instead of a point", () => {
