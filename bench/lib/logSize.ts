@@ -9,8 +9,10 @@ import { fixed, markdownTable, median, spread, whole } from "./stats.ts";
  * Whether a postback costs the same whatever the log already holds (issue 16): the
  * intake load against services started on stores seeded with 0 to 1,000,000 events,
  * and the time of a `/metrics` scrape on each, idle. Each store is seeded once and
- * reused by every run; the sizes are interleaved run by run, so that a busy spell of the
- * machine falls on all of them rather than on one.
+ * reused by every run (a run adds some thousands of events, little beside 100,000); the
+ * empty log is a new store every run, as it would otherwise hold the earlier runs'
+ * postbacks. The sizes are interleaved run by run, so that a busy spell of the machine
+ * falls on all of them rather than on one.
  */
 export interface LogSizeResult {
 	/** events seeded before the first run */
@@ -30,12 +32,14 @@ export async function logSizeRuns(o: {
 	scrapes: number;
 	load: (store: StorageConfig) => Promise<Sample>;
 }): Promise<LogSizeResult[]> {
-	const results: (LogSizeResult & { store: StorageConfig })[] = [];
+	const results: (LogSizeResult & { store: (run: number) => StorageConfig })[] = [];
 	for (const events of o.sizes) {
-		const store = { databasePath: join(o.dir, `log-${events}.sqlite`) };
+		const seededStore = { databasePath: join(o.dir, `log-${events}.sqlite`) };
+		const store = (run: number) =>
+			events > 0 ? seededStore : { databasePath: join(o.dir, `log-0-run-${run}.sqlite`) };
 		let seeded = 0;
 		if (events > 0) {
-			const seed = await seedStore(store, events);
+			const seed = await seedStore(seededStore, events);
 			seeded = seed.events;
 			process.stderr.write(
 				`seeded ${whole(seed.events)} events in ${fixed(1)(seed.seedSeconds)} s, read model folded in ${fixed(1)(seed.foldSeconds)} s\n`,
@@ -46,8 +50,8 @@ export async function logSizeRuns(o: {
 	for (let run = 0; run < o.runs; run++) {
 		for (const r of results) {
 			process.stderr.write(`log of ${whole(r.events)} events: run ${run + 1}/${o.runs}…\n`);
-			r.scrapeMs.push(await scrapeTime(o.dir, o.sandbox, r.store, o.scrapes));
-			r.load.push(await o.load(r.store));
+			r.scrapeMs.push(await scrapeTime(o.dir, o.sandbox, r.store(run), o.scrapes));
+			r.load.push(await o.load(r.store(run)));
 		}
 	}
 	return results.map(({ store: _, ...r }) => r);
