@@ -55,7 +55,8 @@ test("titles, labels, categories and series names are escaped", () => {
 		categories: ["<1>"],
 		series: [{ name: "a&b", values: [1] }],
 	});
-	expect(svg).toContain("p99 &lt;ms&gt; &amp; more");
+	expect(svg).toContain("<title>p99 &lt;ms&gt; &amp; more</title>");
+	expect(svg).toContain(">p99 &lt;ms&gt; &amp; more</text>");
 	expect(svg).toContain("&quot;conns&quot;");
 	expect(svg).toContain("it&apos;s");
 	expect(svg).toContain("&lt;1&gt;");
