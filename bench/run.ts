@@ -5,16 +5,23 @@
  * same command so its figures are comparable; each is repeated and reported as median
  * (min–max). The intake load also runs against one and two instances sharing a SQLite
  * file, and sharing a PostgreSQL database of a cluster the bench starts (skipped, with a
- * line saying so, where PostgreSQL is not installed; required in CI). `--quick` is one
- * short run of each (a CI smoke: it asserts nothing about speed). `--profile` instead profiles the service under the intake load (see BENCHMARKS.md).
+ * line saying so, where PostgreSQL is not installed; required in CI), against services
+ * whose store already holds a seeded log of up to 1,000,000 events, and at 1 to 128
+ * connections; the last two are also drawn as SVG charts into docs/bench/. `--quick` is
+ * one short run of each (a CI smoke: it asserts nothing about speed; its charts go to the
+ * run's temp folder). `--only a,b` runs just the scenarios whose name contains a or b
+ * (`--only "connections sweep,seeded log"`: the two charted ones).
+ * `--profile` instead profiles the service under the intake load (see BENCHMARKS.md).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { PostgresServer } from "../test/support/postgres.ts";
+import { writeCharts } from "./lib/benchCharts.ts";
 import { benchPostgres, instancesRun, type StoreKind } from "./lib/instances.ts";
-import { killAll } from "./lib/processes.ts";
+import { logSizeReport, logSizeRuns } from "./lib/logSize.ts";
+import { killAll, repoRoot } from "./lib/processes.ts";
 import { profileIntake } from "./lib/profile.ts";
 import {
 	burstRun,
@@ -30,9 +37,16 @@ import { fixed, markdownTable, median, percent, spread, whole } from "./lib/stat
 import { writeBodyTemplate, wrkAvailable, wrkInstallHint } from "./lib/wrk.ts";
 
 const { values: args } = parseArgs({
-	options: { quick: { type: "boolean", default: false }, profile: { type: "boolean", default: false } },
+	options: {
+		quick: { type: "boolean", default: false },
+		profile: { type: "boolean", default: false },
+		only: { type: "string" },
+	},
 });
 const quick = args.quick;
+/** `--only a,b`: just the scenarios whose name contains one of them (see BENCHMARKS.md) */
+const only = args.only?.split(",").map((o) => o.trim());
+const wanted = (name: string) => !only || only.some((o) => name.includes(o));
 
 if (!wrkAvailable()) {
 	console.error(wrkInstallHint);
@@ -55,6 +69,9 @@ const plan = quick
 			coldStarts: 1,
 			liveSeconds: 4,
 			replayed: 40,
+			// Both already measured for the rows before; more points would lengthen the CI smoke.
+			sweep: [8, 64],
+			logSizes: [0, 20_000],
 		}
 	: {
 			runs: 3,
@@ -67,8 +84,12 @@ const plan = quick
 			coldStarts: 5,
 			liveSeconds: 20,
 			replayed: 400,
+			sweep: [1, 4, 8, 16, 64, 128],
+			logSizes: [0, 100_000, 1_000_000],
 		};
+const scrapes = 20;
 const outcomeCalls = 100;
+const logSizeName = "intake, Knack 0 ms, 64 conn, on a seeded log";
 /** KNACK_RATE_LIMIT high enough never to be what limits a run */
 const uncapped = 1_000_000;
 const knackCap = 10;
@@ -126,32 +147,45 @@ async function main(): Promise<void> {
 
 	const rows: [string, Sample[]][] = [];
 	const measure = async (name: string, runs: number, run: (i: number) => Promise<Sample> | Sample) => {
+		if (!wanted(name)) return [];
 		const samples = await repeat(name, runs, run);
 		rows.push([name, samples]);
 		return samples;
 	};
-	const intake8 = await measure("intake, Knack 0 ms, 8 conn", plan.runs, load(fast, 8));
-	const intake64 = await measure("intake, Knack 0 ms, 64 conn", plan.runs, load(fast, 64));
-	postgres = await benchPostgres();
+	// Latency against connections; its 8 and 64 are the rows the targets below are read from. The
+	// connection counts take turns run by run, so a busy spell of the machine does not fall on one alone.
+	const sweepRow = (connections: number) => `intake, Knack 0 ms, ${connections} conn`;
+	const sweep = plan.sweep
+		.filter((c) => wanted(sweepRow(c)) || wanted("connections sweep"))
+		.map((connections) => ({ connections, samples: [] as Sample[] }));
+	for (let i = 0; i < plan.runs; i++) {
+		for (const point of sweep) {
+			process.stderr.write(`${sweepRow(point.connections)}: run ${i + 1}/${plan.runs}…\n`);
+			point.samples.push(await load(fast, point.connections)());
+		}
+	}
+	for (const point of sweep) rows.push([sweepRow(point.connections), point.samples]);
+	const intake8 = sweep.find((p) => p.connections === 8)?.samples ?? [];
+	const intake64 = sweep.find((p) => p.connections === 64)?.samples ?? [];
+	const instanceRow = (store: StoreKind, instances: number) =>
+		`intake, Knack 0 ms, 64 conn, ${store}, ${instances} instance${instances > 1 ? "s" : ""}`;
+	postgres = wanted(instanceRow("postgres", 1)) || wanted(instanceRow("postgres", 2)) ? await benchPostgres() : null;
 	const stores: StoreKind[] = postgres ? ["sqlite", "postgres"] : ["sqlite"];
 	for (const store of stores) {
 		for (const instances of [1, 2]) {
-			await measure(
-				`intake, Knack 0 ms, 64 conn, ${store}, ${instances} instance${instances > 1 ? "s" : ""}`,
-				plan.runs,
-				() =>
-					instancesRun({
-						dir,
-						sandbox: fast,
-						bodyFile,
-						store,
-						instances,
-						connections: 64,
-						warmupSeconds: plan.warmupSeconds,
-						seconds: plan.seconds,
-						postgres,
-						rateLimit: uncapped,
-					}),
+			await measure(instanceRow(store, instances), plan.runs, () =>
+				instancesRun({
+					dir,
+					sandbox: fast,
+					bodyFile,
+					store,
+					instances,
+					connections: 64,
+					warmupSeconds: plan.warmupSeconds,
+					seconds: plan.seconds,
+					postgres,
+					rateLimit: uncapped,
+				}),
 			);
 		}
 	}
@@ -181,6 +215,18 @@ async function main(): Promise<void> {
 		outcomeRun(dir, plan.logged, outcomeCalls, i),
 	);
 	const cold = await measure("cold start to first GET / 200", plan.coldStarts, () => coldStartRun(dir, fast.apiUrl));
+	const logSizes = wanted(logSizeName)
+		? await logSizeRuns({
+				dir,
+				sandbox: fast,
+				sizes: plan.logSizes,
+				runs: plan.runs,
+				scrapes,
+				load: (store) =>
+					loadRun({ dir, sandbox: fast, bodyFile, connections: 64, ...plan, settings: { rateLimit: uncapped, store } }),
+			})
+		: [];
+	for (const r of logSizes) rows.push([`${logSizeName} of ${whole(r.seeded)} events`, r.load]);
 
 	const table = rows
 		.filter(([, samples]) => samples.length > 0)
@@ -218,10 +264,20 @@ async function main(): Promise<void> {
 			"per s: postbacks answered per second (two instances: the sum of both wrk processes', 32 connections each, and p50/p99 the slower instance's; burst: postbacks answered 200 ÷ drain time; store rows: appends, or outcome transactions timed alone, per second). " +
 			"CPU: share of one core over the measured window. Other work on this machine makes every figure noisy; CPU ms/postback least.",
 	);
+	if (logSizes.length > 0) {
+		console.log(
+			`\n${logSizeName}, against the events already in the log (/metrics: median of ${scrapes} GETs on the seeded service, idle):\n`,
+		);
+		console.log(logSizeReport(logSizes, plan.logSizes.at(-1) as number));
+	}
+	// CI's smoke writes its charts into the run's temp folder, so the tree stays clean.
+	const charts = writeCharts(quick ? dir : join(repoRoot, "docs", "bench"), sweep, logSizes, quick ? ", --quick" : "");
+	if (charts.length > 0) console.log(`\ncharts: ${charts.join(", ")}`);
 	if (quick) {
 		console.log("bench smoke done (--quick: one short run each, figures not comparable with a full run)");
 		return;
 	}
+	if (only) return;
 
 	const med = (samples: Sample[], pick: (s: Sample) => number | undefined) =>
 		median(samples.map((s) => pick(s) ?? Number.NaN).filter(Number.isFinite));

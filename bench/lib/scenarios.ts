@@ -8,7 +8,7 @@ import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
 import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
 import type { EventStore } from "../../src/storage/storage.ts";
 import { type Child, cpuSeconds, peakRssMiB, spawnBun } from "./processes.ts";
-import { acceptedDeliveries, type Sandbox, type ServiceSettings, startService } from "./stack.ts";
+import { acceptedDeliveries, logEnd, type Sandbox, type ServiceSettings, startService } from "./stack.ts";
 import { median, percentile } from "./stats.ts";
 import { postbackBody, runWrk } from "./wrk.ts";
 
@@ -53,6 +53,8 @@ export interface LoadOptions {
 /** wrk against a fresh service: a warm-up (JIT, page cache), then the measured window. */
 export async function loadRun(o: LoadOptions): Promise<Sample> {
 	await o.sandbox.reset();
+	// A store given in the settings may already hold a log: only this run's deliveries count.
+	const after = o.settings.store ? await logEnd(o.settings.store) : 0;
 	const service = await startService(o.dir, o.sandbox.apiUrl, o.settings);
 	const wrk = (seconds: number) =>
 		runWrk({ url: service.url, connections: o.connections, seconds, bodyFile: o.bodyFile, idBase: nextIdBase() });
@@ -81,7 +83,7 @@ export async function loadRun(o: LoadOptions): Promise<Sample> {
 		await service.child.stop();
 	}
 	const stats = await o.sandbox.stats();
-	sample.callsPerPostback = stats.total / (await acceptedDeliveries(service.store));
+	sample.callsPerPostback = stats.total / (await acceptedDeliveries(service.store, after));
 	sample.refused = stats.byStatus["429"] ?? 0;
 	return sample;
 }

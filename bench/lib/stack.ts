@@ -113,13 +113,23 @@ export async function startService(
 	}
 }
 
-/** Postbacks that reached the log as accepted deliveries (read after the service stopped). */
-export async function acceptedDeliveries(store: StorageConfig): Promise<number> {
+/** Postbacks that reached the log as accepted deliveries after position `after` (read after the service stopped). */
+export async function acceptedDeliveries(store: StorageConfig, after = 0): Promise<number> {
 	const storage = await openStorage(store);
 	try {
 		const last = await storage.events.lastSeq();
 		// Awaited here, before the finally closes the store: PostgreSQL answers asynchronously.
-		return last === 0 ? 0 : await storage.queries.countAccepted(1, last);
+		return last <= after ? 0 : await storage.queries.countAccepted(after + 1, last);
+	} finally {
+		await storage.close();
+	}
+}
+
+/** The last position in an existing store's log: where a run against it starts counting. */
+export async function logEnd(store: StorageConfig): Promise<number> {
+	const storage = await openStorage(store);
+	try {
+		return await storage.events.lastSeq();
 	} finally {
 		await storage.close();
 	}
