@@ -13,7 +13,7 @@ import {
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import type { GroupCommitter, Transaction } from "./groupCommit.ts";
-import { createPostgresPending } from "./pending.ts";
+import { createPostgresPending, type PendingDeliveries } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /**
@@ -77,9 +77,10 @@ export function createPostgresEventStore(
 	open: OpenDatabase,
 	committer: GroupCommitter,
 	keyring: Keyring | null = null,
+	/** shared with the operator queries, so one floor serves recovery, metrics and health */
+	pending: PendingDeliveries = createPostgresPending(open),
 ): EventStore {
 	const { db } = open;
-	const pending = createPostgresPending(open);
 	const selectAccepted = db
 		.select()
 		.from(events)

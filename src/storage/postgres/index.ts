@@ -7,6 +7,7 @@ import { createPostgresCursorStore } from "./cursors.ts";
 import { openDatabase, redactedLocation } from "./database.ts";
 import { createPostgresEventStore } from "./eventStore.ts";
 import { createGroupCommitter } from "./groupCommit.ts";
+import { createPostgresPending } from "./pending.ts";
 import { createPostgresProbe } from "./probe.ts";
 import { createPostgresOperatorQueries } from "./queries.ts";
 import { createPostgresReadModelStore } from "./readModel.ts";
@@ -22,11 +23,12 @@ export async function openPostgresStorage(
 	{ readOnly = false, keyring = null }: OpenOptions & { keyring?: Keyring | null } = {},
 ): Promise<Storage> {
 	const open = await openDatabase(url, { readOnly });
+	const pending = createPostgresPending(open);
 	const storage: Storage = {
 		location: redactedLocation(url),
-		events: createPostgresEventStore(open, createGroupCommitter(open.db), keyring),
+		events: createPostgresEventStore(open, createGroupCommitter(open.db), keyring, pending),
 		readModel: createPostgresReadModelStore(open),
-		queries: createPostgresOperatorQueries(open),
+		queries: createPostgresOperatorQueries(open, pending),
 		cursors: createPostgresCursorStore(open),
 		transfer: createPostgresTransfer(open, keyring),
 		// A read-only session cannot record grants: it keeps its own budget, as a read-only SQLite copy does.

@@ -2,11 +2,14 @@ import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql }
 import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
 import type { DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
-import { createPostgresBacklog, createPostgresPending } from "./pending.ts";
+import { createPostgresBacklog, createPostgresPending, type PendingDeliveries } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /** The operators' read-only questions, answered from the PostgreSQL database. */
-export function createPostgresOperatorQueries(open: OpenDatabase): OperatorQueries {
+export function createPostgresOperatorQueries(
+	open: OpenDatabase,
+	pending: PendingDeliveries = createPostgresPending(open),
+): OperatorQueries {
 	return {
 		listDeliveries: (filter, limit) => listDeliveries(open, filter, limit),
 		deliverySummaries: (seqs) => deliverySummaries(open, seqs),
@@ -14,7 +17,7 @@ export function createPostgresOperatorQueries(open: OpenDatabase): OperatorQueri
 		countAccepted: (from, to) => countAccepted(open, from, to),
 		paymentsEvents: (ids) => paymentsEvents(open, ids),
 		currentClaims: () => currentClaims(open),
-		backlog: createPostgresBacklog(open, createPostgresPending(open)),
+		backlog: createPostgresBacklog(open, pending),
 	};
 }
 

@@ -12,7 +12,7 @@ import {
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import type { GroupCommitter } from "./groupCommit.ts";
-import { createSqlitePending } from "./pending.ts";
+import { createSqlitePending, type PendingDeliveries } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /**
@@ -37,6 +37,8 @@ export function createSqliteEventStore(
 	open: OpenDatabase,
 	committer: GroupCommitter,
 	keyring: Keyring | null = null,
+	/** shared with the operator queries, so one floor serves recovery, metrics and health */
+	pending: PendingDeliveries = createSqlitePending(open),
 ): EventStore {
 	const { sqlite, db } = open;
 	const insertEvent = db
@@ -179,7 +181,6 @@ export function createSqliteEventStore(
 		.limit(sql.placeholder("limit"))
 		.prepare();
 
-	const pending = createSqlitePending(open);
 	const selectDeadLettered = db
 		.select({ n: sql<number>`count(distinct ${events.deliverySeq})` })
 		.from(events)

@@ -7,6 +7,7 @@ import { createSqliteCursorStore } from "./cursors.ts";
 import { openDatabase } from "./database.ts";
 import { createSqliteEventStore } from "./eventStore.ts";
 import { createGroupCommitter } from "./groupCommit.ts";
+import { createSqlitePending } from "./pending.ts";
 import { createSqliteProbe } from "./probe.ts";
 import { createSqliteOperatorQueries } from "./queries.ts";
 import { createSqliteReadModelStore } from "./readModel.ts";
@@ -26,11 +27,12 @@ export function openSqliteStorage(
 	// A copy this process may not write shares its Knack budget with no one: it keeps its own.
 	const budget = readOnly ? { budget: createLocalBudgetStore(), close() {} } : createSqliteBudgetStore(open);
 	const committer = createGroupCommitter(open.db);
+	const pending = createSqlitePending(open);
 	const storage: Storage = {
 		location: path,
-		events: createSqliteEventStore(open, committer, keyring),
+		events: createSqliteEventStore(open, committer, keyring, pending),
 		readModel: createSqliteReadModelStore(open),
-		queries: createSqliteOperatorQueries(open),
+		queries: createSqliteOperatorQueries(open, pending),
 		cursors: createSqliteCursorStore(open),
 		transfer: createSqliteTransfer(open, keyring),
 		budget: budget.budget,

@@ -2,11 +2,14 @@ import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
 import type { DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
-import { createSqliteBacklog, createSqlitePending } from "./pending.ts";
+import { createSqliteBacklog, createSqlitePending, type PendingDeliveries } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /** The operators' read-only questions, answered from the SQLite file. */
-export function createSqliteOperatorQueries(open: OpenDatabase): OperatorQueries {
+export function createSqliteOperatorQueries(
+	open: OpenDatabase,
+	pending: PendingDeliveries = createSqlitePending(open),
+): OperatorQueries {
 	const eventsOf = paymentsEvents(open);
 	return {
 		listDeliveries: async (filter, limit) => listDeliveries(open, filter, limit),
@@ -15,7 +18,7 @@ export function createSqliteOperatorQueries(open: OpenDatabase): OperatorQueries
 		countAccepted: async (from, to) => countAccepted(open, from, to),
 		paymentsEvents: async (ids) => eventsOf(ids),
 		currentClaims: async () => currentClaims(open),
-		backlog: createSqliteBacklog(open, createSqlitePending(open)),
+		backlog: createSqliteBacklog(open, pending),
 	};
 }
 
