@@ -164,6 +164,11 @@ export interface OperatorQueries {
 	openDeadLetters(limit: number): Promise<number[]>;
 	/** How many deliveries were accepted with positions in [from, to]. */
 	countAccepted(from: number, to: number): Promise<number>;
+	/**
+	 * Those accepted deliveries themselves, oldest first, read in pages: only what selects a
+	 * (payment, status), so a replay of the whole log reads no other event, body or data.
+	 */
+	acceptedIn(from: number, to: number): AsyncIterable<AcceptedRef>;
 	/** The events of many payments at once, without bodies (their `delivery.received` excluded), by payment. */
 	paymentsEvents(citybaseIds: number[]): Promise<Map<number, StoredEvent[]>>;
 	/** The projection claims held right now, by key: few at any time. */
@@ -175,6 +180,13 @@ export interface OperatorQueries {
 	 * not read the whole log each time.
 	 */
 	backlog(deadLetteredSince: number): Promise<Backlog>;
+}
+
+/** An accepted delivery's position and the (payment, status) it was for. */
+export interface AcceptedRef {
+	seq: number;
+	citybaseId: number;
+	status: string;
 }
 
 export interface Backlog {

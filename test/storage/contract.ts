@@ -418,6 +418,22 @@ export function storageContract(name: string, open: OpenStore): void {
 				expect(await storage.queries.countAccepted(a + 2, await storage.events.lastSeq())).toBe(1);
 			});
 
+			test("the accepted deliveries of a range, oldest first, and nothing else", async () => {
+				const a = (await append(storage, 1201)).deliverySeq;
+				await storage.events.appendDelivery(delivery("{"), { accepted: false, reason: "Invalid JSON" });
+				const b = (await append(storage, 1202, "voided")).deliverySeq;
+				await storage.events.recordOutcomes(b, [outcome("1202:voided:message")], 1, {});
+				const last = await storage.events.lastSeq();
+				expect(await collect(storage.queries.acceptedIn(1, last))).toEqual([
+					{ seq: a + 1, citybaseId: 1201, status: "successful" },
+					{ seq: b + 1, citybaseId: 1202, status: "voided" },
+				]);
+				expect(await collect(storage.queries.acceptedIn(a + 2, last))).toEqual([
+					{ seq: b + 1, citybaseId: 1202, status: "voided" },
+				]);
+				expect(await collect(storage.queries.acceptedIn(b + 2, last))).toEqual([]);
+			});
+
 			test("many payments' events at once, without the bodies", async () => {
 				await append(storage, 1101);
 				await append(storage, 1102);
