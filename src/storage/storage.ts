@@ -117,7 +117,8 @@ export interface ReadModelStore {
 	/**
 	 * Reads up to `pageSize` events past the checkpoint and the rows of their payments,
 	 * lets `fold` change those rows, then writes the rows and the new checkpoint, all in
-	 * one transaction. Resolves with how many events were folded (0: caught up).
+	 * one transaction. Resolves with how many events were folded (0: caught up). The
+	 * page's events come without their bodies (`body` null): no fold reads one.
 	 */
 	foldPage(pageSize: number, fold: (page: StoredEvent[], rows: Map<number, PaymentRow>) => void): Promise<number>;
 	/** Drops every row and the checkpoint. */
