@@ -47,10 +47,13 @@ export function foldPayment(row: PaymentRow | undefined, event: StoredEvent): Pa
  */
 export interface PaymentsReadModel {
 	catchUp(): Promise<{ folded: number }>;
-	rebuild(): Promise<{ folded: number; checksum: string }>;
+	/** `between` runs after each page: of events folded ("fold"), then of rows hashed ("checksum"). */
+	rebuild(between?: (phase: RebuildPhase) => void): Promise<{ folded: number; checksum: string }>;
 	checksum(): Promise<string>;
 	get(citybaseId: number): Promise<PaymentRow | null>;
 }
+
+export type RebuildPhase = "fold" | "checksum";
 
 export function createPaymentsReadModel(store: ReadModelStore, pageSize = 5000): PaymentsReadModel {
 	const foldInto = (page: StoredEvent[], rows: Map<number, PaymentRow>) => {
@@ -61,37 +64,40 @@ export function createPaymentsReadModel(store: ReadModelStore, pageSize = 5000):
 		}
 	};
 
-	async function catchUp() {
+	async function catchUp(between?: (phase: RebuildPhase) => void) {
 		let folded = 0;
 		for (;;) {
 			const count = await store.foldPage(pageSize, foldInto);
 			if (count === 0) return { folded };
 			folded += count;
+			between?.("fold");
 		}
 	}
 
-	async function checksum(): Promise<string> {
+	async function checksum(between?: (phase: RebuildPhase) => void): Promise<string> {
 		const hash = createHash("sha256");
 		// Hashed in large chunks, not a row at a time: the digest of the same bytes is the same.
 		let chunk = "";
+		let rows = 0;
 		for await (const row of store.rows()) {
 			chunk += canonicalLine(row);
 			if (chunk.length >= 65_536) {
 				hash.update(chunk);
 				chunk = "";
 			}
+			if (++rows % pageSize === 0) between?.("checksum");
 		}
 		return hash.update(chunk).digest("hex");
 	}
 
 	return {
-		catchUp,
-		async rebuild() {
+		catchUp: () => catchUp(),
+		async rebuild(between) {
 			await store.reset();
-			const { folded } = await catchUp();
-			return { folded, checksum: await checksum() };
+			const { folded } = await catchUp(between);
+			return { folded, checksum: await checksum(between) };
 		},
-		checksum,
+		checksum: () => checksum(),
 		get: (citybaseId) => store.get(citybaseId),
 	};
 }
