@@ -4,6 +4,7 @@
  * 100,000) shaped like real ones into a temp SQLite file in one transaction, then runs
  * the commands in process, stdout counted and discarded, RSS sampled by a worker
  * thread (the commands run long synchronous stretches a timer in this thread would miss).
+ * With DATABASE_URL set, the log is written to that PostgreSQL database instead.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,8 @@ import { postback } from "../test/support/payloads.ts";
 const target = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), "citybase-bench-"));
 const databasePath = join(dir, "events.sqlite");
+/** Set: the log goes to this PostgreSQL database (empty, and left as written) instead of the SQLite file. */
+const databaseUrl = process.env.DATABASE_URL || null;
 
 /** A real postback body; `__ID__` stands for the payment id. */
 const template = JSON.stringify(
@@ -50,7 +53,7 @@ if (!check.accepted || JSON.stringify(check.payment) !== JSON.stringify(paymentO
 
 /** Every 20th payment stopped before its transaction update, every 50th was delivered twice. */
 async function generate(): Promise<number> {
-	const storage = await openStorage({ databasePath });
+	const storage = await openStorage({ databasePath, databaseUrl });
 	const importer = storage.transfer.importer();
 	let batch: { event: ImportedEvent; lineNumber: number }[] = [];
 	let seq = 0;
@@ -164,7 +167,11 @@ async function phase(name: string, argv: string[], events: number, sampler: Retu
 		},
 		stdin: (async function* () {})(),
 		isTTY: false,
-		env: { CITYBASE_ENV: "development", DATABASE_PATH: databasePath },
+		env: {
+			CITYBASE_ENV: "development",
+			DATABASE_PATH: databasePath,
+			...(databaseUrl && { DATABASE_URL: databaseUrl }),
+		},
 	});
 	const ms = performance.now() - started;
 	const peak = await sampler.peak();
@@ -180,7 +187,9 @@ try {
 	const sampler = startSampler();
 	const started = performance.now();
 	const events = await generate();
-	console.log(`generated ${events} events in ${((performance.now() - started) / 1000).toFixed(2)} s (${databasePath})`);
+	console.log(
+		`generated ${events} events in ${((performance.now() - started) / 1000).toFixed(2)} s (${databaseUrl ?? databasePath})`,
+	);
 	const summary = await phase("replay --dry-run --all", ["replay", "--dry-run", "--all"], events, sampler);
 	console.log(`  ${summary.trim().split("\n").at(-1)}`);
 	await phase("replay --dry-run --all --force", ["replay", "--dry-run", "--all", "--force"], events, sampler);
