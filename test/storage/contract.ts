@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parseDelivery } from "../../src/events/payload.ts";
 import { EventTypes, type Outcome, type StoredEvent } from "../../src/events/types.ts";
 import type { PaymentRow } from "../../src/projections/paymentRow.ts";
+import { createPaymentsReadModel } from "../../src/projections/payments.ts";
 import { type ImportedEvent, type Storage, TransferError } from "../../src/storage/storage.ts";
 import { postback } from "../support/payloads.ts";
 
@@ -158,6 +159,8 @@ export function storageContract(name: string, open: OpenStore): void {
 				}
 				const exported = (await collect(storage.transfer.events())).map((e) => e.invoice).filter((i) => i !== null);
 				expect(exported).toEqual(["INV-\u0000-451", "\uffffINV-452", "\uffff\u0000"]);
+				await createPaymentsReadModel(storage.readModel).catchUp();
+				expect((await collect(storage.readModel.rows())).map((r) => r.invoice)).toEqual(exported);
 			});
 		});
 

@@ -4,15 +4,47 @@ import type { PaymentRow } from "../../projections/paymentRow.ts";
 import type { ReadModelStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import { Locks, lockFor } from "./locks.ts";
+import { toStoredText } from "./payloadText.ts";
 import { checkpoints, payments } from "./readModelSchema.ts";
 import { events } from "./schema.ts";
 
 const CHECKPOINT = "payments";
 const { body: _body, ...eventColumns } = getTableColumns(events);
 
+/**
+ * A page's changed rows in one statement with one parameter, their JSON, rather than
+ * eleven parameters a row: building and binding those was most of a rebuild's time.
+ * Payload text is stored as the column's own mapping stores it (`toStoredText`), and
+ * `knack_records` is a `json` column, which keeps the JSON text it is given.
+ */
+function upsertRows(rows: PaymentRow[]) {
+	const records = rows.map((r) => ({
+		citybase_id: r.citybaseId,
+		app: r.app,
+		invoice: toStoredText(r.invoice),
+		latest_status: toStoredText(r.latestStatus),
+		total_amount: r.totalAmount,
+		knack_record_id: toStoredText(r.knackRecordId),
+		parent_record_id: r.parentRecordId === null ? null : toStoredText(r.parentRecordId),
+		knack_records: r.knackRecords,
+		deliveries: r.deliveries,
+		last_delivery_seq: r.lastDeliverySeq,
+		updated_at: r.updatedAt,
+	}));
+	return sql`insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id,
+		parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at)
+		select * from json_to_recordset(${JSON.stringify(records)}::json) as r(citybase_id int8, app text, invoice text,
+			latest_status text, total_amount text, knack_record_id text, parent_record_id text, knack_records json,
+			deliveries int8, last_delivery_seq int8, updated_at int8)
+		on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
+			latest_status = excluded.latest_status, total_amount = excluded.total_amount,
+			knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
+			knack_records = excluded.knack_records, deliveries = excluded.deliveries,
+			last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at`;
+}
+
 /** The payments read model's table and checkpoint in the PostgreSQL database. */
 export function createPostgresReadModelStore({ db }: OpenDatabase): ReadModelStore {
-	const column = (name: string) => sql.raw(`excluded.${name}`);
 	return {
 		async foldPage(pageSize, fold) {
 			// The read model lock, not FOR UPDATE on the checkpoint: before the first fold there
@@ -42,26 +74,7 @@ export function createPostgresReadModelStore({ db }: OpenDatabase): ReadModelSto
 				);
 				// The fold hands back the very row it was given when no event changed it.
 				const changed = [...rows].filter(([id, row]) => loaded.get(id) !== row).map(([, row]) => row);
-				if (changed.length > 0) {
-					await tx
-						.insert(payments)
-						.values(changed)
-						.onConflictDoUpdate({
-							target: payments.citybaseId,
-							set: {
-								app: column("app"),
-								invoice: column("invoice"),
-								latestStatus: column("latest_status"),
-								totalAmount: column("total_amount"),
-								knackRecordId: column("knack_record_id"),
-								parentRecordId: column("parent_record_id"),
-								knackRecords: column("knack_records"),
-								deliveries: column("deliveries"),
-								lastDeliverySeq: column("last_delivery_seq"),
-								updatedAt: column("updated_at"),
-							},
-						});
-				}
+				if (changed.length > 0) await tx.execute(upsertRows(changed));
 				const last = page.at(-1)?.seq ?? 0;
 				await tx
 					.insert(checkpoints)
