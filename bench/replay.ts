@@ -151,6 +151,8 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 async function phase(name: string, argv: string[], events: number, sampler: ReturnType<typeof startSampler>) {
 	let bytes = 0;
 	let stderr = "";
+	// The generator's and earlier phases' garbage collected first, so each peak is the phase's own.
+	Bun.gc(true);
 	await sampler.peak();
 	const before = process.memoryUsage().rss;
 	const started = performance.now();
