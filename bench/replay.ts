@@ -4,6 +4,7 @@
  * 100,000) shaped like real ones (bench/lib/seedLog.ts) into a temp SQLite file, then runs
  * the commands in process, stdout counted and discarded, RSS sampled by a worker
  * thread (the commands run long synchronous stretches a timer in this thread would miss).
+ * With DATABASE_URL set, the log is written to that PostgreSQL database instead.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,10 +16,12 @@ import { seedLog } from "./lib/seedLog.ts";
 const target = Number(process.argv[2] ?? 100_000);
 const dir = mkdtempSync(join(tmpdir(), "citybase-bench-"));
 const databasePath = join(dir, "events.sqlite");
+/** Set: the log goes to this PostgreSQL database (empty, and left as written) instead of the SQLite file. */
+const databaseUrl = process.env.DATABASE_URL || null;
 
 /** The shared generator (bench/lib/seedLog.ts); the read model is left unfolded for `rebuild` to fold. */
 async function generate(): Promise<number> {
-	const storage = await openStorage({ databasePath });
+	const storage = await openStorage({ databasePath, databaseUrl });
 	try {
 		return (await seedLog(storage, target)).events;
 	} finally {
@@ -49,6 +52,8 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 async function phase(name: string, argv: string[], events: number, sampler: ReturnType<typeof startSampler>) {
 	let bytes = 0;
 	let stderr = "";
+	// The generator's and earlier phases' garbage collected first, so each peak is the phase's own.
+	Bun.gc(true);
 	await sampler.peak();
 	const before = process.memoryUsage().rss;
 	const started = performance.now();
@@ -65,7 +70,11 @@ async function phase(name: string, argv: string[], events: number, sampler: Retu
 		},
 		stdin: (async function* () {})(),
 		isTTY: false,
-		env: { CITYBASE_ENV: "development", DATABASE_PATH: databasePath },
+		env: {
+			CITYBASE_ENV: "development",
+			DATABASE_PATH: databasePath,
+			...(databaseUrl && { DATABASE_URL: databaseUrl }),
+		},
 	});
 	const ms = performance.now() - started;
 	const peak = await sampler.peak();
@@ -81,7 +90,9 @@ try {
 	const sampler = startSampler();
 	const started = performance.now();
 	const events = await generate();
-	console.log(`generated ${events} events in ${((performance.now() - started) / 1000).toFixed(2)} s (${databasePath})`);
+	console.log(
+		`generated ${events} events in ${((performance.now() - started) / 1000).toFixed(2)} s (${databaseUrl ?? databasePath})`,
+	);
 	const summary = await phase("replay --dry-run --all", ["replay", "--dry-run", "--all"], events, sampler);
 	console.log(`  ${summary.trim().split("\n").at(-1)}`);
 	await phase("replay --dry-run --all --force", ["replay", "--dry-run", "--all", "--force"], events, sampler);

@@ -11,6 +11,7 @@ import { type Selection, selectionSize } from "../application/operator/selection
 import { callLine } from "./callLine.ts";
 import { type Command, flag, jsonOption } from "./command.ts";
 import type { CliContext } from "./context.ts";
+import { collecting } from "./heap.ts";
 import { ExitCode } from "./io.ts";
 import { counted, duration, isoTime, JsonArray, localTime } from "./output.ts";
 import { createProgress } from "./progress.ts";
@@ -58,14 +59,16 @@ export const replay: Command = {
 /** Lets the event loop run now and then, so Ctrl-C and a slow stdout are noticed in a long synchronous scan. */
 const breather = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Every 1000 deliveries gone past: let a slow stdout drain, and Ctrl-C be noticed. */
+/** Every 1000 deliveries gone past: let a slow stdout drain, and Ctrl-C be noticed; every 20,000, collect garbage. */
 function breathing(ctx: CliContext, tick: (scanned: number) => void) {
 	let since = 0;
+	const collect = collecting(20);
 	return async (scanned: number) => {
 		tick(scanned);
 		since += scanned;
 		if (since < 1000) return;
 		since = 0;
+		collect();
 		await ctx.out.drain();
 		await breather();
 	};

@@ -137,7 +137,8 @@ export interface ReadModelStore {
 	/**
 	 * Reads up to `pageSize` events past the checkpoint and the rows of their payments,
 	 * lets `fold` change those rows, then writes the rows and the new checkpoint, all in
-	 * one transaction. Resolves with how many events were folded (0: caught up).
+	 * one transaction. Resolves with how many events were folded (0: caught up). The
+	 * page's events come without their bodies (`body` null): no fold reads one.
 	 */
 	foldPage(pageSize: number, fold: (page: StoredEvent[], rows: Map<number, PaymentRow>) => void): Promise<number>;
 	/** Drops every row and the checkpoint. */
@@ -184,6 +185,11 @@ export interface OperatorQueries {
 	openDeadLetters(limit: number): Promise<number[]>;
 	/** How many deliveries were accepted with positions in [from, to]. */
 	countAccepted(from: number, to: number): Promise<number>;
+	/**
+	 * Those accepted deliveries themselves, oldest first, read in pages: only what selects a
+	 * (payment, status), so a replay of the whole log reads no other event, body or data.
+	 */
+	acceptedIn(from: number, to: number): AsyncIterable<AcceptedRef>;
 	/** The events of many payments at once, without bodies (their `delivery.received` excluded), by payment. */
 	paymentsEvents(citybaseIds: number[]): Promise<Map<number, StoredEvent[]>>;
 	/** The projection claims held right now, by key: few at any time. */
@@ -195,6 +201,13 @@ export interface OperatorQueries {
 	 * not read the whole log each time.
 	 */
 	backlog(deadLetteredSince: number): Promise<Backlog>;
+}
+
+/** An accepted delivery's position and the (payment, status) it was for. */
+export interface AcceptedRef {
+	seq: number;
+	citybaseId: number;
+	status: string;
 }
 
 export interface Backlog {

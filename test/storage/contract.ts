@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { parseDelivery } from "../../src/events/payload.ts";
 import { EventTypes, type Outcome, type StoredEvent } from "../../src/events/types.ts";
 import type { PaymentRow } from "../../src/projections/paymentRow.ts";
+import { createPaymentsReadModel } from "../../src/projections/payments.ts";
 import { type ClaimRequest, type ImportedEvent, type Storage, TransferError } from "../../src/storage/storage.ts";
 import { postback } from "../support/payloads.ts";
 
@@ -158,6 +159,8 @@ export function storageContract(name: string, open: OpenStore): void {
 				}
 				const exported = (await collect(storage.transfer.events())).map((e) => e.invoice).filter((i) => i !== null);
 				expect(exported).toEqual(["INV-\u0000-451", "\uffffINV-452", "\uffff\u0000"]);
+				await createPaymentsReadModel(storage.readModel).catchUp();
+				expect((await collect(storage.readModel.rows())).map((r) => r.invoice)).toEqual(exported);
 			});
 		});
 
@@ -510,6 +513,22 @@ export function storageContract(name: string, open: OpenStore): void {
 				expect(summaries.get(b)).toEqual({ succeeded: 0, failed: 1, applied: false, deadLettered: false });
 				expect(await storage.queries.countAccepted(1, await storage.events.lastSeq())).toBe(2);
 				expect(await storage.queries.countAccepted(a + 2, await storage.events.lastSeq())).toBe(1);
+			});
+
+			test("the accepted deliveries of a range, oldest first, and nothing else", async () => {
+				const a = (await append(storage, 1201)).deliverySeq;
+				await storage.events.appendDelivery(delivery("{"), { accepted: false, reason: "Invalid JSON" });
+				const b = (await append(storage, 1202, "voided")).deliverySeq;
+				await storage.events.recordOutcomes(b, [outcome("1202:voided:message")], 1, {});
+				const last = await storage.events.lastSeq();
+				expect(await collect(storage.queries.acceptedIn(1, last))).toEqual([
+					{ seq: a + 1, citybaseId: 1201, status: "successful" },
+					{ seq: b + 1, citybaseId: 1202, status: "voided" },
+				]);
+				expect(await collect(storage.queries.acceptedIn(a + 2, last))).toEqual([
+					{ seq: b + 1, citybaseId: 1202, status: "voided" },
+				]);
+				expect(await collect(storage.queries.acceptedIn(b + 2, last))).toEqual([]);
 			});
 
 			test("many payments' events at once, without the bodies", async () => {

@@ -1,11 +1,10 @@
-import { EventTypes, type StoredEvent } from "../../events/types.ts";
-import type { Storage } from "../../storage/storage.ts";
+import type { AcceptedRef, Storage } from "../../storage/storage.ts";
 import { type StatusHistory, statusHistories } from "./history.ts";
 
 /**
  * Which part of the log a replay covers. The unit of work is a (payment, status), as
  * for exactly-once: duplicate deliveries of one select it once. A range is read with
- * `events.range`, page by page, and the payments of each page's deliveries are loaded
+ * `queries.acceptedIn`, page by page, and the payments of each page's deliveries are loaded
  * together, so memory stays flat however long the log is.
  */
 export type Selection =
@@ -68,26 +67,30 @@ export async function* selectedStatuses(storage: Storage, selection: Selection):
 		return;
 	}
 	const { from, to } = selection;
-	let waiting: StoredEvent[] = [];
+	let waiting: AcceptedRef[] = [];
 	let scanned = 0;
 	// Accepted deliveries are gathered a page at a time so their payments' events come in one query.
 	async function* page(): AsyncGenerator<Selected> {
-		const byPayment = await storage.queries.paymentsEvents([...new Set(waiting.map((e) => e.citybaseId as number))]);
-		for (const event of waiting) {
+		const byPayment = await storage.queries.paymentsEvents([...new Set(waiting.map((e) => e.citybaseId))]);
+		// A payment's histories once per page, however many of its deliveries the page holds.
+		const histories = new Map<number, StatusHistory[]>();
+		for (const accepted of waiting) {
 			scanned++;
-			const history = statusHistories(byPayment.get(event.citybaseId as number) ?? []).find(
-				(h) => h.status === event.paymentStatus,
-			);
+			let ofPayment = histories.get(accepted.citybaseId);
+			if (!ofPayment) {
+				ofPayment = statusHistories(byPayment.get(accepted.citybaseId) ?? []);
+				histories.set(accepted.citybaseId, ofPayment);
+			}
+			const history = ofPayment.find((h) => h.status === accepted.status);
 			// An earlier delivery of the same (payment, status) in the range has selected it already.
-			if (!history || history.deliveries.some((d) => d.acceptedSeq >= from && d.acceptedSeq < event.seq)) continue;
-			yield { history, position: event.seq, scanned };
+			if (!history || history.deliveries.some((d) => d.acceptedSeq >= from && d.acceptedSeq < accepted.seq)) continue;
+			yield { history, position: accepted.seq, scanned };
 			scanned = 0;
 		}
 		waiting = [];
 	}
-	for await (const event of storage.events.range(from, to)) {
-		if (event.type !== EventTypes.accepted || event.citybaseId === null) continue;
-		waiting.push(event);
+	for await (const accepted of storage.queries.acceptedIn(from, to)) {
+		waiting.push(accepted);
 		if (waiting.length === 250) yield* page();
 	}
 	yield* page();

@@ -1,17 +1,50 @@
-import { asc, eq, gt, inArray, sql } from "drizzle-orm";
+import { asc, eq, getTableColumns, gt, inArray, sql } from "drizzle-orm";
+import type { EventType } from "../../events/types.ts";
 import type { PaymentRow } from "../../projections/paymentRow.ts";
 import type { ReadModelStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
-import { toEvent } from "./eventStore.ts";
 import { Locks, lockFor } from "./locks.ts";
+import { toStoredText } from "./payloadText.ts";
 import { checkpoints, payments } from "./readModelSchema.ts";
 import { events } from "./schema.ts";
 
 const CHECKPOINT = "payments";
+const { body: _body, ...eventColumns } = getTableColumns(events);
+
+/**
+ * A page's changed rows in one statement with one parameter, their JSON, rather than
+ * eleven parameters a row: building and binding those was most of a rebuild's time.
+ * Payload text is stored as the column's own mapping stores it (`toStoredText`), and
+ * `knack_records` is a `json` column, which keeps the JSON text it is given.
+ */
+function upsertRows(rows: PaymentRow[]) {
+	const records = rows.map((r) => ({
+		citybase_id: r.citybaseId,
+		app: r.app,
+		invoice: toStoredText(r.invoice),
+		latest_status: toStoredText(r.latestStatus),
+		total_amount: r.totalAmount,
+		knack_record_id: toStoredText(r.knackRecordId),
+		parent_record_id: r.parentRecordId === null ? null : toStoredText(r.parentRecordId),
+		knack_records: r.knackRecords,
+		deliveries: r.deliveries,
+		last_delivery_seq: r.lastDeliverySeq,
+		updated_at: r.updatedAt,
+	}));
+	return sql`insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id,
+		parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at)
+		select * from json_to_recordset(${JSON.stringify(records)}::json) as r(citybase_id int8, app text, invoice text,
+			latest_status text, total_amount text, knack_record_id text, parent_record_id text, knack_records json,
+			deliveries int8, last_delivery_seq int8, updated_at int8)
+		on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
+			latest_status = excluded.latest_status, total_amount = excluded.total_amount,
+			knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
+			knack_records = excluded.knack_records, deliveries = excluded.deliveries,
+			last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at`;
+}
 
 /** The payments read model's table and checkpoint in the PostgreSQL database. */
 export function createPostgresReadModelStore({ db }: OpenDatabase): ReadModelStore {
-	const column = (name: string) => sql.raw(`excluded.${name}`);
 	return {
 		async foldPage(pageSize, fold) {
 			// The read model lock, not FOR UPDATE on the checkpoint: before the first fold there
@@ -19,43 +52,29 @@ export function createPostgresReadModelStore({ db }: OpenDatabase): ReadModelSto
 			return db.transaction(async (tx) => {
 				await tx.execute(lockFor(Locks.readModel));
 				const [checkpoint] = await tx.select().from(checkpoints).where(eq(checkpoints.name, CHECKPOINT));
-				const page = (
-					await tx
-						.select()
-						.from(events)
-						.where(gt(events.seq, checkpoint?.position ?? 0))
-						.orderBy(asc(events.seq))
-						.limit(pageSize)
-				).map(toEvent);
+				// Every column but the body: nothing is folded from one, and a page of them is megabytes sent for nothing.
+				const page = await tx
+					.select({ ...eventColumns, body: sql<null>`null` })
+					.from(events)
+					.where(gt(events.seq, checkpoint?.position ?? 0))
+					.orderBy(asc(events.seq))
+					.limit(pageSize);
 				if (page.length === 0) return 0;
 				const ids = [...new Set(page.map((e) => e.citybaseId).filter((id): id is number => id !== null))];
-				const rows = new Map<number, PaymentRow>();
+				const loaded = new Map<number, PaymentRow>();
 				if (ids.length > 0) {
 					for (const row of await tx.select().from(payments).where(inArray(payments.citybaseId, ids))) {
-						rows.set(row.citybaseId, row);
+						loaded.set(row.citybaseId, row);
 					}
 				}
-				fold(page, rows);
-				if (rows.size > 0) {
-					await tx
-						.insert(payments)
-						.values([...rows.values()])
-						.onConflictDoUpdate({
-							target: payments.citybaseId,
-							set: {
-								app: column("app"),
-								invoice: column("invoice"),
-								latestStatus: column("latest_status"),
-								totalAmount: column("total_amount"),
-								knackRecordId: column("knack_record_id"),
-								parentRecordId: column("parent_record_id"),
-								knackRecords: column("knack_records"),
-								deliveries: column("deliveries"),
-								lastDeliverySeq: column("last_delivery_seq"),
-								updatedAt: column("updated_at"),
-							},
-						});
-				}
+				const rows = new Map(loaded);
+				fold(
+					page.map((e) => ({ ...e, type: e.type as EventType, data: e.data ?? null })),
+					rows,
+				);
+				// The fold hands back the very row it was given when no event changed it.
+				const changed = [...rows].filter(([id, row]) => loaded.get(id) !== row).map(([, row]) => row);
+				if (changed.length > 0) await tx.execute(upsertRows(changed));
 				const last = page.at(-1)?.seq ?? 0;
 				await tx
 					.insert(checkpoints)

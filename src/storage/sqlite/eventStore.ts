@@ -25,11 +25,13 @@ import { claims, events } from "./schema.ts";
 export type EventRow = typeof events.$inferSelect;
 type Row = EventRow;
 
+/** The body as a plain Uint8Array over bun:sqlite's own Buffer of it, not a copy: a scan of the log copied every body. */
 export function toEvent(row: Row): StoredEvent {
+	const { body } = row;
 	return {
 		...row,
 		type: row.type as EventType,
-		body: row.body ? new Uint8Array(row.body) : null,
+		body: body ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : null,
 	};
 }
 
