@@ -95,11 +95,13 @@ export interface EventStore {
 			release?: { key: string; holder: string };
 			applied?: AppliedData;
 			/**
-			 * Drops the key's claim if its lease ran out before `at`: a holder that died after the
-			 * writes were done elsewhere leaves a doubt that no longer matters, and nobody else
-			 * would ever take that claim over.
+			 * For a delivery found with nothing left to do: drops the key's claim if its lease ran
+			 * out before `at`, or if it was taken for this same delivery (by its append, or an
+			 * earlier attempt at it). Either holder died after the writes were done (by it or
+			 * elsewhere), and its doubt no longer matters; the key's work is done, so nobody else
+			 * would ever take that claim over. A live claim of another delivery is left alone.
 			 */
-			dropExpiredClaim?: { key: string; at: number };
+			dropStaleClaim?: { key: string; at: number };
 		},
 	): Promise<void>;
 	recordDeadLetter(deliverySeq: number, reason: string, attempts: number, now: number): Promise<void>;

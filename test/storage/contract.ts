@@ -215,18 +215,30 @@ export function storageContract(name: string, open: OpenStore): void {
 				});
 			});
 
-			test("finishing a delivery can drop its key's claim once the lease ran out, never a live one", async () => {
+			test("finishing a delivery can drop its key's claim once the lease ran out, never another's live one", async () => {
 				const { deliverySeq } = await append(storage, 502);
+				const other = (await append(storage, 503)).deliverySeq;
 				const now = Date.now();
 				await storage.events.claim("502:successful", "dead", deliverySeq, now - 20_000, 10_000);
-				await storage.events.claim("503:successful", "alive", deliverySeq, now, 10_000);
+				await storage.events.claim("503:successful", "alive", other, now, 10_000);
 				await storage.events.recordOutcomes(deliverySeq, [], now, {
-					dropExpiredClaim: { key: "503:successful", at: now },
+					dropStaleClaim: { key: "503:successful", at: now },
 				});
 				await storage.events.recordOutcomes(deliverySeq, [], now, {
-					dropExpiredClaim: { key: "502:successful", at: now },
+					dropStaleClaim: { key: "502:successful", at: now },
 				});
 				expect([...(await storage.queries.currentClaims()).keys()]).toEqual(["503:successful"]);
+			});
+
+			test("finishing a delivery drops the claim taken for that same delivery, its lease still running", async () => {
+				// Its append took the claim and its process died; recovery then found every write done.
+				const now = Date.now();
+				const claim = { key: "504:successful", holder: "killed", now, leaseMs: 60_000 };
+				const { deliverySeq } = await append(storage, 504, "successful", undefined, claim);
+				await storage.events.recordOutcomes(deliverySeq, [], now, {
+					dropStaleClaim: { key: "504:successful", at: now },
+				});
+				expect((await storage.queries.currentClaims()).size).toBe(0);
 			});
 
 			test("an accepted delivery takes its claim with its append; a rejected one takes none", async () => {

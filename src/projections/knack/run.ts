@@ -159,7 +159,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 				if (remaining.length === 0 && !force) {
 					await store.recordOutcomes(deliverySeq, [], clock(), {
 						applied: { performed: 0, skipped: plan.effects.length },
-						dropExpiredClaim: { key: claimKey, at: Date.now() },
+						dropStaleClaim: { key: claimKey, at: Date.now() },
 					});
 					return applied(0, plan.effects.length);
 				}

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lte, or, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
@@ -146,7 +146,7 @@ export function createPostgresEventStore(
 			});
 		},
 
-		async recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropExpiredClaim }) {
+		async recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropStaleClaim }) {
 			const accepted = await acceptedRow(deliverySeq);
 			const payment = {
 				recordedAt: now,
@@ -163,10 +163,9 @@ export function createPostgresEventStore(
 				if (release) {
 					await tx.delete(claims).where(and(eq(claims.key, release.key), eq(claims.holder, release.holder)));
 				}
-				if (dropExpiredClaim) {
-					await tx
-						.delete(claims)
-						.where(and(eq(claims.key, dropExpiredClaim.key), lte(claims.expiresAt, dropExpiredClaim.at)));
+				if (dropStaleClaim) {
+					const stale = or(lte(claims.expiresAt, dropStaleClaim.at), eq(claims.deliverySeq, deliverySeq));
+					await tx.delete(claims).where(and(eq(claims.key, dropStaleClaim.key), stale));
 				}
 			});
 		},

@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lte, or, sql } from "drizzle-orm";
 import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
 import {
@@ -167,9 +167,14 @@ export function createSqliteEventStore(
 		upsertClaim.run({ key, holder, deliverySeq, claimedAt: now, expiresAt: now + leaseMs });
 		return { state: "claimed", inherited: current !== undefined && current.holder !== holder };
 	};
-	const deleteExpiredClaim = db
+	const deleteStaleClaim = db
 		.delete(claims)
-		.where(and(eq(claims.key, sql.placeholder("key")), lte(claims.expiresAt, sql.placeholder("at"))))
+		.where(
+			and(
+				eq(claims.key, sql.placeholder("key")),
+				or(lte(claims.expiresAt, sql.placeholder("at")), eq(claims.deliverySeq, sql.placeholder("deliverySeq"))),
+			),
+		)
 		.prepare();
 	const deleteClaim = db
 		.delete(claims)
@@ -236,7 +241,7 @@ export function createSqliteEventStore(
 			});
 		},
 
-		recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropExpiredClaim }) {
+		recordOutcomes(deliverySeq, outcomes, now, { release, applied, dropStaleClaim }) {
 			const accepted = selectPaymentOf.get({ seq: deliverySeq });
 			const payment = {
 				recordedAt: now,
@@ -251,7 +256,7 @@ export function createSqliteEventStore(
 				}
 				if (applied) append({ ...payment, type: EventTypes.applied, data: applied });
 				if (release) deleteClaim.run(release);
-				if (dropExpiredClaim) deleteExpiredClaim.run(dropExpiredClaim);
+				if (dropStaleClaim) deleteStaleClaim.run({ ...dropStaleClaim, deliverySeq });
 			});
 		},
 
