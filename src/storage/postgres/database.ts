@@ -29,6 +29,11 @@ export function redactedLocation(url: string): string {
 export async function openDatabase(url: string, { readOnly = false } = {}): Promise<OpenDatabase> {
 	const client = postgres(url, {
 		onnotice: () => {},
+		// No array types are read or bound as such (ids go as one text literal cast in SQL),
+		// and postgres.js fetches them on every new connection from an event handler whose
+		// promise nobody holds: a server closing that connection meanwhile rejected it
+		// unhandled, which ends a Bun process (1 of 4 PostgreSQL chaos runs with a restart).
+		fetch_types: false,
 		connection: {
 			application_name: "atd-citybase",
 			synchronous_commit: "on",
