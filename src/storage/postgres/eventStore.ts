@@ -10,10 +10,11 @@ import {
 	type ReceivedData,
 	type StoredEvent,
 } from "../../events/types.ts";
+import type { PendingDeliveries } from "../pending.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import type { GroupCommitter, Transaction } from "./groupCommit.ts";
-import { createPostgresPending, type PendingDeliveries } from "./pending.ts";
+import { createPostgresPending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /**

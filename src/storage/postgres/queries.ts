@@ -1,8 +1,9 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql } from "drizzle-orm";
 import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
+import type { PendingDeliveries } from "../pending.ts";
 import type { AcceptedRef, DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
-import { createPostgresBacklog, createPostgresPending, type PendingDeliveries } from "./pending.ts";
+import { createPostgresBacklog, createPostgresPending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /** The operators' read-only questions, answered from the PostgreSQL database. */

@@ -9,10 +9,11 @@ import {
 	type ReceivedData,
 	type StoredEvent,
 } from "../../events/types.ts";
+import type { PendingDeliveries } from "../pending.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import type { GroupCommitter } from "./groupCommit.ts";
-import { createSqlitePending, type PendingDeliveries } from "./pending.ts";
+import { createSqlitePending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /**
@@ -347,7 +348,7 @@ export function createSqliteEventStore(
 		async counts() {
 			return {
 				events: lastSeq(),
-				incomplete: pending.summary().pending,
+				incomplete: (await pending.summary()).pending,
 				deadLettered: selectDeadLettered.get()?.n ?? 0,
 			};
 		},

@@ -1,8 +1,9 @@
 import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
 import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
+import type { PendingDeliveries } from "../pending.ts";
 import type { AcceptedRef, DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
-import { createSqliteBacklog, createSqlitePending, type PendingDeliveries } from "./pending.ts";
+import { createSqliteBacklog, createSqlitePending } from "./pending.ts";
 import { claims, events } from "./schema.ts";
 
 /** The operators' read-only questions, answered from the SQLite file. */
