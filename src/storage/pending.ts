@@ -1,4 +1,4 @@
-import type { AcceptedDelivery } from "../events/types.ts";
+import type { AcceptedData, AcceptedDelivery } from "../events/types.ts";
 
 /**
  * The accepted deliveries not yet finished (applied or dead-lettered), asked by recovery,
@@ -38,8 +38,15 @@ export interface PendingReads {
 	unfinishedBetween(after: number, upTo: number): Promise<PendingRow[]>;
 	/** which of these deliveries are still not finished */
 	stillUnfinished(deliverySeqs: number[]): Promise<Set<number>>;
-	/** the deliveries whose accepted events are at these positions, in that order */
-	accepted(seqs: number[]): Promise<AcceptedDelivery[]>;
+	/** the accepted events at these positions, in any order */
+	accepted(seqs: number[]): Promise<AcceptedRow[]>;
+}
+
+export interface AcceptedRow {
+	seq: number;
+	deliverySeq: number | null;
+	recordedAt: number;
+	data: unknown;
 }
 
 export function trackPending(reads: PendingReads): PendingDeliveries {
@@ -69,8 +76,19 @@ export function trackPending(reads: PendingReads): PendingDeliveries {
 			return { pending: rows.length, oldestReceivedAt };
 		},
 		async oldest(limit) {
-			const rows = await refresh();
-			return reads.accepted(rows.slice(0, limit).map((row) => row.seq));
+			const seqs = (await refresh()).slice(0, limit).map((row) => row.seq);
+			const bySeq = new Map((seqs.length > 0 ? await reads.accepted(seqs) : []).map((row) => [row.seq, row]));
+			return seqs.flatMap((seq): AcceptedDelivery[] => {
+				const row = bySeq.get(seq);
+				if (!row) return [];
+				return [
+					{
+						deliverySeq: row.deliverySeq as number,
+						receivedAt: row.recordedAt,
+						payment: (row.data as AcceptedData).payment,
+					},
+				];
+			});
 		},
 	};
 }

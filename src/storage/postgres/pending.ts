@@ -1,6 +1,6 @@
 import { and, eq, gt, gte, inArray, lte, notExists, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { type AcceptedData, EventTypes, finishingTypes } from "../../events/types.ts";
+import { EventTypes, finishingTypes } from "../../events/types.ts";
 import { type PendingDeliveries, trackPending } from "../pending.ts";
 import type { Backlog } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -49,22 +49,7 @@ export function createPostgresPending({ db }: OpenDatabase): PendingDeliveries {
 				.where(and(accepted, anyOf(events.deliverySeq, deliverySeqs), isUnfinished));
 			return new Set(rows.map((row) => row.deliverySeq));
 		},
-		async accepted(seqs) {
-			if (seqs.length === 0) return [];
-			const rows = await db.select().from(events).where(anyOf(events.seq, seqs));
-			const bySeq = new Map(rows.map((row) => [row.seq, row]));
-			return seqs.flatMap((seq) => {
-				const row = bySeq.get(seq);
-				if (!row) return [];
-				return [
-					{
-						deliverySeq: row.deliverySeq as number,
-						receivedAt: row.recordedAt,
-						payment: (row.data as AcceptedData).payment,
-					},
-				];
-			});
-		},
+		accepted: (seqs) => db.select().from(events).where(anyOf(events.seq, seqs)),
 	});
 }
 

@@ -1,6 +1,6 @@
 import { and, eq, gt, inArray, lte, notExists, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/sqlite-core";
-import { type AcceptedData, EventTypes, finishingTypes } from "../../events/types.ts";
+import { EventTypes, finishingTypes } from "../../events/types.ts";
 import { type PendingDeliveries, trackPending } from "../pending.ts";
 import type { Backlog } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -52,20 +52,7 @@ export function createSqlitePending({ sqlite, db }: OpenDatabase): PendingDelive
 		unfinishedBetween: async (after, upTo) => unfinishedBetween.all({ after, upTo }),
 		stillUnfinished: async (deliverySeqs) =>
 			new Set(stillUnfinished.all({ list: JSON.stringify(deliverySeqs) }).map((row) => row.deliverySeq)),
-		accepted: async (seqs) => {
-			const bySeq = new Map(accepted.all({ list: JSON.stringify(seqs) }).map((row) => [row.seq, row]));
-			return seqs.flatMap((seq) => {
-				const row = bySeq.get(seq);
-				if (!row) return [];
-				return [
-					{
-						deliverySeq: row.deliverySeq as number,
-						receivedAt: row.recordedAt,
-						payment: (row.data as AcceptedData).payment,
-					},
-				];
-			});
-		},
+		accepted: async (seqs) => accepted.all({ list: JSON.stringify(seqs) }),
 	});
 }
 
