@@ -115,3 +115,12 @@ export interface AcceptedDelivery {
 	receivedAt: number;
 	payment: Payment;
 }
+
+/** The delivery a stored `delivery.accepted` event stands for (it carries the parsed payment). */
+export function acceptedDelivery(event: Pick<StoredEvent, "deliverySeq" | "recordedAt" | "data">): AcceptedDelivery {
+	return {
+		deliverySeq: event.deliverySeq as number,
+		receivedAt: event.recordedAt,
+		payment: (event.data as AcceptedData).payment,
+	};
+}

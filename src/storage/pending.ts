@@ -1,4 +1,4 @@
-import type { AcceptedData, AcceptedDelivery } from "../events/types.ts";
+import { type AcceptedDelivery, acceptedDelivery, type StoredEvent } from "../events/types.ts";
 
 /**
  * The accepted deliveries not yet finished (applied or dead-lettered), asked by recovery,
@@ -42,12 +42,7 @@ export interface PendingReads {
 	accepted(seqs: number[]): Promise<AcceptedRow[]>;
 }
 
-export interface AcceptedRow {
-	seq: number;
-	deliverySeq: number | null;
-	recordedAt: number;
-	data: unknown;
-}
+export type AcceptedRow = Pick<StoredEvent, "seq" | "deliverySeq" | "recordedAt" | "data">;
 
 export function trackPending(reads: PendingReads): PendingDeliveries {
 	const known = new Map<number, PendingRow>();
@@ -78,16 +73,9 @@ export function trackPending(reads: PendingReads): PendingDeliveries {
 		async oldest(limit) {
 			const seqs = (await refresh()).slice(0, limit).map((row) => row.seq);
 			const bySeq = new Map((seqs.length > 0 ? await reads.accepted(seqs) : []).map((row) => [row.seq, row]));
-			return seqs.flatMap((seq): AcceptedDelivery[] => {
+			return seqs.flatMap((seq) => {
 				const row = bySeq.get(seq);
-				if (!row) return [];
-				return [
-					{
-						deliverySeq: row.deliverySeq as number,
-						receivedAt: row.recordedAt,
-						payment: (row.data as AcceptedData).payment,
-					},
-				];
+				return row ? [acceptedDelivery(row)] : [];
 			});
 		},
 	};

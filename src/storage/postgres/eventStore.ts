@@ -4,7 +4,7 @@ import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
 import {
 	type AcceptedData,
-	type AcceptedDelivery,
+	acceptedDelivery,
 	type EventType,
 	EventTypes,
 	type ReceivedData,
@@ -34,12 +34,6 @@ export function toEvent(row: Row): StoredEvent {
 		data: row.data ?? null,
 	};
 }
-
-const toAccepted = (row: Row): AcceptedDelivery => ({
-	deliverySeq: row.deliverySeq as number,
-	receivedAt: row.recordedAt,
-	payment: (row.data as AcceptedData).payment,
-});
 
 /**
  * Judges and takes a claim, alone or inside a log write. No row yet: the insert takes it,
@@ -226,7 +220,7 @@ export function createPostgresEventStore(
 
 		async accepted(deliverySeq) {
 			const row = await acceptedRow(deliverySeq);
-			return row ? toAccepted(row) : null;
+			return row ? acceptedDelivery(row) : null;
 		},
 
 		async ofDelivery(deliverySeq) {

@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql } from "drizzle-orm";
-import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
+import { EventTypes, type StoredEvent } from "../../events/types.ts";
+import { deliveryRowOf, deliverySummariesOf, summarisedTypes } from "../operatorRows.ts";
 import type { PendingDeliveries } from "../pending.ts";
 import type { AcceptedRef, DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -41,47 +42,18 @@ async function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, limi
 		.from(events)
 		.where(and(...conditions))
 		.orderBy(desc(events.seq));
-	const rows = await (limit > 0 ? query.limit(limit) : query);
-	return rows.map((row) => ({
-		deliverySeq: row.deliverySeq ?? row.seq,
-		receivedAt: row.recordedAt,
-		accepted: row.type === EventTypes.accepted,
-		citybaseId: row.citybaseId,
-		status: row.paymentStatus,
-		invoice: row.invoice,
-		reason: row.type === EventTypes.rejected ? (row.data as RejectedData).reason : null,
-	}));
+	return (await (limit > 0 ? query.limit(limit) : query)).map(deliveryRowOf);
 }
 
 /** How far each delivery got: Knack outcomes and whether it was applied or dead-lettered. */
 async function deliverySummaries({ db }: OpenDatabase, deliverySeqs: number[]): Promise<Map<number, DeliverySummary>> {
-	const summaries = new Map<number, DeliverySummary>();
-	for (const seq of deliverySeqs) summaries.set(seq, { succeeded: 0, failed: 0, applied: false, deadLettered: false });
-	if (deliverySeqs.length === 0) return summaries;
-	const rows = await db
+	if (deliverySeqs.length === 0) return deliverySummariesOf(deliverySeqs, []);
+	const counts = await db
 		.select({ deliverySeq: events.deliverySeq, type: events.type, count: sql<number>`count(*)`.mapWith(Number) })
 		.from(events)
-		.where(
-			and(
-				anyOf(events.deliverySeq, deliverySeqs),
-				inArray(events.type, [
-					EventTypes.effectSucceeded,
-					EventTypes.effectFailed,
-					EventTypes.applied,
-					EventTypes.deadLettered,
-				]),
-			),
-		)
+		.where(and(anyOf(events.deliverySeq, deliverySeqs), inArray(events.type, [...summarisedTypes])))
 		.groupBy(events.deliverySeq, events.type);
-	for (const row of rows) {
-		const summary = summaries.get(row.deliverySeq as number);
-		if (!summary) continue;
-		if (row.type === EventTypes.effectSucceeded) summary.succeeded = row.count;
-		else if (row.type === EventTypes.effectFailed) summary.failed = row.count;
-		else if (row.type === EventTypes.applied) summary.applied = true;
-		else summary.deadLettered = true;
-	}
-	return summaries;
+	return deliverySummariesOf(deliverySeqs, counts);
 }
 
 /** Dead-lettered deliveries that no replay has applied since, oldest first. */

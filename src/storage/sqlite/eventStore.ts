@@ -3,7 +3,7 @@ import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
 import {
 	type AcceptedData,
-	type AcceptedDelivery,
+	acceptedDelivery,
 	type EventType,
 	EventTypes,
 	type ReceivedData,
@@ -195,12 +195,6 @@ export function createSqliteEventStore(
 		.where(eq(events.type, EventTypes.deadLettered))
 		.prepare();
 
-	const toAccepted = (row: Row): AcceptedDelivery => ({
-		deliverySeq: row.deliverySeq as number,
-		receivedAt: row.recordedAt,
-		payment: (row.data as AcceptedData).payment,
-	});
-
 	return {
 		appendDelivery(delivery, verdict, claim) {
 			return committer.write(() => {
@@ -306,7 +300,7 @@ export function createSqliteEventStore(
 
 		async accepted(deliverySeq) {
 			const row = selectAccepted.get({ seq: deliverySeq });
-			return row ? toAccepted(row) : null;
+			return row ? acceptedDelivery(row) : null;
 		},
 
 		async ofDelivery(deliverySeq) {

@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
-import { EventTypes, type RejectedData, type StoredEvent } from "../../events/types.ts";
+import { EventTypes, type StoredEvent } from "../../events/types.ts";
+import { deliveryRowOf, deliverySummariesOf, summarisedTypes } from "../operatorRows.ts";
 import type { PendingDeliveries } from "../pending.ts";
 import type { AcceptedRef, DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -38,49 +39,25 @@ function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, limit: num
 		.from(events)
 		.where(and(...conditions))
 		.orderBy(desc(events.seq));
-	return (limit > 0 ? query.limit(limit) : query).all().map((row) => ({
-		deliverySeq: row.deliverySeq ?? row.seq,
-		receivedAt: row.recordedAt,
-		accepted: row.type === EventTypes.accepted,
-		citybaseId: row.citybaseId,
-		status: row.paymentStatus,
-		invoice: row.invoice,
-		reason: row.type === EventTypes.rejected ? (row.data as RejectedData).reason : null,
-	}));
+	return (limit > 0 ? query.limit(limit) : query).all().map(deliveryRowOf);
 }
 
 /** How far each delivery got: Knack outcomes and whether it was applied or dead-lettered. */
 function deliverySummaries({ db }: OpenDatabase, deliverySeqs: number[]): Map<number, DeliverySummary> {
-	const summaries = new Map<number, DeliverySummary>();
-	for (const seq of deliverySeqs) summaries.set(seq, { succeeded: 0, failed: 0, applied: false, deadLettered: false });
+	const counts: { deliverySeq: number | null; type: string; count: number }[] = [];
 	// SQLite caps bound parameters; a listing of every delivery is asked in slices.
 	for (let i = 0; i < deliverySeqs.length; i += 500) {
-		const rows = db
-			.select({ deliverySeq: events.deliverySeq, type: events.type, count: sql<number>`count(*)` })
-			.from(events)
-			.where(
-				and(
-					inArray(events.deliverySeq, deliverySeqs.slice(i, i + 500)),
-					inArray(events.type, [
-						EventTypes.effectSucceeded,
-						EventTypes.effectFailed,
-						EventTypes.applied,
-						EventTypes.deadLettered,
-					]),
-				),
-			)
-			.groupBy(events.deliverySeq, events.type)
-			.all();
-		for (const row of rows) {
-			const summary = summaries.get(row.deliverySeq as number);
-			if (!summary) continue;
-			if (row.type === EventTypes.effectSucceeded) summary.succeeded = row.count;
-			else if (row.type === EventTypes.effectFailed) summary.failed = row.count;
-			else if (row.type === EventTypes.applied) summary.applied = true;
-			else summary.deadLettered = true;
-		}
+		const slice = deliverySeqs.slice(i, i + 500);
+		counts.push(
+			...db
+				.select({ deliverySeq: events.deliverySeq, type: events.type, count: sql<number>`count(*)` })
+				.from(events)
+				.where(and(inArray(events.deliverySeq, slice), inArray(events.type, [...summarisedTypes])))
+				.groupBy(events.deliverySeq, events.type)
+				.all(),
+		);
 	}
-	return summaries;
+	return deliverySummariesOf(deliverySeqs, counts);
 }
 
 /** Dead-lettered deliveries that no replay has applied since, oldest first. */
