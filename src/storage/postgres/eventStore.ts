@@ -1,15 +1,8 @@
 import { and, asc, eq, gte, inArray, lte, or, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
-import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
-import {
-	type AcceptedData,
-	acceptedDelivery,
-	type EventType,
-	EventTypes,
-	type ReceivedData,
-	type StoredEvent,
-} from "../../events/types.ts";
+import { acceptedDelivery, type EventType, EventTypes, type StoredEvent } from "../../events/types.ts";
+import { receivedEvent, verdictEvent } from "../deliveryEvents.ts";
 import type { PendingDeliveries } from "../pending.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -103,40 +96,9 @@ export function createPostgresEventStore(
 	return {
 		appendDelivery(delivery, verdict, claim) {
 			return committer.write(async (log, tx) => {
-				const received: ReceivedData = {
-					contentType: delivery.contentType,
-					remoteAddress: delivery.remoteAddress,
-					requestId: delivery.requestId,
-				};
-				const deliverySeq = log.append((seq) => {
-					const body = keyring ? encryptBodySync(keyring, delivery.body, seq) : delivery.body;
-					return {
-						type: EventTypes.received,
-						recordedAt: delivery.receivedAt,
-						body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-						data: received,
-					};
-				});
-				if (verdict.accepted) {
-					const { payment } = verdict;
-					log.append({
-						type: EventTypes.accepted,
-						recordedAt: delivery.receivedAt,
-						deliverySeq,
-						citybaseId: payment.citybaseId,
-						paymentStatus: payment.status,
-						invoice: payment.invoice,
-						data: { payment } satisfies AcceptedData,
-					});
-					if (claim) return { deliverySeq, claim: await takeClaim(tx, claim, deliverySeq) };
-				} else {
-					log.append({
-						type: EventTypes.rejected,
-						recordedAt: delivery.receivedAt,
-						deliverySeq,
-						data: { reason: verdict.reason },
-					});
-				}
+				const deliverySeq = log.append((seq) => receivedEvent(delivery, keyring, seq));
+				log.append(verdictEvent(delivery, deliverySeq, verdict));
+				if (verdict.accepted && claim) return { deliverySeq, claim: await takeClaim(tx, claim, deliverySeq) };
 				return { deliverySeq };
 			});
 		},

@@ -1,14 +1,7 @@
 import { and, asc, eq, gte, inArray, lte, or, sql } from "drizzle-orm";
-import { encryptBodySync } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
-import {
-	type AcceptedData,
-	acceptedDelivery,
-	type EventType,
-	EventTypes,
-	type ReceivedData,
-	type StoredEvent,
-} from "../../events/types.ts";
+import { acceptedDelivery, type EventType, EventTypes, type StoredEvent } from "../../events/types.ts";
+import { receivedEvent, verdictEvent } from "../deliveryEvents.ts";
 import type { PendingDeliveries } from "../pending.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -198,40 +191,10 @@ export function createSqliteEventStore(
 	return {
 		appendDelivery(delivery, verdict, claim) {
 			return committer.write(() => {
-				const received: ReceivedData = {
-					contentType: delivery.contentType,
-					remoteAddress: delivery.remoteAddress,
-					requestId: delivery.requestId,
-				};
 				const seq = nextSeq();
-				const body = keyring ? encryptBodySync(keyring, delivery.body, seq) : delivery.body;
-				const deliverySeq = append({
-					seq,
-					type: EventTypes.received,
-					recordedAt: delivery.receivedAt,
-					body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
-					data: received,
-				});
-				if (verdict.accepted) {
-					const { payment } = verdict;
-					append({
-						type: EventTypes.accepted,
-						recordedAt: delivery.receivedAt,
-						deliverySeq,
-						citybaseId: payment.citybaseId,
-						paymentStatus: payment.status,
-						invoice: payment.invoice,
-						data: { payment } satisfies AcceptedData,
-					});
-					if (claim) return { deliverySeq, claim: takeClaim(claim, deliverySeq) };
-				} else {
-					append({
-						type: EventTypes.rejected,
-						recordedAt: delivery.receivedAt,
-						deliverySeq,
-						data: { reason: verdict.reason },
-					});
-				}
+				const deliverySeq = append({ seq, ...receivedEvent(delivery, keyring, seq) });
+				append(verdictEvent(delivery, deliverySeq, verdict));
+				if (verdict.accepted && claim) return { deliverySeq, claim: takeClaim(claim, deliverySeq) };
 				return { deliverySeq };
 			});
 		},
