@@ -5,7 +5,7 @@ import type { PendingDeliveries } from "../pending.ts";
 import type { AcceptedRef, DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 import { createPostgresBacklog, createPostgresPending } from "./pending.ts";
-import { claims, events } from "./schema.ts";
+import { claims, eventColumnsWithoutBody, events } from "./schema.ts";
 
 /** The operators' read-only questions, answered from the PostgreSQL database. */
 export function createPostgresOperatorQueries(
@@ -106,17 +106,7 @@ async function paymentsEvents({ db }: OpenDatabase, citybaseIds: number[]): Prom
 	const byPayment = new Map<number, StoredEvent[]>();
 	if (citybaseIds.length === 0) return byPayment;
 	const rows = await db
-		.select({
-			seq: events.seq,
-			type: events.type,
-			recordedAt: events.recordedAt,
-			deliverySeq: events.deliverySeq,
-			citybaseId: events.citybaseId,
-			paymentStatus: events.paymentStatus,
-			invoice: events.invoice,
-			effectKey: events.effectKey,
-			data: events.data,
-		})
+		.select(eventColumnsWithoutBody)
 		.from(events)
 		.where(anyOf(events.citybaseId, citybaseIds))
 		.orderBy(asc(events.seq));

@@ -1,3 +1,4 @@
+import { getTableColumns } from "drizzle-orm";
 import { bigint, customType, index, json, pgTable, text } from "drizzle-orm/pg-core";
 import { payloadText } from "./payloadText.ts";
 
@@ -52,3 +53,6 @@ export const claims = pgTable("claims", {
 	claimedAt: int64("claimed_at").notNull(),
 	expiresAt: int64("expires_at").notNull(),
 });
+
+/** Every column of the log but the body: what a read that folds or lists events selects (a page of bodies is megabytes). */
+export const eventColumnsWithoutBody = (({ body: _body, ...columns }) => columns)(getTableColumns(events));
