@@ -90,6 +90,7 @@ const plan = quick
 const scrapes = 20;
 const outcomeCalls = 100;
 const logSizeName = "intake, Knack 0 ms, 64 conn, on a seeded log";
+const bareRuntimeName = "intake, Knack 0 ms, 64 conn, without the Dockerfile's JavaScriptCore settings";
 /** KNACK_RATE_LIMIT high enough never to be what limits a run */
 const uncapped = 1_000_000;
 const knackCap = 10;
@@ -201,7 +202,7 @@ async function main(): Promise<void> {
 	}
 	// The same load without the Dockerfile's BUN_JSC_* settings, for what they change in memory and CPU.
 	if (!quick) {
-		await measure("intake, Knack 0 ms, 64 conn, without the Dockerfile's JavaScriptCore settings", plan.runs, () =>
+		await measure(bareRuntimeName, plan.runs, () =>
 			loadRun({
 				dir,
 				sandbox: fast,
@@ -306,7 +307,7 @@ async function main(): Promise<void> {
 		median(samples.map((s) => pick(s) ?? Number.NaN).filter(Number.isFinite));
 	// The service as deployed: the baseline row without the Dockerfile's settings does not count.
 	const peakRss = Math.max(
-		...rows.filter(([name]) => !name.includes("without")).flatMap(([, s]) => s.map((x) => x.peakRssMiB ?? 0)),
+		...rows.filter(([name]) => name !== bareRuntimeName).flatMap(([, s]) => s.map((x) => x.peakRssMiB ?? 0)),
 	);
 	const i64 = med(intake64, (s) => s.perSecond);
 	const cpu64 = med(intake64, (s) => s.cpuMsPerPostback);

@@ -3,6 +3,7 @@ import { alias } from "drizzle-orm/pg-core";
 import { EventTypes, finishingTypes } from "../../events/types.ts";
 import { type PendingDeliveries, trackPending } from "../pending.ts";
 import type { Backlog } from "../storage.ts";
+import { anyOf } from "./anyOf.ts";
 import type { OpenDatabase } from "./database.ts";
 import { events } from "./schema.ts";
 
@@ -13,10 +14,6 @@ import { events } from "./schema.ts";
  * lets the tracker read only what is past the position it saw last.
  */
 const finishing = alias(events, "finishing");
-
-/** A list of ids as one array parameter, however long. */
-const anyOf = (column: typeof events.seq | typeof events.deliverySeq, ids: number[]) =>
-	sql`${column} = any(${`{${ids.join(",")}}`}::int8[])`;
 
 export function createPostgresPending({ db }: OpenDatabase): PendingDeliveries {
 	const isUnfinished = notExists(

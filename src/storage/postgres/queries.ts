@@ -3,6 +3,7 @@ import { EventTypes, type StoredEvent } from "../../events/types.ts";
 import { deliveryRowOf, deliverySummariesOf, summarisedTypes } from "../operatorRows.ts";
 import type { PendingDeliveries } from "../pending.ts";
 import type { AcceptedRef, DeliveryFilter, DeliveryRow, DeliverySummary, OperatorQueries } from "../storage.ts";
+import { anyOf } from "./anyOf.ts";
 import type { OpenDatabase } from "./database.ts";
 import { createPostgresBacklog, createPostgresPending } from "./pending.ts";
 import { claims, eventColumnsWithoutBody, events } from "./schema.ts";
@@ -23,10 +24,6 @@ export function createPostgresOperatorQueries(
 		backlog: createPostgresBacklog(open, pending),
 	};
 }
-
-/** A list of ids as one array parameter (`= any($1)`), however long: no cap on bound parameters to slice around. */
-const anyOf = (column: typeof events.seq | typeof events.deliverySeq | typeof events.citybaseId, ids: number[]) =>
-	sql`${column} = any(${`{${ids.join(",")}}`}::int8[])`;
 
 /** Deliveries by their verdict event (which carries the payment id, status and invoice), newest first. */
 async function listDeliveries({ db }: OpenDatabase, filter: DeliveryFilter, limit: number): Promise<DeliveryRow[]> {
