@@ -2,9 +2,10 @@ import { constants, Database } from "bun:sqlite";
 import { existsSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
-import { drizzle } from "drizzle-orm/bun-sqlite";
+import { checkSchema } from "../migrations.ts";
 import { StorageOpenError } from "../storage.ts";
-import { BUSY_TIMEOUT_MS, MIGRATION_LEDGER, type OpenDatabase } from "./database.ts";
+import { BUSY_TIMEOUT_MS } from "./database.ts";
+import { sqliteDialect, sqliteExecutor } from "./dialect.ts";
 import { embeddedMigrations } from "./migrationFiles.ts" with { type: "macro" };
 import { canWrite } from "./writable.ts";
 
@@ -27,7 +28,7 @@ import { canWrite } from "./writable.ts";
  * - a -wal holding commits without a -shm: a plain read-only open, which makes the -shm
  *   if the folder allows; if not, the WAL cannot be read, and the error says so.
  */
-export function openReadOnlyDatabase(path: string): OpenDatabase {
+export function openReadOnlyDatabase(path: string): Database {
 	let sqlite: Database | undefined;
 	try {
 		// bun:sqlite reads a URI filename only given open flags as a number, which leave out
@@ -37,13 +38,13 @@ export function openReadOnlyDatabase(path: string): OpenDatabase {
 			constants.SQLITE_OPEN_READONLY | constants.SQLITE_OPEN_URI,
 		);
 		sqlite.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
-		checkSchema(sqlite, path);
+		sqliteExecutor(sqlite).runNow(checkSchema(sqliteDialect, embeddedMigrations(), path));
 	} catch (error) {
 		sqlite?.close();
 		if (error instanceof StorageOpenError) throw error;
 		throw new StorageOpenError(`cannot read ${path} read-only: ${(error as Error).message}${walHint(path)}`);
 	}
-	return { sqlite, db: drizzle({ client: sqlite }) };
+	return sqlite;
 }
 
 function uriParameters(path: string): string {
@@ -58,36 +59,4 @@ function holdsCommits(file: string): boolean {
 function walHint(path: string): string {
 	if (!holdsCommits(`${path}-wal`) || existsSync(`${path}-shm`) || canWrite(dirname(path))) return "";
 	return ` (${path}-wal holds commits, which SQLite reads only through a ${path}-shm index, and there is none and its folder is not writable: copy the -shm file along, or the files to a folder you may write)`;
-}
-
-/**
- * The migrations recorded in drizzle's ledger must be exactly this code's: an older file
- * would be migrated by a read-write open, a newer one was written by a newer version.
- */
-function checkSchema(sqlite: Database, path: string) {
-	const hasLedger = sqlite
-		.query<{ name: string }, [string]>("select name from sqlite_master where type = 'table' and name = ?1")
-		.get(MIGRATION_LEDGER);
-	if (!hasLedger) {
-		throw new StorageOpenError(`${path} is not an event store of this service: it has no ${MIGRATION_LEDGER} table`);
-	}
-	const applied = new Set(
-		sqlite
-			.query<{ createdAt: number }, []>(`select created_at as createdAt from "${MIGRATION_LEDGER}"`)
-			.all()
-			.map((row) => Number(row.createdAt)),
-	);
-	const known = embeddedMigrations().map((m) => m.folderMillis);
-	const missing = known.filter((millis) => !applied.has(millis)).length;
-	const unknown = [...applied].filter((millis) => !known.includes(millis)).length;
-	if (unknown > 0) {
-		throw new StorageOpenError(
-			`the store at ${path} has ${unknown} schema migration(s) this version does not know: it was written by a newer version, so read it with that one`,
-		);
-	}
-	if (missing > 0) {
-		throw new StorageOpenError(
-			`the store at ${path} lacks ${missing} of this version's ${known.length} schema migrations, and a read-only open cannot apply them: open a writable copy once with this version, or read it with the version that wrote it`,
-		);
-	}
 }

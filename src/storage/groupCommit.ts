@@ -1,0 +1,165 @@
+import { command, type Dialect, type Executor, lock, query, savepoint, type Work } from "./sql.ts";
+import type { ImportedEvent } from "./storage.ts";
+
+/**
+ * Group commit with gap-free positions: every write to the log goes through here. The
+ * writes asked for while a commit is in flight (or, on SQLite, while the event loop is
+ * busy) are committed together in the next transaction, so one flush to disk serves
+ * every postback that arrived meanwhile, and each caller still learns of its own write
+ * only once it is durable.
+ *
+ * The transaction takes the log's lock, reads the head once and hands out head + 1,
+ * head + 2, ...: another process's appender waits for the lock until this commit is
+ * visible, so positions have no gaps and commit in position order, and a reader that has
+ * seen position n has seen everything below it. Each write runs in its own savepoint when
+ * it shares the transaction, so a failing one rolls back only itself and gives its
+ * positions back.
+ */
+export interface NewEvent {
+	type: string;
+	recordedAt: number;
+	deliverySeq?: number | null;
+	citybaseId?: number | null;
+	paymentStatus?: string | null;
+	invoice?: string | null;
+	effectKey?: string | null;
+	body?: Uint8Array | null;
+	data?: unknown;
+}
+
+export interface LogAppender {
+	/**
+	 * Adds the event to this write and answers its position. Given a function, the event
+	 * is made from its position: a sealed body binds the position it is stored at.
+	 */
+	append(event: NewEvent | ((seq: number) => NewEvent)): number;
+}
+
+export interface GroupCommitter {
+	write<T>(work: (log: LogAppender) => Work<T>): Promise<T>;
+	append(...events: NewEvent[]): Promise<void>;
+}
+
+type Result = { ok: true; value: unknown } | { ok: false; error: unknown };
+
+export function createGroupCommitter(exec: Executor, d: Dialect): GroupCommitter {
+	/** a write: its statements, or (undefined) only the events it appended */
+	type Write = (log: LogAppender) => Work<unknown> | undefined;
+	let queue: { write: Write; settle: (result: Result) => void }[] = [];
+	let flushing = false;
+
+	function* commit(batch: typeof queue): Work<Result[]> {
+		yield* lock(d, "log");
+		let [{ head }] = (yield* query<{ head: number }>(d.head)) as [{ head: number }];
+		const results: Result[] = [];
+		for (const entry of batch) {
+			const write = perform(entry.write, head);
+			try {
+				// Alone in its transaction, a write needs no savepoint: the rollback is its own.
+				const done = batch.length === 1 ? yield* write : yield* savepoint(write);
+				head = done.head;
+				results.push({ ok: true, value: done.value });
+			} catch (error) {
+				if (batch.length === 1) throw error;
+				results.push({ ok: false, error });
+			}
+		}
+		return results;
+	}
+
+	function* perform(write: Write, head: number): Work<{ value: unknown; head: number }> {
+		const rows: ImportedEvent[] = [];
+		const log: LogAppender = {
+			append(event) {
+				const seq = head + rows.length + 1;
+				rows.push(eventRecord(seq, typeof event === "function" ? event(seq) : event));
+				return seq;
+			},
+		};
+		const work = write(log);
+		const value = work ? yield* work : undefined;
+		yield* insertEvents(d, rows);
+		return { value, head: head + rows.length };
+	}
+
+	async function flush() {
+		while (queue.length > 0) {
+			const batch = queue;
+			queue = [];
+			try {
+				const results = await exec.transaction(() => commit(batch));
+				for (const [i, entry] of batch.entries()) entry.settle(results[i] as Result);
+			} catch (error) {
+				for (const entry of batch) entry.settle({ ok: false, error });
+			}
+		}
+		flushing = false;
+	}
+
+	const enqueue = <T>(write: Write) =>
+		new Promise<T>((resolve, reject) => {
+			queue.push({ write, settle: (r) => (r.ok ? resolve(r.value as T) : reject(r.error)) });
+			if (!flushing) {
+				flushing = true;
+				setImmediate(flush);
+			}
+		});
+
+	return {
+		write: enqueue,
+		append: (...events) =>
+			enqueue((log) => {
+				for (const event of events) log.append(event);
+				return undefined;
+			}),
+	};
+}
+
+/** An event as a row of the log: every column, `data` as its JSON text. */
+function eventRecord(seq: number, e: NewEvent): ImportedEvent {
+	return {
+		seq,
+		type: e.type,
+		recordedAt: e.recordedAt,
+		deliverySeq: e.deliverySeq ?? null,
+		citybaseId: e.citybaseId ?? null,
+		paymentStatus: e.paymentStatus ?? null,
+		invoice: e.invoice ?? null,
+		effectKey: e.effectKey ?? null,
+		body: e.body ?? null,
+		data: e.data === undefined || e.data === null ? null : JSON.stringify(e.data),
+	};
+}
+
+const COLUMNS = "seq, type, recorded_at, delivery_seq, citybase_id, payment_status, invoice, effect_key, body, data";
+/** Rows per INSERT: well under either database's cap on bound parameters. */
+const ROWS_PER_INSERT = 500;
+const insertTexts = new Map<number, string>();
+
+/** Inserts rows of the log at their positions, a few hundred to a statement. */
+export function* insertEvents(d: Dialect, rows: ImportedEvent[]): Work<void> {
+	for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+		const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+		let text = insertTexts.get(chunk.length);
+		if (!text) {
+			text = `insert into events (${COLUMNS}) values ${Array(chunk.length).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
+			insertTexts.set(chunk.length, text);
+		}
+		const stored = (value: string | null) => (value === null ? null : d.text.encode(value));
+		yield* command(
+			text,
+			...chunk.flatMap((e) => [
+				e.seq,
+				e.type,
+				e.recordedAt,
+				e.deliverySeq,
+				e.citybaseId,
+				stored(e.paymentStatus),
+				stored(e.invoice),
+				stored(e.effectKey),
+				e.body,
+				e.data,
+			]),
+		);
+	}
+}
