@@ -1,6 +1,7 @@
 import type { Payment } from "../../events/payload.ts";
 import { type AcceptedDelivery, EventTypes, type Outcome, type ProjectedBy } from "../../events/types.ts";
 import type { Logger } from "../../logging/logger.ts";
+import { claimKey, takeoverDoubt } from "../../storage/claims.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../../storage/storage.ts";
 import type { Priority } from "./budget.ts";
 import type { KnackClient, KnackFailure } from "./client.ts";
@@ -84,7 +85,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 		const plan = planPostback(payment, context);
 		const log = logger.child({ citybase_id: payment.citybaseId, delivery_seq: deliverySeq });
 		for (const warning of plan.warnings) log.warn(warning, { invoice: payment.invoice });
-		const claimKey = claimKeyOf(payment);
+		const key = claimKey(payment.citybaseId, payment.status);
 		const call = { deadline, priority: priorities[by] };
 		const holder = handed?.holder ?? nextHolder();
 		const applied = (performed: number, skipped: number): ProjectionResult => ({
@@ -115,7 +116,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 			},
 		);
 		// Keep that doubt in the log: if this run fails before resolving it, the next holder finds a free claim.
-		const doubts = inherited ? remaining.filter((e) => e.lookup).map((e) => inheritedDoubt(e, by)) : [];
+		const doubts = inherited ? remaining.filter((e) => e.lookup).map((e) => takeoverDoubt(e, by)) : [];
 		if (doubts.length > 0) await store.recordOutcomes(deliverySeq, doubts, clock(), {});
 
 		const outcomes: Outcome[] = [];
@@ -135,7 +136,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 		} finally {
 			// Also on an exception: what was done is recorded, and the delivery stays incomplete.
 			await store.recordOutcomes(deliverySeq, outcomes, clock(), {
-				release: { key: claimKey, holder },
+				release: { key, holder },
 				applied: completed ? { performed, skipped: plan.effects.length - remaining.length } : undefined,
 			});
 		}
@@ -159,11 +160,11 @@ export function createProjector(options: ProjectorOptions): Projector {
 				if (remaining.length === 0 && !force) {
 					await store.recordOutcomes(deliverySeq, [], clock(), {
 						applied: { performed: 0, skipped: plan.effects.length },
-						dropStaleClaim: { key: claimKey, at: Date.now() },
+						dropStaleClaim: { key, at: Date.now() },
 					});
 					return applied(0, plan.effects.length);
 				}
-				const claim = await store.claim(claimKey, holder, deliverySeq, Date.now(), options.leaseMs);
+				const claim = await store.claim(key, holder, deliverySeq, Date.now(), options.leaseMs);
 				if (claim.state === "claimed") return claim;
 				if (Date.now() + pollMs >= deadline) {
 					log.warn("gave up waiting for another delivery of this payment to finish", { claim_holder: claim.holder });
@@ -297,16 +298,13 @@ export function createProjector(options: ProjectorOptions): Projector {
 	return {
 		project,
 		claimRequest: (payment) => ({
-			key: claimKeyOf(payment),
+			key: claimKey(payment.citybaseId, payment.status),
 			holder: nextHolder(),
 			now: Date.now(),
 			leaseMs: options.leaseMs,
 		}),
 	};
 }
-
-/** One claim per (payment, status): the logical key of its effects, less the effect kind. */
-const claimKeyOf = (payment: Payment) => `${payment.citybaseId}:${payment.status}`;
 
 /** Where each projector's calls stand in the Knack budget. */
 const priorities: Record<ProjectedBy, Priority> = { postback: "live", recovery: "recovery", replay: "operator" };
@@ -316,23 +314,4 @@ function answerFor(failure: KnackFailure): { status: number; text: string } {
 	if (failure.status !== null) return { status: failure.status, text: failure.text };
 	const status = failure.reason === "timeout" ? 504 : failure.reason === "network" ? 502 : 503;
 	return { status, text: failure.text };
-}
-
-/** An insert a holder whose lease ran out may have made: recorded as an attempt without a clear answer. */
-function inheritedDoubt(effect: PlannedEffect, by: ProjectedBy): Outcome {
-	return {
-		type: EventTypes.effectFailed,
-		effectKey: effect.key,
-		data: {
-			kind: effect.kind,
-			by,
-			objectKey: effect.objectKey,
-			durationMs: 0,
-			method: effect.method,
-			recordId: null,
-			knackStatus: null,
-			error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
-			certain: false,
-		},
-	};
 }
