@@ -9,15 +9,7 @@ import type { ConsoleSessionStore, StoredConsoleSession } from "../storage/stora
  * a SHA-256 of the id. A session ends 8 hours after its last request, and 12 hours after
  * sign-in whatever happens.
  */
-export interface Session {
-	id: string;
-	/** sent in a hidden field with every form that changes something, checked on every POST */
-	csrf: string;
-	/** as typed at sign-in: recorded with every repair */
-	name: string;
-	createdAt: number;
-	lastSeen: number;
-}
+export type Session = Omit<StoredConsoleSession, "idHash"> & { id: string };
 
 export interface SessionStore {
 	/** a new session; the sessions that have ended are dropped first, so the store keeps only live ones */

@@ -283,7 +283,9 @@ export interface KnackBudgetStore {
  */
 export interface StoredConsoleSession {
 	idHash: string;
+	/** sent in a hidden field with every console form that changes something, checked on every POST */
 	csrf: string;
+	/** as typed at sign-in: recorded with every repair */
 	name: string;
 	createdAt: number;
 	lastSeen: number;
