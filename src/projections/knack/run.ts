@@ -5,7 +5,7 @@ import type { ClaimRequest, ClaimResult, EventStore } from "../../storage/storag
 import type { Priority } from "./budget.ts";
 import type { KnackClient, KnackFailure } from "./client.ts";
 import type { FieldMapName } from "./fieldMaps.ts";
-import { type PlanContext, type PlannedEffect, planPostback, refundBody } from "./plan.ts";
+import { type PlanContext, type PlannedEffect, planPostback, recordSource, refundBody } from "./plan.ts";
 import { effectProgress } from "./progress.ts";
 import { effectSteps } from "./steps.ts";
 
@@ -255,7 +255,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 				} else if (step.purpose === "source") {
 					const source = await knack.get(effect.app, step.objectKey, step.recordId, call);
 					if (!source.ok) return { ...source, method: "GET", certain: true };
-					body = refundBody(payment, context, source.value);
+					body = refundBody(payment, context, recordSource(source.value));
 				} else {
 					const answer =
 						step.method === "POST"
