@@ -1,4 +1,4 @@
-import { callTarget, failureText } from "../application/operator/history.ts";
+import { callTarget, failureText } from "../application/operator/describeEvent.ts";
 import { pendingDeliveries } from "../application/operator/pending.ts";
 import { truncate } from "../application/operator/text.ts";
 import { type Command, flag, integerOption, jsonOption } from "./command.ts";
