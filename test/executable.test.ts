@@ -9,6 +9,7 @@ import { type KnackSandbox, startKnackSandbox } from "../src/sandbox/knack.ts";
 import { appIds } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 import { serviceEnv, spawnListening } from "./support/process.ts";
+import { freshStore, type TestStore } from "./support/store.ts";
 
 /**
  * `npm run build` makes one binary that serves and runs the CLI, with its migrations
@@ -18,6 +19,8 @@ import { serviceEnv, spawnListening } from "./support/process.ts";
 let dir: string;
 let sandbox: KnackSandbox;
 let binary: string;
+/** the store TEST_STORE names: the binary carries both stores' drivers and migrations */
+let store: TestStore;
 
 beforeAll(async () => {
 	dir = mkdtempSync(join(tmpdir(), "citybase-binary-"));
@@ -32,6 +35,7 @@ beforeAll(async () => {
 	Bun.spawnSync(["mkdir", "-p", join(dir, "bin")]);
 	copyFileSync(built, binary);
 	Bun.spawnSync(["chmod", "+x", binary]);
+	store = await freshStore();
 	sandbox = startKnackSandbox(defaultSandboxOptions());
 	sandbox.put(appIds.STREET_BANNER, "object_180", { id: "5f8000000000000000000001" });
 }, 120_000);
@@ -48,11 +52,12 @@ function buildArguments(outfile: string): string[] {
 
 afterAll(async () => {
 	await sandbox.stop();
+	await store.drop();
 	rmSync(dir, { recursive: true, force: true });
 });
 
 test("the binary starts, migrates, serves a postback and the console, and its CLI reads the same log", async () => {
-	const env = serviceEnv(sandbox.url, { DATABASE_PATH: join(dir, "data", "events.sqlite") });
+	const env = serviceEnv(sandbox.url, store.env);
 	const server = await spawnListening([binary], env, join(dir, "bin"));
 	const url = server.url;
 	try {
