@@ -54,7 +54,7 @@ describe("configuration", () => {
 		expect(() => loadConfig(env)).toThrow(message);
 	};
 
-	test("defaults (SPEC §6)", () => {
+	test("defaults (docs/design.md §7)", () => {
 		const c = loadConfig({});
 		expect(c.environment).toBe("development");
 		expect(c.host).toBe("0.0.0.0");

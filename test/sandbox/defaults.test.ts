@@ -13,7 +13,7 @@ import { spawnListening } from "../support/process.ts";
 const SB = sandboxCredentials.STREET_BANNER;
 const SM = sandboxCredentials.SMART_MOBILITY;
 
-/** SPEC §4: the fields a refund copies from the original transaction, per field map. */
+/** docs/design.md §4: the fields a refund copies from the original transaction, per field map. */
 const refundCopy = {
 	UAT: {
 		customer_name: "field_3334",

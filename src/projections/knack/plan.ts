@@ -12,7 +12,7 @@ import {
 } from "./fieldMaps.ts";
 
 /**
- * What happens to a payment in Knack (SPEC §1.3, §4), decided from data alone:
+ * What happens to a payment in Knack (docs/design.md §1, §4), decided from data alone:
  * given an accepted payment and when its delivery was recorded, the ordered list of
  * Knack writes it needs. No I/O; `run.ts` performs them.
  *
@@ -198,7 +198,7 @@ export function recordSource(record: KnackRecord): RefundSource {
 	};
 }
 
-/** The refund record's body (see "Refund insert" in docs/design.md), its copied fields read from `source`. */
+/** The refund record's body (docs/design.md §4, "Refund record"), its copied fields read from `source`. */
 export function refundBody(payment: Payment, context: PlanContext, source: RefundSource): Record<string, unknown> {
 	const fields = fieldMaps[context.fieldMap][payment.app];
 	const refund = fields.refund;

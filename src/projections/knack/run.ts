@@ -10,7 +10,7 @@ import { effectProgress } from "./progress.ts";
 import { effectSteps } from "./steps.ts";
 
 /**
- * Performs a delivery's plan against Knack, exactly once per effect key (SPEC §5):
+ * Performs a delivery's plan against Knack, exactly once per effect key (docs/design.md §5):
  * effects that already succeeded (for any delivery of the same payment and status)
  * are skipped; the rest run in plan order under a database claim, so two deliveries
  * of one payment — in one process or two — never both write. An insert whose earlier
@@ -350,7 +350,7 @@ const claimKeyOf = (payment: Payment) => `${payment.citybaseId}:${payment.status
 /** Where each projector's calls stand in the Knack budget. */
 const priorities: Record<ProjectedBy, Priority> = { postback: "live", recovery: "recovery", replay: "operator" };
 
-/** What CityBase is answered when a Knack write could not be completed (SPEC §1.4). */
+/** What CityBase is answered when a Knack write could not be completed (docs/design.md §6). */
 function answerFor(failure: KnackFailure): { status: number; text: string } {
 	if (failure.status !== null) return { status: failure.status, text: failure.text };
 	const status = failure.reason === "timeout" ? 504 : failure.reason === "network" ? 502 : 503;
