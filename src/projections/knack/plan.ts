@@ -174,7 +174,7 @@ export type KnackRecord = Record<string, unknown> & { id?: string };
  * (the Flask service wrote the display identifier). The plan and the dry run both read
  * this list, so a field added here is copied and shown alike.
  */
-export const refundCopies = [
+const refundCopies = [
 	{ field: "customer_name", copy: "value" },
 	{ field: "event_name", copy: "value" },
 	{ field: "type", copy: "value" },
