@@ -7,9 +7,9 @@ import type { KnackCredentials } from "./projections/knack/client.ts";
 import type { FieldMapName } from "./projections/knack/fieldMaps.ts";
 
 /**
- * Environment → typed configuration (SPEC §6). Parsed once at start-up; a bad value
- * stops the service with one line naming the variable, never echoing its value (some
- * of these are secrets).
+ * Environment → typed configuration (docs/design.md §7; every variable in the README).
+ * Parsed once at start-up; a bad value stops the service with one line naming the
+ * variable, never echoing its value (some of these are secrets).
  */
 export const Environments = ["development", "staging", "uat", "production"] as const;
 export const EnvironmentName = T.Union(Environments.map((e) => T.Literal(e)));
@@ -49,7 +49,7 @@ export interface Config {
 	/** how long a stopping service waits for postbacks in flight */
 	shutdownGraceMs: number;
 	logLevel: "debug" | "info" | "warn" | "error";
-	/** the thresholds behind GET / (SPEC §9) */
+	/** the thresholds behind GET / (docs/design.md §9) */
 	health: HealthConfig;
 	/** every secret value, so the logger can redact them wherever they appear */
 	secrets: string[];
@@ -280,7 +280,7 @@ function healthConfig(env: Env, knackDailyReserve: number): HealthConfig {
 	};
 }
 
-/** Which Knack field map applies (SPEC §4): production data only in production. */
+/** Which Knack field map applies (docs/design.md §4): production data only in production. */
 export function fieldMapName(environment: EnvironmentName): FieldMapName {
 	return environment === "production" ? "PRODUCTION" : "UAT";
 }

@@ -1,5 +1,5 @@
-import { callTarget, failureText } from "../application/operator/history.ts";
-import { pendingDeliveries } from "../application/operator/pending.ts";
+import { callTarget, failureText } from "../application/operator/describeEvent.ts";
+import { stuckDeliveries } from "../application/operator/stuck.ts";
 import { truncate } from "../application/operator/text.ts";
 import { type Command, flag, integerOption, jsonOption } from "./command.ts";
 import { ExitCode } from "./io.ts";
@@ -19,7 +19,7 @@ export const pending: Command = {
 	store: "reads",
 	async run(args, ctx) {
 		const limit = integerOption(args, "limit", 1) ?? 1000;
-		const rows = await pendingDeliveries(await ctx.operator(), limit);
+		const rows = await stuckDeliveries(await ctx.operator(), limit);
 
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);

@@ -8,7 +8,7 @@ export type CheckState = "ok" | "degraded" | "failing";
 
 export const stateRank: Record<CheckState, number> = { ok: 0, degraded: 1, failing: 2 };
 
-export interface Verdict {
+export interface CheckResult {
 	state: CheckState;
 	reason: string;
 	/** figures behind the reason, shown beside it in the answer */
@@ -76,7 +76,7 @@ export interface Signals {
 
 export interface CheckDefinition {
 	name: string;
-	evaluate(signals: Signals, config: HealthConfig): Verdict;
+	evaluate(signals: Signals, config: HealthConfig): CheckResult;
 }
 
 export const isAuthRefusal = (status: number | null) => status === 401 || status === 403;
@@ -104,7 +104,7 @@ function duration(ms: number): string {
 const isNewer = (a: WriteOutcome | null, than: WriteOutcome | null): a is WriteOutcome =>
 	a !== null && (than === null || a.at > than.at);
 
-function store({ store }: Signals, config: HealthConfig): Verdict {
+function store({ store }: Signals, config: HealthConfig): CheckResult {
 	const { write, probe, freeBytes } = store;
 	const facts = { free_bytes: freeBytes };
 	const roomy = freeBytes === null || freeBytes >= config.storeMinFreeBytes;
@@ -129,10 +129,10 @@ function store({ store }: Signals, config: HealthConfig): Verdict {
 }
 
 /**
- * One app's rules, each a verdict or null when it has nothing to say; the worst wins.
+ * One app's rules, each a result or null when it has nothing to say; the worst wins.
  * Another input (such as the daily quota left) is one more rule over one more signal.
  */
-type KnackRule = (app: KnackAppSignals, now: number, config: HealthConfig) => Verdict | null;
+type KnackRule = (app: KnackAppSignals, now: number, config: HealthConfig) => CheckResult | null;
 
 const credentials: KnackRule = (app, _now, config) =>
 	app.authRefusalsInARow >= config.knackAuthFailures
@@ -184,9 +184,9 @@ const quota: KnackRule = (app, _now, config) => {
 
 const knackRules: KnackRule[] = [credentials, outage, quota];
 
-export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig): Verdict {
-	const verdicts = knackRules.map((rule) => rule(app, now, config)).filter((v): v is Verdict => v !== null);
-	const state = worst(verdicts.map((v) => v.state));
+export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig): CheckResult {
+	const results = knackRules.map((rule) => rule(app, now, config)).filter((v): v is CheckResult => v !== null);
+	const state = worst(results.map((v) => v.state));
 	const facts = {
 		last_status: app.lastCall?.status ?? null,
 		last_call_at: app.lastCall ? new Date(app.lastCall.at).toISOString() : null,
@@ -194,7 +194,7 @@ export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig
 		quota_limit: app.quota?.limit ?? null,
 		quota_resets_at: app.quota?.resetAt ? new Date(app.quota.resetAt).toISOString() : null,
 	};
-	const reasons = verdicts.filter((v) => v.state === state).map((v) => v.reason);
+	const reasons = results.filter((v) => v.state === state).map((v) => v.reason);
 	if (reasons.length > 0) return { state, reason: reasons.join("; "), facts };
 	return {
 		state: "ok",
@@ -203,7 +203,7 @@ export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig
 	};
 }
 
-function knack({ knack, now }: Signals, config: HealthConfig): Verdict {
+function knack({ knack, now }: Signals, config: HealthConfig): CheckResult {
 	const apps = Object.entries(knack).map(([name, signals]) => ({ name, ...knackApp(signals, now, config) }));
 	const state = worst(apps.map((a) => a.state));
 	const named = apps.filter((a) => a.state === state && state !== "ok");
@@ -214,7 +214,7 @@ function knack({ knack, now }: Signals, config: HealthConfig): Verdict {
 	return { state, reason: named.map((a) => `${a.name}: ${a.reason}`).join("; "), facts };
 }
 
-function backlog({ backlog, now }: Signals, config: HealthConfig): Verdict {
+function backlog({ backlog, now }: Signals, config: HealthConfig): CheckResult {
 	if (backlog === null) return { state: "ok", reason: "not sampled yet" };
 	if ("error" in backlog) return { state: "failing", reason: `the event log could not be read: ${backlog.error}` };
 	const age = backlog.oldestReceivedAt === null ? 0 : Math.max(0, now - backlog.oldestReceivedAt);
@@ -240,7 +240,7 @@ function backlog({ backlog, now }: Signals, config: HealthConfig): Verdict {
 	return { state: "ok", reason: backlog.pending === 0 ? "nothing waiting" : unfinished, facts };
 }
 
-function logs({ logs }: Signals, config: HealthConfig): Verdict {
+function logs({ logs }: Signals, config: HealthConfig): CheckResult {
 	if (logs === null) return { state: "ok", reason: "CloudWatch Logs is off" };
 	const facts = { dropped_since_start: logs.dropped };
 	if (logs.droppedInWindow > 0) {

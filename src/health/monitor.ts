@@ -3,10 +3,10 @@ import { type QuotaState, remainingQuota } from "../projections/knack/budget.ts"
 import type { EventStore, KnackBudgetStore, OperatorQueries, StoreProbe } from "../storage/storage.ts";
 import {
 	type BacklogSignals,
+	type CheckResult,
 	type CheckState,
 	type HealthConfig,
 	healthChecks,
-	type Verdict,
 	type WriteOutcome,
 	worst,
 } from "./checks.ts";
@@ -22,7 +22,7 @@ import { watchWrites } from "./watchWrites.ts";
  */
 export interface HealthReport {
 	status: CheckState;
-	checks: Record<string, Verdict & { since: number }>;
+	checks: Record<string, CheckResult & { since: number }>;
 }
 
 export interface HealthMonitorOptions {
@@ -118,26 +118,26 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 		};
 		const checks: HealthReport["checks"] = {};
 		for (const check of healthChecks) {
-			const verdict = check.evaluate(signals, config);
+			const result = check.evaluate(signals, config);
 			let seen = current.get(check.name);
-			if (seen?.state !== verdict.state) {
+			if (seen?.state !== result.state) {
 				// A service that starts healthy says nothing; one that starts unwell says so.
-				if (seen || verdict.state !== "ok") logChange(check.name, seen?.state ?? null, verdict);
-				seen = { state: verdict.state, since: now };
+				if (seen || result.state !== "ok") logChange(check.name, seen?.state ?? null, result);
+				seen = { state: result.state, since: now };
 				current.set(check.name, seen);
 			}
-			checks[check.name] = { ...verdict, since: seen.since };
+			checks[check.name] = { ...result, since: seen.since };
 		}
 		return { status: worst(Object.values(checks).map((c) => c.state)), checks };
 	}
 
-	function logChange(check: string, previous: CheckState | null, verdict: Verdict) {
-		const level = verdict.state === "failing" ? "error" : verdict.state === "degraded" ? "warn" : "info";
-		logger[level](`health check ${verdict.state}`, {
+	function logChange(check: string, previous: CheckState | null, result: CheckResult) {
+		const level = result.state === "failing" ? "error" : result.state === "degraded" ? "warn" : "info";
+		logger[level](`health check ${result.state}`, {
 			health_check: check,
-			health_state: verdict.state,
+			health_state: result.state,
 			previous_state: previous,
-			reason: verdict.reason,
+			reason: result.reason,
 		});
 	}
 

@@ -3,7 +3,7 @@ import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
 
 /**
- * `GET /`: the Flask service's health answer (SPEC §9), whose `status` monitors already
+ * `GET /`: the Flask service's health answer (docs/design.md §9), whose `status` monitors already
  * read, with each check's state, reason and since when under `checks`. 503 only for
  * FAILING: a degraded service still records and applies postbacks. The answer is
  * computed from what the service has already seen, never by asking the store or Knack.
@@ -58,7 +58,7 @@ export function healthRoutes(ctx: AppContext) {
 						content: { "application/json": { schema: HealthAnswer as unknown as Record<string, unknown> } },
 					},
 					503: {
-						description: "FAILING: a check names what is wrong (docs/RUNBOOK.md §10)",
+						description: "FAILING: a check names what is wrong (docs/RUNBOOK.md §11)",
 						content: { "application/json": { schema: HealthAnswer as unknown as Record<string, unknown> } },
 					},
 				},

@@ -15,7 +15,7 @@ export interface DevelopmentSandbox {
 
 /** `hostname` other than loopback only to publish the sandbox from a container. */
 export function developmentSandbox(port: number, hostname = "127.0.0.1"): DevelopmentSandbox {
-	// Development always runs with the UAT field map (SPEC §4).
+	// Development always runs with the UAT field map (docs/design.md §4).
 	const sandbox = startKnackSandbox(defaultSandboxOptions({ port, hostname, fieldMap: "UAT" }));
 	return {
 		url: sandbox.url,

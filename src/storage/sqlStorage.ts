@@ -4,6 +4,7 @@ import { createGroupCommitter } from "./groupCommit.ts";
 import { createOperatorQueries } from "./operatorQueries.ts";
 import { createCursorStore, createReadModelStore } from "./readModel.ts";
 import { refuseWrites } from "./readOnly.ts";
+import { createSessionStore } from "./sessions.ts";
 import { command, type Dialect, type Executor } from "./sql.ts";
 import type { KnackBudgetStore, LogTransfer, Storage, StoreProbe } from "./storage.ts";
 import { createTransfer } from "./transfer.ts";
@@ -34,6 +35,7 @@ export function sqlStorage(parts: StoreParts): Storage {
 		cursors: createCursorStore(exec),
 		transfer: createTransfer(exec, d, parts.keyring, parts.backup),
 		budget: parts.budget,
+		sessions: createSessionStore(exec),
 		probe: {
 			/**
 			 * A row inserted and deleted in one transaction: its pages are still committed and

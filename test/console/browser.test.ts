@@ -52,11 +52,11 @@ async function postDuringOutage(id: number): Promise<void> {
 }
 
 describe.skipIf(!haveChromium)("console in a browser", () => {
-	test("sign in: a wrong token is refused with the form again, the right one opens the console", async () => {
+	test("sign in: a wrong token is refused with the form again, the right one opens the page asked for", async () => {
 		const context = await browser.newContext();
 		const page = await context.newPage();
 		await page.goto(url("/admin/stuck"));
-		expect(page.url()).toBe(url("/admin/login"));
+		expect(page.url()).toBe(url("/admin/login?next=%2Fadmin%2Fstuck"));
 		await checkPage(page, "01-sign-in");
 
 		await page.getByLabel("Admin token").fill("not-the-token");
@@ -71,7 +71,7 @@ describe.skipIf(!haveChromium)("console in a browser", () => {
 
 		await page.getByLabel("Admin token").fill(adminToken);
 		await page.getByRole("button", { name: "Sign in" }).click();
-		await page.waitForURL(url("/admin"));
+		await page.waitForURL(url("/admin/stuck"));
 		expect(await page.getByText("Signed in as").textContent()).toContain("Ana Ruiz");
 		const cookie = (await context.cookies()).find((c) => c.name === "citybase_console");
 		expect(cookie).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/admin" });

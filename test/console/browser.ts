@@ -2,19 +2,21 @@ import { expect } from "bun:test";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { missingDependency } from "../support/dependency.ts";
 
 /**
  * A real browser for the console's end-to-end tests: Debian's Chromium driven by
  * playwright-core (no browser is downloaded). Where it is missing the tests are
- * skipped on a developer's machine and fail in CI, where .ci/run installs it.
+ * skipped on a developer's machine and fail under CI=true, where .ci/run installs it.
  */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const screenshotDir = join(import.meta.dir, "../../test-artifacts/console");
 
 export const haveChromium = existsSync(chromiumPath);
-if (!haveChromium && process.env.CI) {
-	throw new Error(
-		`no Chromium at ${chromiumPath}: .ci/run installs Debian's chromium package; the console's browser tests cannot run`,
+if (!haveChromium) {
+	missingDependency(
+		"the console's browser tests",
+		`no Chromium at ${chromiumPath} (.ci/run installs Debian's chromium)`,
 	);
 }
 

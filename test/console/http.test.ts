@@ -23,10 +23,18 @@ const url = (path: string) => `${h.service.url}${path}`;
 
 describe("sign-in", () => {
 	test("every page without a session redirects to the sign-in form, which asks for the token and a name", async () => {
-		for (const path of ["/admin", "/admin/stuck", "/admin/payments/1", "/admin/payments/1/retry", "/admin/nowhere"]) {
+		const toSignIn = {
+			"/admin": "/admin/login",
+			"/admin/stuck": "/admin/login?next=%2Fadmin%2Fstuck",
+			"/admin/payments/1": "/admin/login?next=%2Fadmin%2Fpayments%2F1",
+			"/admin/payments/1/retry": "/admin/login?next=%2Fadmin%2Fpayments%2F1%2Fretry",
+			"/admin/nowhere?q=1": "/admin/login?next=%2Fadmin%2Fnowhere%3Fq%3D1",
+		};
+		for (const [path, location] of Object.entries(toSignIn)) {
 			const response = await fetch(url(path), { redirect: "manual" });
-			expect([path, response.status, response.headers.get("location")]).toEqual([path, 303, "/admin/login"]);
+			expect([path, response.status, response.headers.get("location")]).toEqual([path, 303, location]);
 		}
+		// A POST is not sent back to: its form would be sent again.
 		const post = await fetch(url("/admin/payments/1/retry"), { method: "POST", redirect: "manual" });
 		expect(post.headers.get("location")).toBe("/admin/login");
 		const form = await fetch(url("/admin/login"));
@@ -35,6 +43,71 @@ describe("sign-in", () => {
 		expect(page).toContain('<form class="card stack" method="post" action="/admin/login">');
 		expect(page).toMatch(/<input id="token" name="token" type="password"[^>]* required/);
 		expect(page).toContain('name="name"');
+		expect(page).not.toContain("session has ended");
+		expect(page).not.toContain('name="next"');
+	});
+
+	test("sign-in returns to the page that was asked for, through a wrong token too", async () => {
+		const asked = await fetch(url("/admin/stuck?since=1"), { redirect: "manual" });
+		const form = await (await fetch(url(asked.headers.get("location") as string))).text();
+		expect(form).toContain('<input type="hidden" name="next" value="/admin/stuck?since=1">');
+		const wrong = await fetch(url("/admin/login"), {
+			method: "POST",
+			body: formBody({ token: "wrong", name: "Ana", next: "/admin/stuck?since=1" }),
+		});
+		expect(await wrong.text()).toContain('<input type="hidden" name="next" value="/admin/stuck?since=1">');
+		const right = await fetch(url("/admin/login"), {
+			method: "POST",
+			body: formBody({ token: adminToken, name: "Ana", next: "/admin/stuck?since=1" }),
+			redirect: "manual",
+		});
+		expect([right.status, right.headers.get("location")]).toEqual([303, "/admin/stuck?since=1"]);
+	});
+
+	test("a next that is not a page of this console is ignored: no open redirect", async () => {
+		const hostile = [
+			"https://evil.example/admin",
+			"//evil.example/admin",
+			"/\\evil.example/admin",
+			"\\evil.example/admin",
+			"/admin/../evil",
+			"/admin/%2e%2e/evil",
+			"/administrator",
+			"/metrics",
+			"javascript:alert(1)",
+			" /admin",
+			"/\t/evil.example",
+			"http:/admin",
+		];
+		for (const next of hostile) {
+			const form = await (await fetch(url(`/admin/login?next=${encodeURIComponent(next)}`))).text();
+			expect([next, form.includes('name="next"')]).toEqual([next, false]);
+			const signedIn = await fetch(url("/admin/login"), {
+				method: "POST",
+				body: formBody({ token: adminToken, name: "Ana", next }),
+				redirect: "manual",
+			});
+			expect([next, signedIn.status, signedIn.headers.get("location")]).toEqual([next, 303, "/admin"]);
+		}
+	});
+
+	test("an unknown or ended session is told so on the sign-in form, once", async () => {
+		const made = operatorWith(h, "citybase_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+		const sent = await made.get("/admin/stuck");
+		expect(sent.headers.get("location")).toBe("/admin/login?next=%2Fadmin%2Fstuck");
+		const told = await made.get(sent.headers.get("location") as string);
+		expect(told.status).toBe(200);
+		expect(await told.text()).toContain("Your session has ended; sign in again.");
+		// The dead cookie is cleared with it, so a reload shows the plain form.
+		expect(told.headers.get("set-cookie")).toContain(
+			"citybase_console=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0",
+		);
+
+		// A live session is not told anything.
+		const operator = await signIn(h);
+		const live = await operator.get("/admin/login");
+		expect(await live.text()).not.toContain("session has ended");
+		expect(live.headers.get("set-cookie")).toBeNull();
 	});
 
 	test("a wrong token is answered 401 with the form again and no cookie", async () => {

@@ -1,11 +1,11 @@
-import { callTarget, failureText } from "../../application/operator/history.ts";
-import type { PendingDelivery } from "../../application/operator/pending.ts";
+import { callTarget, failureText } from "../../application/operator/describeEvent.ts";
+import type { StuckDelivery } from "../../application/operator/stuck.ts";
 import { truncate } from "../../application/operator/text.ts";
 import { type Html, html } from "../html.ts";
 import { paymentPath, stateBadge, timeCell } from "./format.ts";
 
 /** `pending` as a page: what Knack is still owed, oldest first, each with its last error and a Retry. */
-export function stuckView(rows: PendingDelivery[]): Html {
+export function stuckView(rows: StuckDelivery[]): Html {
 	if (rows.length === 0) {
 		return html`<h1>Stuck payments</h1>
 <p class="empty">Nothing is stuck: every accepted delivery is complete in Knack.</p>`;

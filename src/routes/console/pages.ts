@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { recentActivity } from "../../application/operator/activity.ts";
-import { pendingDeliveries } from "../../application/operator/pending.ts";
 import { searchPayments } from "../../application/operator/search.ts";
+import { stuckDeliveries } from "../../application/operator/stuck.ts";
 import { findPayments, type PaymentTimeline } from "../../application/operator/timeline.ts";
 import { html } from "../../console/html.ts";
 import { todayView } from "../../console/views/chart.ts";
@@ -47,7 +47,7 @@ export function pageRoutes(c: ConsoleContext) {
 		.get(
 			"/admin/stuck",
 			signedIn(c, async (session) => {
-				const rows = await pendingDeliveries(c.operator(session), 500);
+				const rows = await stuckDeliveries(c.operator(session), 500);
 				return c.render("Stuck payments", session, stuckView(rows), { current: "stuck" });
 			}),
 		)
