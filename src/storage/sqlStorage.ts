@@ -38,21 +38,17 @@ export function sqlStorage(parts: StoreParts): Storage {
 		sessions: createSessionStore(exec),
 		probe: {
 			/**
-			 * A row inserted and deleted in one transaction: its pages are still committed and
-			 * flushed as a postback's are, so a full disk, a read-only file or role, or a lost
-			 * connection fails it as it would fail a postback, yet nothing is left behind. A write
-			 * rolled back instead would prove nothing: SQLite never writes the pages of a
-			 * transaction it rolls back. It takes no lock: it proves the store writes, not that
-			 * the log is free. The key cannot collide with a real claim, named after a payment.
+			 * A row of its own table inserted and deleted in one transaction: its pages are still
+			 * committed and flushed as a postback's are, so a full disk, a read-only file or role,
+			 * or a lost connection fails it as it would fail a postback, yet nothing is left
+			 * behind. A write rolled back instead would prove nothing: SQLite never writes the
+			 * pages of a transaction it rolls back. It takes no lock: it proves the store writes,
+			 * not that the log is free.
 			 */
 			write: () =>
 				exec.transaction(function* () {
-					yield* command(
-						`insert into claims ("key", holder, delivery_seq, claimed_at, expires_at) values (?, ?, 0, 0, 0) on conflict do nothing`,
-						PROBE,
-						PROBE,
-					);
-					yield* command(`delete from claims where "key" = ?`, PROBE);
+					yield* command("insert into health_probe (at) values (?)", Date.now());
+					yield* command("delete from health_probe");
 				}),
 			freeBytes: parts.freeBytes,
 		},
@@ -60,5 +56,3 @@ export function sqlStorage(parts: StoreParts): Storage {
 	};
 	return parts.readOnly ? refuseWrites(storage) : storage;
 }
-
-const PROBE = "health-probe";

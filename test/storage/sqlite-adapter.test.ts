@@ -137,6 +137,18 @@ test("an append is durable before it resolves: synchronous=FULL on its connectio
 		await storage.close();
 	}));
 
+test("the write probe has a table of its own: it never touches a claim, whatever its key", () =>
+	withDir(async (dir) => {
+		const path = join(dir, "probe.sqlite");
+		const opened = openDatabase(path);
+		const storage = sqliteStorage(opened, path);
+		await storage.events.claim("health-probe", "a", 1, Date.now(), 60_000);
+		await storage.probe.write();
+		expect([...(await storage.queries.currentClaims()).keys()]).toEqual(["health-probe"]);
+		expect(opened.query("select * from health_probe").all()).toEqual([]);
+		await storage.close();
+	}));
+
 test("the log refuses updates and deletes, whoever asks: the triggers are in the file", () =>
 	withDir(async (dir) => {
 		const path = join(dir, "append-only.sqlite");

@@ -1,6 +1,5 @@
 import type postgres from "postgres";
 import { command, type Dialect, type Executor, executor, type Lock, query, type Step, type Work } from "../sql.ts";
-import { fromStoredText, toStoredText } from "./payloadText.ts";
 
 type Connection = postgres.Sql | postgres.TransactionSql;
 
@@ -68,6 +67,20 @@ const locks = {
 };
 
 const LEDGER = "drizzle.__drizzle_migrations";
+
+/**
+ * Text that came from a postback (invoice, status, effect and claim keys, Knack ids).
+ * PostgreSQL cannot store U+0000 in text, yet CityBase's JSON can carry it and SQLite
+ * keeps it, so such a value would fail the append (a 503 for a valid postback) and an
+ * import from SQLite. It is stored as MARK followed by its JSON string instead, and so is
+ * a value that happens to start with MARK, which keeps the encoding reversible while
+ * every other value is stored, compared and read in psql as it is.
+ */
+const MARK = "\uffff";
+const toStoredText = (value: string) =>
+	value.includes("\u0000") || value.startsWith(MARK) ? MARK + JSON.stringify(value) : value;
+const fromStoredText = (stored: string) =>
+	stored.startsWith(MARK) ? (JSON.parse(stored.slice(MARK.length)) as string) : stored;
 
 export const postgresDialect: Dialect = {
 	locks: (lock: Lock) =>
