@@ -1,10 +1,18 @@
+import { encryptBodySync } from "../events/bodyCipher.ts";
 import type { Keyring } from "../events/bodyKeys.ts";
-import { acceptedDelivery, type EventType, EventTypes, type StoredEvent } from "../events/types.ts";
+import type { Verdict } from "../events/payload.ts";
+import {
+	type AcceptedData,
+	acceptedDelivery,
+	type EventType,
+	EventTypes,
+	type ReceivedData,
+	type StoredEvent,
+} from "../events/types.ts";
 import { dropStaleClaim, releaseClaim, takeClaim } from "./claims.ts";
-import { receivedEvent, verdictEvent } from "./deliveryEvents.ts";
-import type { GroupCommitter } from "./groupCommit.ts";
+import type { GroupCommitter, NewEvent } from "./groupCommit.ts";
 import type { Dialect, Executor } from "./sql.ts";
-import type { EventStore } from "./storage.ts";
+import type { EventStore, NewDelivery } from "./storage.ts";
 import type { UnfinishedDeliveries } from "./unfinished.ts";
 
 /** Every column of the log, named as `StoredEvent` names them; `body` may be left out (read as null). */
@@ -155,4 +163,33 @@ export async function* pages<Row>(
 		if (last === undefined || page.length < pageSize) return;
 		after = keyOf(last);
 	}
+}
+
+/**
+ * The two events a delivery becomes: `delivery.received` with the exact bytes (sealed
+ * with the keyring, bound to the position it is stored at) and the verdict,
+ * `delivery.accepted` with the parsed payment or `delivery.rejected` with the reason.
+ */
+function receivedEvent(delivery: NewDelivery, keyring: Keyring | null, seq: number): NewEvent {
+	const { contentType, remoteAddress, requestId } = delivery;
+	return {
+		type: EventTypes.received,
+		recordedAt: delivery.receivedAt,
+		body: keyring ? encryptBodySync(keyring, delivery.body, seq) : delivery.body,
+		data: { contentType, remoteAddress, requestId } satisfies ReceivedData,
+	};
+}
+
+function verdictEvent(delivery: NewDelivery, deliverySeq: number, verdict: Verdict): NewEvent {
+	const event = { recordedAt: delivery.receivedAt, deliverySeq };
+	if (!verdict.accepted) return { ...event, type: EventTypes.rejected, data: { reason: verdict.reason } };
+	const { payment } = verdict;
+	return {
+		...event,
+		type: EventTypes.accepted,
+		citybaseId: payment.citybaseId,
+		paymentStatus: payment.status,
+		invoice: payment.invoice,
+		data: { payment } satisfies AcceptedData,
+	};
 }

@@ -1,5 +1,4 @@
 import { command, type Dialect, type Executor, lock, query, savepoint, type Work } from "./sql.ts";
-import type { ImportedEvent } from "./storage.ts";
 
 /**
  * Group commit with gap-free positions: every write to the log goes through here. The
@@ -68,11 +67,12 @@ export function createGroupCommitter(exec: Executor, d: Dialect): GroupCommitter
 	}
 
 	function* perform(write: Write, head: number): Work<{ value: unknown; head: number }> {
-		const rows: ImportedEvent[] = [];
+		const rows: EventRecord[] = [];
 		const log: LogAppender = {
 			append(event) {
 				const seq = head + rows.length + 1;
-				rows.push(eventRecord(seq, typeof event === "function" ? event(seq) : event));
+				const e = typeof event === "function" ? event(seq) : event;
+				rows.push({ ...e, seq, data: e.data === undefined || e.data === null ? null : JSON.stringify(e.data) });
 				return seq;
 			},
 		};
@@ -115,29 +115,16 @@ export function createGroupCommitter(exec: Executor, d: Dialect): GroupCommitter
 	};
 }
 
-/** An event as a row of the log: every column, `data` as its JSON text. */
-function eventRecord(seq: number, e: NewEvent): ImportedEvent {
-	return {
-		seq,
-		type: e.type,
-		recordedAt: e.recordedAt,
-		deliverySeq: e.deliverySeq ?? null,
-		citybaseId: e.citybaseId ?? null,
-		paymentStatus: e.paymentStatus ?? null,
-		invoice: e.invoice ?? null,
-		effectKey: e.effectKey ?? null,
-		body: e.body ?? null,
-		data: e.data === undefined || e.data === null ? null : JSON.stringify(e.data),
-	};
-}
-
 const COLUMNS = "seq, type, recorded_at, delivery_seq, citybase_id, payment_status, invoice, effect_key, body, data";
 /** Rows per INSERT: well under either database's cap on bound parameters. */
 const ROWS_PER_INSERT = 500;
 const insertTexts = new Map<number, string>();
 
+/** A row of the log as inserted, at its position, `data` as its JSON text. */
+type EventRecord = Omit<NewEvent, "data"> & { seq: number; data: string | null };
+
 /** Inserts rows of the log at their positions, a few hundred to a statement. */
-export function* insertEvents(d: Dialect, rows: ImportedEvent[]): Work<void> {
+export function* insertEvents(d: Dialect, rows: EventRecord[]): Work<void> {
 	for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
 		const chunk = rows.slice(i, i + ROWS_PER_INSERT);
 		let text = insertTexts.get(chunk.length);
@@ -145,19 +132,19 @@ export function* insertEvents(d: Dialect, rows: ImportedEvent[]): Work<void> {
 			text = `insert into events (${COLUMNS}) values ${Array(chunk.length).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
 			insertTexts.set(chunk.length, text);
 		}
-		const stored = (value: string | null) => (value === null ? null : d.text.encode(value));
+		const stored = (value: string | null | undefined) => (value == null ? null : d.text.encode(value));
 		yield* command(
 			text,
 			...chunk.flatMap((e) => [
 				e.seq,
 				e.type,
 				e.recordedAt,
-				e.deliverySeq,
-				e.citybaseId,
+				e.deliverySeq ?? null,
+				e.citybaseId ?? null,
 				stored(e.paymentStatus),
 				stored(e.invoice),
 				stored(e.effectKey),
-				e.body,
+				e.body ?? null,
 				e.data,
 			]),
 		);

@@ -1,12 +1,23 @@
-import { EventTypes, type StoredEvent } from "../events/types.ts";
+import { EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
 import { currentClaims } from "./claims.ts";
 import { type EventRow, eventColumns, pages, toEvent } from "./eventLog.ts";
-import { deliveryRowOf, deliverySummariesOf, summarisedTypes } from "./operatorRows.ts";
 import type { Dialect, Executor } from "./sql.ts";
-import type { AcceptedRef, OperatorQueries } from "./storage.ts";
+import type { AcceptedRef, DeliveryRow, DeliverySummary, OperatorQueries } from "./storage.ts";
 import type { UnfinishedDeliveries } from "./unfinished.ts";
 
 const ACCEPTED = `type = '${EventTypes.accepted}'`;
+const SUMMARISED = [EventTypes.effectSucceeded, EventTypes.effectFailed, EventTypes.applied, EventTypes.deadLettered];
+
+/** A delivery as listed, from its verdict event (which carries the payment id, status and invoice). */
+const deliveryRowOf = (verdict: StoredEvent): DeliveryRow => ({
+	deliverySeq: verdict.deliverySeq ?? verdict.seq,
+	receivedAt: verdict.recordedAt,
+	accepted: verdict.type === EventTypes.accepted,
+	citybaseId: verdict.citybaseId,
+	status: verdict.paymentStatus,
+	invoice: verdict.invoice,
+	reason: verdict.type === EventTypes.rejected ? (verdict.data as RejectedData).reason : null,
+});
 
 /** The operators' read-only questions about the log. */
 export function createOperatorQueries(exec: Executor, d: Dialect, unfinished: UnfinishedDeliveries): OperatorQueries {
@@ -35,13 +46,24 @@ export function createOperatorQueries(exec: Executor, d: Dialect, unfinished: Un
 			if (limit > 0) params.push(limit);
 			return (await events(`${where.join(" and ")} order by seq desc${limited}`, ...params)).map(deliveryRowOf);
 		},
+		/** From counts of each delivery's events by type; a delivery with none has zeros. */
 		async deliverySummaries(deliverySeqs) {
 			const counts = await exec.query<{ deliverySeq: number; type: string; count: number }>(
 				`select delivery_seq as "deliverySeq", type, count(*) as count from events
-				 where ${d.inList("delivery_seq")} and type in ('${summarisedTypes.join("', '")}') group by delivery_seq, type`,
+				 where ${d.inList("delivery_seq")} and type in ('${SUMMARISED.join("', '")}') group by delivery_seq, type`,
 				d.list(deliverySeqs),
 			);
-			return deliverySummariesOf(deliverySeqs, counts);
+			const summaries = new Map<number, DeliverySummary>(
+				deliverySeqs.map((seq) => [seq, { succeeded: 0, failed: 0, applied: false, deadLettered: false }]),
+			);
+			for (const { deliverySeq, type, count } of counts) {
+				const summary = summaries.get(deliverySeq) as DeliverySummary;
+				if (type === EventTypes.effectSucceeded) summary.succeeded = count;
+				else if (type === EventTypes.effectFailed) summary.failed = count;
+				else if (type === EventTypes.applied) summary.applied = true;
+				else summary.deadLettered = true;
+			}
+			return summaries;
 		},
 		async openDeadLetters(limit) {
 			const rows = await exec.query<{ seq: number }>(

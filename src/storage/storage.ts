@@ -5,9 +5,10 @@ import type { PaymentRow } from "../projections/paymentRow.ts";
 
 /**
  * The storage boundary: everything persistent, behind promises, so a network database
- * can stand behind it as well as a local file. Each adapter (`sqlite/`, one folder per
- * database) implements all of it; nothing outside an adapter sees SQL, drizzle tables
- * or a database handle. `test/storage/contract.ts` is the suite every adapter passes.
+ * can stand behind it as well as a local file. It is written once, over SQL (`sql.ts`,
+ * `sqlStorage.ts`), with a dialect for each database (`sqlite/`, `postgres/`); nothing
+ * outside storage sees SQL, a table or a database handle. `test/storage/contract.ts` is
+ * the suite every store passes.
  */
 export interface Storage {
 	/** where the data lives, for messages to operators (a file path, a server) */

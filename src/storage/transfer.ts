@@ -1,6 +1,6 @@
 import { bodyProtection, encryptBodySync } from "../events/bodyCipher.ts";
 import type { Keyring } from "../events/bodyKeys.ts";
-import { pages } from "./eventLog.ts";
+import { eventColumns, pages } from "./eventLog.ts";
 import { difference, differenceOpened } from "./exportFormat.ts";
 import { insertEvents } from "./groupCommit.ts";
 import { type Dialect, type Executor, lock, query } from "./sql.ts";
@@ -8,12 +8,9 @@ import { type ImportedEvent, type Importer, type LogTransfer, TransferError } fr
 
 /** Reads events as exported: every column, `data` as the JSON text stored. */
 function exported(reader: Pick<Executor, "query">, d: Dialect) {
-	const select = `select seq, type, recorded_at as "recordedAt", delivery_seq as "deliverySeq", citybase_id as "citybaseId",
-		payment_status as "paymentStatus", invoice, effect_key as "effectKey", body, ${d.json("data")} as data
-		from events where `;
 	const text = (value: string | null) => (value === null ? null : d.text.decode(value));
 	return async (where: string, ...params: unknown[]) =>
-		(await reader.query<ImportedEvent>(select + where, ...params)).map((e) => ({
+		(await reader.query<ImportedEvent>(`select ${eventColumns(d)} from events where ${where}`, ...params)).map((e) => ({
 			...e,
 			paymentStatus: text(e.paymentStatus),
 			invoice: text(e.invoice),

@@ -1,8 +1,8 @@
 import postgres from "postgres";
+import { embeddedMigrations } from "../migrationFiles.ts" with { type: "macro" };
 import { checkSchema, migrate } from "../migrations.ts";
 import { StorageOpenError } from "../storage.ts";
 import { postgresDialect, postgresExecutor } from "./dialect.ts";
-import { embeddedMigrations } from "./migrationFiles.ts" with { type: "macro" };
 
 /** The URL without its password, for messages and logs: the URL is a secret. */
 export function redactedLocation(url: string): string {
@@ -43,8 +43,8 @@ export async function openDatabase(url: string, { readOnly = false } = {}) {
 	const exec = postgresExecutor(client);
 	try {
 		await (readOnly
-			? exec.run(checkSchema(postgresDialect, embeddedMigrations(), url))
-			: exec.transaction(() => migrate(postgresDialect, embeddedMigrations())));
+			? exec.run(checkSchema(postgresDialect, embeddedMigrations("drizzle/pg"), url))
+			: exec.transaction(() => migrate(postgresDialect, embeddedMigrations("drizzle/pg"))));
 	} catch (error) {
 		await client.end({ timeout: 1 });
 		if (error instanceof StorageOpenError) throw error;

@@ -6,9 +6,8 @@ import type { Keyring } from "../../events/bodyKeys.ts";
 import { createBudgetStore } from "../budget.ts";
 import { sqlStorage } from "../sqlStorage.ts";
 import { type KnackBudgetStore, type OpenOptions, type Storage, TransferError } from "../storage.ts";
-import { BUSY_TIMEOUT_MS, openDatabase } from "./database.ts";
+import { BUSY_TIMEOUT_MS, openDatabase, openReadOnlyDatabase } from "./database.ts";
 import { sqliteDialect, sqliteExecutor } from "./dialect.ts";
-import { openReadOnlyDatabase } from "./readOnlyDatabase.ts";
 
 /**
  * The embedded store: one SQLite file (WAL, synchronous=FULL), migrated on open unless
