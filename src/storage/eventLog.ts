@@ -4,7 +4,6 @@ import type { Verdict } from "../events/payload.ts";
 import {
 	type AcceptedData,
 	acceptedDelivery,
-	type EventType,
 	EventTypes,
 	type ReceivedData,
 	type StoredEvent,
@@ -22,22 +21,28 @@ export const eventColumns = (d: Dialect, body = "body") =>
 
 export type EventRow = Omit<StoredEvent, "type" | "data"> & { type: string; data: string | null };
 
-/** A row read with `eventColumns` as the event it is; a body is a view over the driver's bytes, not a copy. */
+/**
+ * A row read with `eventColumns` becomes the event it is, in place: a page of them is
+ * most of what a rebuild allocates. A body is a view over the driver's bytes, not a copy.
+ */
 export function toEvent(d: Dialect, row: EventRow): StoredEvent {
-	const text = (value: string | null) => (value === null ? null : d.text.decode(value));
+	const event = row as unknown as StoredEvent;
+	if (row.data !== null) event.data = JSON.parse(row.data);
 	const { body } = row;
-	return {
-		seq: row.seq,
-		type: row.type as EventType,
-		recordedAt: row.recordedAt,
-		deliverySeq: row.deliverySeq,
-		citybaseId: row.citybaseId,
-		paymentStatus: text(row.paymentStatus),
-		invoice: text(row.invoice),
-		effectKey: text(row.effectKey),
-		body: body === null ? null : new Uint8Array(body.buffer, body.byteOffset, body.byteLength),
-		data: row.data === null ? null : JSON.parse(row.data),
-	};
+	if (body !== null) event.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
+	return decodeTexts(d, event);
+}
+
+/** The text a postback carried, decoded in place where the dialect stored it encoded. */
+export function decodeTexts<Row extends Pick<StoredEvent, "paymentStatus" | "invoice" | "effectKey">>(
+	d: Dialect,
+	row: Row,
+): Row {
+	if (!d.text.decodes) return row;
+	if (row.paymentStatus !== null) row.paymentStatus = d.text.decode(row.paymentStatus);
+	if (row.invoice !== null) row.invoice = d.text.decode(row.invoice);
+	if (row.effectKey !== null) row.effectKey = d.text.decode(row.effectKey);
+	return row;
 }
 
 /**

@@ -1,4 +1,15 @@
-import { command, type Dialect, type Executor, lock, query, savepoint, type Work } from "./sql.ts";
+import {
+	chunks,
+	command,
+	type Dialect,
+	type Executor,
+	lock,
+	placeholders,
+	query,
+	savepoint,
+	textFor,
+	type Work,
+} from "./sql.ts";
 
 /**
  * Group commit with gap-free positions: every write to the log goes through here. The
@@ -115,26 +126,21 @@ export function createGroupCommitter(exec: Executor, d: Dialect): GroupCommitter
 	};
 }
 
-const COLUMNS = "seq, type, recorded_at, delivery_seq, citybase_id, payment_status, invoice, effect_key, body, data";
-/** Rows per INSERT: well under either database's cap on bound parameters. */
-const ROWS_PER_INSERT = 500;
-const insertTexts = new Map<number, string>();
+const insertText = textFor(
+	(rows) =>
+		`insert into events (seq, type, recorded_at, delivery_seq, citybase_id, payment_status, invoice, effect_key, body, data)
+		 values ${placeholders(rows, 10)}`,
+);
 
 /** A row of the log as inserted, at its position, `data` as its JSON text. */
 type EventRecord = Omit<NewEvent, "data"> & { seq: number; data: string | null };
 
-/** Inserts rows of the log at their positions, a few hundred to a statement. */
+/** Inserts rows of the log at their positions. */
 export function* insertEvents(d: Dialect, rows: EventRecord[]): Work<void> {
-	for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
-		const chunk = rows.slice(i, i + ROWS_PER_INSERT);
-		let text = insertTexts.get(chunk.length);
-		if (!text) {
-			text = `insert into events (${COLUMNS}) values ${Array(chunk.length).fill("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)").join(", ")}`;
-			insertTexts.set(chunk.length, text);
-		}
-		const stored = (value: string | null | undefined) => (value == null ? null : d.text.encode(value));
+	const stored = (value: string | null | undefined) => (value == null ? null : d.text.encode(value));
+	for (const chunk of chunks(rows)) {
 		yield* command(
-			text,
+			insertText(chunk.length),
 			...chunk.flatMap((e) => [
 				e.seq,
 				e.type,

@@ -44,6 +44,34 @@ export function executor(run: Executor["run"], transaction: Executor["transactio
 	return { run, transaction, query: (text, ...params) => run(query(text, ...params)) };
 }
 
+/**
+ * Rows written several to a statement, at most `ROWS_PER_STATEMENT`, so that a statement
+ * has one of a few texts, each prepared once (`textFor`), whatever the number of rows.
+ */
+export const ROWS_PER_STATEMENT = 32;
+
+export function* chunks<T>(rows: T[]): Generator<T[]> {
+	for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) yield rows.slice(i, i + ROWS_PER_STATEMENT);
+}
+
+/** A statement's text for a number of rows, made once each. */
+export function textFor(make: (rows: number) => string): (rows: number) => string {
+	const made = new Map<number, string>();
+	return (rows) => {
+		const known = made.get(rows);
+		if (known !== undefined) return known;
+		const text = make(rows);
+		made.set(rows, text);
+		return text;
+	};
+}
+
+/** `(?, ?), (?, ?)`: the placeholders of `rows` rows of `columns` values. */
+export const placeholders = (rows: number, columns: number) =>
+	Array(rows)
+		.fill(`(${Array(columns).fill("?").join(", ")})`)
+		.join(", ");
+
 /** The transaction-level locks an operation takes; SQLite needs none: its one writer holds the file's. */
 export type Lock = "migrate" | "log" | "readModel" | { budget: string };
 
@@ -65,8 +93,8 @@ export interface Dialect {
 	json(column: string): string;
 	/** appended to a SELECT that reads a row it will change */
 	forUpdate: string;
-	/** how text that came from a postback is stored (PostgreSQL's text cannot hold U+0000) */
-	text: { encode(value: string): string; decode(stored: string): string };
+	/** how text that came from a postback is stored (PostgreSQL's text cannot hold U+0000); `decodes`: it is not stored as it is */
+	text: { decodes: boolean; encode(value: string): string; decode(stored: string): string };
 	/** upserts rows of the payments read model */
 	upsertPayments(rows: PaymentRow[]): Work<void>;
 	/** drizzle's ledger of applied migrations, and what a read-only open says of it */

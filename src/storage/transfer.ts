@@ -1,6 +1,6 @@
 import { bodyProtection, encryptBodySync } from "../events/bodyCipher.ts";
 import type { Keyring } from "../events/bodyKeys.ts";
-import { eventColumns, pages } from "./eventLog.ts";
+import { decodeTexts, eventColumns, pages } from "./eventLog.ts";
 import { difference, differenceOpened } from "./exportFormat.ts";
 import { insertEvents } from "./groupCommit.ts";
 import { type Dialect, type Executor, lock, query } from "./sql.ts";
@@ -8,32 +8,26 @@ import { type ImportedEvent, type Importer, type LogTransfer, TransferError } fr
 
 /** Reads events as exported: every column, `data` as the JSON text stored. */
 function exported(reader: Pick<Executor, "query">, d: Dialect) {
-	const text = (value: string | null) => (value === null ? null : d.text.decode(value));
+	const select = `select ${eventColumns(d)} from events where `;
 	return async (where: string, ...params: unknown[]) =>
-		(await reader.query<ImportedEvent>(`select ${eventColumns(d)} from events where ${where}`, ...params)).map((e) => ({
-			...e,
-			paymentStatus: text(e.paymentStatus),
-			invoice: text(e.invoice),
-			effectKey: text(e.effectKey),
-		}));
+		(await reader.query<ImportedEvent>(select + where, ...params)).map((row) => decodeTexts(d, row));
 }
 
 /** The log from `since` on, a page at a time, as the export writes it. */
-export async function* exportedEvents(
+export function exportedEvents(
 	reader: Pick<Executor, "query">,
 	d: Dialect,
 	since: number,
 	pageSize: number,
 ): AsyncGenerator<ImportedEvent> {
 	const read = exported(reader, d);
-	for await (const event of pages(
+	const from = Math.max(since, Number.MIN_SAFE_INTEGER);
+	return pages(
 		0,
 		pageSize,
-		(after) => read("seq > ? order by seq limit ?", after, pageSize),
+		(after) => read("seq > ? and recorded_at >= ? order by seq limit ?", after, from, pageSize),
 		(e) => e.seq,
-	)) {
-		if (event.recordedAt >= since) yield event;
-	}
+	);
 }
 
 /** The log in and out of the store; a backup is the dialect's own. */

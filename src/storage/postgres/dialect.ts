@@ -100,7 +100,7 @@ export const postgresDialect: Dialect = {
 	// json, not jsonb: it keeps the text as written, so an export reproduces it byte for byte.
 	json: (column) => `${column}::text`,
 	forUpdate: " for update",
-	text: { encode: toStoredText, decode: fromStoredText },
+	text: { decodes: true, encode: toStoredText, decode: fromStoredText },
 	/**
 	 * A page's changed rows in one statement with one parameter, their JSON, rather than
 	 * eleven parameters a row: building and binding those was most of a rebuild's time.

@@ -1,18 +1,34 @@
-import type { Database, SQLQueryBindings } from "bun:sqlite";
-import { command, type Dialect, type Executor, executor, type Step, type Work } from "../sql.ts";
+import type { Database, SQLQueryBindings, Statement } from "bun:sqlite";
+import {
+	chunks,
+	command,
+	type Dialect,
+	type Executor,
+	executor,
+	placeholders,
+	type Step,
+	textFor,
+	type Work,
+} from "../sql.ts";
 
 /**
  * SQLite's side of the storage core. Every statement runs at once, synchronously: a
  * transaction's work runs from BEGIN IMMEDIATE to COMMIT with no await inside it, and
- * its promise is only the shape the core expects. Statements go through bun:sqlite's
- * `query`, which prepares each text once and keeps it.
+ * its promise is only the shape the core expects. Each statement text is prepared once
+ * and kept (bun:sqlite's own `query` cache keeps only the last 20, fewer than the store
+ * runs in turn).
  */
 export function sqliteExecutor(
 	sqlite: Database,
 ): Executor & { runNow<T>(work: Work<T>): T; inTransactionNow<T>(work: () => Work<T>): T } {
+	const statements = new Map<string, Statement>();
 	const perform = (step: Step): unknown => {
 		if (step.kind === "savepoint") return inTransaction(step.work);
-		const statement = sqlite.query(step.text);
+		let statement = statements.get(step.text);
+		if (statement === undefined) {
+			statement = sqlite.prepare(step.text);
+			statements.set(step.text, statement);
+		}
 		const params = step.params as SQLQueryBindings[];
 		return step.kind === "query" ? statement.all(...params) : statement.run(...params);
 	};
@@ -44,6 +60,17 @@ export function sqliteExecutor(
 
 const LEDGER = `"__drizzle_migrations"`;
 
+/** A page's changed rows, several to a statement. */
+const upsertPayments = textFor(
+	(rows) => `insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id,
+	 parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at) values ${placeholders(rows, 11)}
+	 on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
+	 latest_status = excluded.latest_status, total_amount = excluded.total_amount,
+	 knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
+	 knack_records = excluded.knack_records, deliveries = excluded.deliveries,
+	 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at`,
+);
+
 export const sqliteDialect: Dialect = {
 	// One writer at a time holds the whole file (BEGIN IMMEDIATE): no lock of its own is needed.
 	locks: () => [],
@@ -55,28 +82,24 @@ export const sqliteDialect: Dialect = {
 	list: (ids) => JSON.stringify(ids),
 	json: (column) => column,
 	forUpdate: "",
-	text: { encode: (value) => value, decode: (stored) => stored },
+	text: { decodes: false, encode: (value) => value, decode: (stored) => stored },
 	*upsertPayments(rows) {
-		for (const r of rows) {
+		for (const chunk of chunks(rows)) {
 			yield* command(
-				`insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id, parent_record_id,
-				 knack_records, deliveries, last_delivery_seq, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-				 on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
-				 latest_status = excluded.latest_status, total_amount = excluded.total_amount,
-				 knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
-				 knack_records = excluded.knack_records, deliveries = excluded.deliveries,
-				 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at`,
-				r.citybaseId,
-				r.app,
-				r.invoice,
-				r.latestStatus,
-				r.totalAmount,
-				r.knackRecordId,
-				r.parentRecordId,
-				JSON.stringify(r.knackRecords),
-				r.deliveries,
-				r.lastDeliverySeq,
-				r.updatedAt,
+				upsertPayments(chunk.length),
+				...chunk.flatMap((r) => [
+					r.citybaseId,
+					r.app,
+					r.invoice,
+					r.latestStatus,
+					r.totalAmount,
+					r.knackRecordId,
+					r.parentRecordId,
+					JSON.stringify(r.knackRecords),
+					r.deliveries,
+					r.lastDeliverySeq,
+					r.updatedAt,
+				]),
 			);
 		}
 	},
