@@ -42,8 +42,8 @@ export function sqlStorage(parts: StoreParts): Storage {
 			 * committed and flushed as a postback's are, so a full disk, a read-only file or role,
 			 * or a lost connection fails it as it would fail a postback, yet nothing is left
 			 * behind. A write rolled back instead would prove nothing: SQLite never writes the
-			 * pages of a transaction it rolls back. It takes no lock: it proves the store writes,
-			 * not that the log is free.
+			 * pages of a transaction it rolls back. It does not take the log's lock: it proves the
+			 * store writes, not that the log is free.
 			 */
 			write: () =>
 				exec.transaction(function* () {
