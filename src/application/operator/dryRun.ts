@@ -29,7 +29,10 @@ export interface DryRunOptions {
 	inheritedClaim: boolean;
 }
 
-export function plannedCalls(a: Assessment, { force, fieldMap, inheritedClaim }: DryRunOptions): PlannedCall[] {
+export function plannedCalls(
+	a: Pick<Assessment, "delivery" | "plan" | "outcomes">,
+	{ force, fieldMap, inheritedClaim }: DryRunOptions,
+): PlannedCall[] {
 	const { remaining, unsure } = effectProgress(a.plan.effects, a.outcomes, { force, inherited: inheritedClaim });
 	return remaining.flatMap((effect) => {
 		const source = effect.source ? `GET ${effect.source.objectKey}/${effect.source.recordId}` : null;
@@ -47,7 +50,7 @@ export function plannedCalls(a: Assessment, { force, fieldMap, inheritedClaim }:
 }
 
 /** A stand-in for the refund's source record whose every copied field names where it would come from. */
-function placeholderSource(a: Assessment, fieldMap: FieldMapName, source: string): KnackRecord {
+function placeholderSource(a: Pick<Assessment, "delivery">, fieldMap: FieldMapName, source: string): KnackRecord {
 	const refund = fieldMaps[fieldMap][a.delivery.payment.app].refund;
 	if (!refund) return {};
 	const copied = (field: string) => `<copied from ${source}: ${field}>`;

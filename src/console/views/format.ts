@@ -3,12 +3,12 @@ import { html } from "../html.ts";
 
 const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** Austin wall-clock time as a person reads it: `Aug 18, 2025 2:17:05 PM`. */
+/** Austin wall-clock time as a person reads it, with its zone: `Aug 18, 2025 2:17:05 PM CT`. */
 export function austinTime(epochMs: number): string {
 	const p = chicagoParts(epochMs);
 	const hour = Number(p.hour);
 	const h12 = hour % 12 === 0 ? 12 : hour % 12;
-	return `${months[Number(p.month) - 1]} ${Number(p.day)}, ${p.year} ${h12}:${p.minute}:${p.second} ${hour < 12 ? "AM" : "PM"}`;
+	return `${months[Number(p.month) - 1]} ${Number(p.day)}, ${p.year} ${h12}:${p.minute}:${p.second} ${hour < 12 ? "AM" : "PM"} CT`;
 }
 
 /** A `<time>` element: Austin time to read, the instant in UTC for machines. */

@@ -3,6 +3,7 @@ import type { PendingDelivery } from "../../application/operator/pending.ts";
 import { truncate } from "../../application/operator/text.ts";
 import { type Html, html } from "../html.ts";
 import { paymentPath, stateBadge, timeCell } from "./format.ts";
+import { scrolling } from "./layout.ts";
 
 /** `pending` as a page: what Knack is still owed, oldest first, each with its last error and a Retry. */
 export function stuckView(rows: PendingDelivery[]): Html {
@@ -10,10 +11,12 @@ export function stuckView(rows: PendingDelivery[]): Html {
 		return html`<h1>Stuck payments</h1>
 <p class="empty">Nothing is stuck: every accepted delivery is complete in Knack.</p>`;
 	}
-	return html`<h1>Stuck payments</h1>
+	return html`<h1 id="stuck">Stuck payments</h1>
 <p>${rows.length} ${rows.length === 1 ? "delivery is" : "deliveries are"} not complete in Knack, oldest first. Retry sends what is missing, for that payment only, after you confirm.</p>
-<table>
-<thead><tr><th scope="col">Received (Austin)</th><th scope="col">Payment</th><th scope="col">Status</th><th scope="col">Invoice</th><th scope="col">State</th><th scope="col">Failed attempts</th><th scope="col">Still to write</th><th scope="col">Last error</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
+${scrolling(
+	"stuck",
+	html`<table>
+<thead><tr><th scope="col">Received</th><th scope="col">Payment</th><th scope="col">Status</th><th scope="col">Invoice</th><th scope="col">State</th><th scope="col">Failed attempts</th><th scope="col">Still to write</th><th scope="col">Last error</th><th scope="col"><span class="visually-hidden">Action</span></th></tr></thead>
 <tbody>${rows.map(({ delivery, payment, assessment: a, attempts }) => {
 		const error = a.lastFailure
 			? `${callTarget(a.lastFailure.data.method, a.lastFailure.data.objectKey, a.lastFailure.data.recordId)} ${failureText(a.lastFailure.data)}`
@@ -30,5 +33,6 @@ export function stuckView(rows: PendingDelivery[]): Html {
 <td><a class="button" href="${paymentPath(payment.citybaseId, "retry")}" aria-label="Retry payment ${payment.citybaseId} ${payment.status}">Retry…</a></td>
 </tr>`;
 	})}</tbody>
-</table>`;
+</table>`,
+)}`;
 }

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { operatorName } from "../../application/operator/audit.ts";
 import { loginView } from "../../console/views/login.ts";
 import { constantTimeEqual, createFailureThrottle } from "../postbackAuth.ts";
 import type { ConsoleContext } from "./context.ts";
@@ -7,11 +8,10 @@ import { clearSessionCookie, field, redirect, sameOrigin, sessionOf, setSessionC
 
 /**
  * Sign-in and sign-out. The token is ADMIN_TOKEN; without one the console answers on
- * loopback only (see index.ts) and any token is taken, so only the name matters. A
- * new session is made at every sign-in, so an id planted before it is worth nothing.
+ * loopback only (see index.ts) and any token is taken, so only the name matters. The
+ * name is required: every repair is recorded under it. A new session is made at every
+ * sign-in, so an id planted before it is worth nothing.
  */
-const unnamed = "operator (no name given)";
-
 export function authRoutes(c: ConsoleContext) {
 	const token = c.app.config.adminToken;
 	const secure = c.app.config.environment !== "development";
@@ -23,7 +23,7 @@ export function authRoutes(c: ConsoleContext) {
 		.get("/admin/login", () => form(200))
 		.post("/admin/login", async ({ request, body, server }) => {
 			if (!sameOrigin(request)) return forged(c, null);
-			const name = cleanName(field(body, "name"));
+			const name = operatorName(field(body, "name") ?? "");
 			const presented = field(body, "token") ?? "";
 			const address = server?.requestIP(request)?.address ?? "unknown";
 			if (token !== null && !constantTimeEqual(presented, token)) {
@@ -31,9 +31,10 @@ export function authRoutes(c: ConsoleContext) {
 				return form(401, "That token is not right. Check it and try again.", name);
 			}
 			throttle.succeeded(address);
+			if (!name) return form(400, "Give your name: every repair you make is recorded under it.");
 			const previous = sessionOf(request, c.sessions);
 			if (previous) c.sessions.delete(previous.id);
-			const session = c.sessions.create(name || unnamed);
+			const session = c.sessions.create(name);
 			return redirect("/admin", { "set-cookie": setSessionCookie(session, c.sessions.lifetimeMs, secure) });
 		})
 		.post(
@@ -43,13 +44,4 @@ export function authRoutes(c: ConsoleContext) {
 				return redirect("/admin/login", { "set-cookie": clearSessionCookie(secure) });
 			}),
 		);
-}
-
-/** One line of printable text, as it will be shown in the audit trail. */
-function cleanName(raw: string | undefined): string {
-	return (raw ?? "")
-		.replace(/[\p{C}]+/gu, " ")
-		.replace(/\s+/g, " ")
-		.trim()
-		.slice(0, 80);
 }
