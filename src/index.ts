@@ -34,7 +34,9 @@ async function serve() {
 	});
 	if (cloudWatch) logger.info("logging to CloudWatch Logs", { group: logGroupName(config.environment) });
 
-	const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort, config.knack.sandboxHost);
+	const sandbox = config.knack.credentials
+		? null
+		: developmentSandbox(config.knack.sandboxPort, config.knack.sandboxHost);
 	if (sandbox) {
 		logger.warn("no Knack credentials in development: using the embedded Knack sandbox", {
 			knack_api_url: sandbox.url,
