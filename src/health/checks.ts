@@ -171,10 +171,8 @@ const outage: KnackRule = (app, now, config) => {
 	const reason = lastWentWrong
 		? `Knack's last answer was ${app.lastCall?.status ?? "none (timeout or unreachable)"}`
 		: "Knack answers again";
-	return {
-		state: "degraded",
-		reason: `${reason}; ${count(recent.length, "call", "calls")} went wrong in the last ${duration(config.knackWindowMs)}${kinds ? ` (${kinds})` : ""}`,
-	};
+	const tallied = `${count(recent.length, "call", "calls")} went wrong in the last ${duration(config.knackWindowMs)} (${kinds})`;
+	return { state: "degraded", reason: recent.length === 0 ? reason : `${reason}; ${tallied}` };
 };
 
 /** `2026-12-07 00:00 UTC`: a time in a reason says its zone, as the answer's ISO times do with their Z. */

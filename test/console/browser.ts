@@ -1,5 +1,5 @@
 import { expect } from "bun:test";
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 
@@ -10,6 +10,11 @@ import { type Browser, chromium, type Page } from "playwright-core";
  */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const screenshotDir = join(import.meta.dir, "../../test-artifacts/console");
+// Once per test run (the files share one process): no picture of an older run is left to mislead.
+rmSync(screenshotDir, { recursive: true, force: true });
+
+/** A desktop and a phone (an iPhone 12 to 15 is 390 px wide). */
+export const widths = [1280, 390] as const;
 
 export const haveChromium = existsSync(chromiumPath);
 if (!haveChromium && process.env.CI) {
@@ -36,10 +41,26 @@ export function launchBrowser(): Promise<Browser> {
 	});
 }
 
-/** A full-page screenshot under the folder .ci/run prints, named in the order the flows take. */
-export async function screenshot(page: Page, name: string): Promise<void> {
+/**
+ * Full-page screenshots at each width under the folder .ci/run prints, named in the
+ * order the flows take (`05-stuck-1280.png`, `05-stuck-390.png`). At every width the
+ * page itself fits: only a table may scroll, inside its own box. `each` runs at each
+ * width too (the accessibility check).
+ */
+export async function screenshot(page: Page, name: string, each?: () => Promise<void>): Promise<void> {
 	mkdirSync(screenshotDir, { recursive: true });
-	await page.screenshot({ path: join(screenshotDir, `${name}.png`), fullPage: true });
+	const viewport = page.viewportSize() ?? { width: 1280, height: 720 };
+	try {
+		for (const width of widths) {
+			await page.setViewportSize({ width, height: viewport.height });
+			const wide = await page.evaluate("document.documentElement.scrollWidth");
+			expect({ name, width, pageWidth: wide }).toEqual({ name, width, pageWidth: width });
+			await page.screenshot({ path: join(screenshotDir, `${name}-${width}.png`), fullPage: true });
+			await each?.();
+		}
+	} finally {
+		await page.setViewportSize(viewport);
+	}
 }
 
 const axeSource = readFileSync(join(import.meta.dir, "../../node_modules/axe-core/axe.min.js"), "utf8");
@@ -68,8 +89,7 @@ export async function expectAccessible(page: Page): Promise<void> {
 	expect({ url: page.url(), serious }).toEqual({ url: page.url(), serious: [] });
 }
 
-/** Screenshot and accessibility check of the page as it is now. */
+/** Screenshots and an accessibility check of the page as it is now, at each width. */
 export async function checkPage(page: Page, name: string): Promise<void> {
-	await screenshot(page, name);
-	await expectAccessible(page);
+	await screenshot(page, name, () => expectAccessible(page));
 }

@@ -31,9 +31,8 @@ export function todayView(activity: RecentActivity): Html {
 ${chart(activity, total)}
 <ul class="legend" aria-hidden="true">${series.map((s) => html`<li><span class="swatch fill-${s.state}"></span>${s.label}</li>`)}</ul>
 ${scrolling(
-	"totals-caption",
+	"totals-title",
 	html`<table class="totals">
-<caption id="totals-caption">Postbacks received in the last 24 hours, by outcome</caption>
 <thead><tr>${series.map((s) => html`<th scope="col">${s.label}</th>`)}<th scope="col">Knack error rate</th></tr></thead>
 <tbody><tr>${series.map((s) => html`<td>${activity.totals[s.state]}</td>`)}<td>${
 		rate === null
@@ -41,6 +40,7 @@ ${scrolling(
 			: `${(rate * 100).toFixed(1)}% (${activity.knack.failed} of ${calls} call${calls === 1 ? "" : "s"} failed)`
 	}</td></tr></tbody>
 </table>`,
+	"Postbacks received in the last 24 hours, by outcome",
 )}
 ${quotaTable(activity)}
 </section>`;
@@ -53,15 +53,15 @@ function quotaTable({ quotas }: RecentActivity): Html {
 	if (quotas.length === 0)
 		return html`<p>Knack's daily quota: not known yet (Knack reports it with its first answer).</p>`;
 	return scrolling(
-		"quota-caption",
+		"quota-title",
 		html`<table class="quota">
-<caption id="quota-caption">Knack's daily quota, as Knack last reported it</caption>
 <thead><tr><th scope="col">Knack app</th><th scope="col">Calls left today</th><th scope="col">Daily limit</th><th scope="col">Resets</th></tr></thead>
 <tbody>${quotas.map(
 			(q) =>
 				html`<tr><td>${q.app}</td><td>${count(q.remaining)}</td><td>${count(q.limit)}</td><td>${q.resetAt === null ? "unknown" : austinTime(q.resetAt)}</td></tr>`,
 		)}</tbody>
 </table>`,
+		"Knack's daily quota, as Knack last reported it",
 	);
 }
 

@@ -100,9 +100,10 @@ export function csrfField(session: Session): Html {
 
 /**
  * A table that scrolls inside its own box on a narrow screen, so the page is never wider
- * than the screen. Focusable and named (by the heading or caption `labelledBy`), so a
- * keyboard can scroll it too.
+ * than the screen. Focusable and named, so a keyboard can scroll it too: by the heading
+ * `labelledBy`, or by `title`, written above the box with that id (a caption would
+ * scroll away with the table).
  */
-export function scrolling(labelledBy: string, table: Html): Html {
-	return html`<div class="scroll" role="region" aria-labelledby="${labelledBy}" tabindex="0">${table}</div>`;
+export function scrolling(labelledBy: string, table: Html, title?: string): Html {
+	return html`${title ? html`<p class="table-title" id="${labelledBy}">${title}</p>` : ""}<div class="scroll" role="region" aria-labelledby="${labelledBy}" tabindex="0">${table}</div>`;
 }

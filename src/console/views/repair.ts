@@ -6,7 +6,7 @@ import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
 import { fieldName } from "../../projections/knack/fieldNames.ts";
 import { type Html, html } from "../html.ts";
 import type { Session } from "../session.ts";
-import { paymentPath } from "./format.ts";
+import { effectKindLabels, paymentPath } from "./format.ts";
 import { csrfField, notice, scrolling } from "./layout.ts";
 
 /** Retry: the confirmation (what a replay of this payment would send) and the result (what it did). */
@@ -24,7 +24,7 @@ ${
 	calls.length === 0
 		? notice("info", "Nothing is left to write for this payment; a retry would only mark its deliveries complete.")
 		: html`<p>This sends ${calls.length} ${calls.length === 1 ? "call" : "calls"} to the <strong>${environment}</strong> Knack, for this payment only:</p>
-${callsTable("retry", calls, fieldMap)}`
+${callsList(calls, fieldMap)}`
 }
 ${held.length > 0 ? notice("info", "The service is applying this payment right now; the retry waits for it to finish.") : ""}
 ${confirmForm(paymentPath(citybaseId, "retry"), "Yes, retry in Knack", session, citybaseId)}`;
@@ -47,28 +47,28 @@ ${scrolling(
 <p><a class="button" href="${paymentPath(citybaseId)}">Back to payment ${citybaseId}</a></p>`;
 }
 
-/** The calls a confirmation is about, every field by its name in the field map with its id beside it. */
-export function callsTable(labelledBy: string, calls: PlannedCall[], fieldMap: FieldMapName): Html {
+/**
+ * The calls a confirmation is about, in order, each with why and what it writes: every
+ * field by its name in the field map, its id beside it. A list, not a table, so a phone
+ * shows all of it.
+ */
+export function callsList(calls: PlannedCall[], fieldMap: FieldMapName): Html {
 	const field = (call: PlannedCall, id: string) => {
 		const name = fieldName(fieldMap, call.objectKey, id);
 		return name ? html`${name} <code>${id}</code>` : html`<code>${id}</code>`;
 	};
-	return scrolling(
-		labelledBy,
-		html`<table>
-<thead><tr><th scope="col">Call</th><th scope="col">Why</th><th scope="col">Fields</th></tr></thead>
-<tbody>${calls.map(
-			(c) =>
-				html`<tr><td><code>${c.method} ${c.objectKey}${c.recordId ? `/${c.recordId}` : ""}</code></td><td>${purpose(c)}</td><td>${
-					c.purpose === "lookup"
-						? html`<ul class="fields">${(c.filters ?? []).map((r) => html`<li>${field(c, r.field)} ${r.operator} ${show(r.value)}</li>`)}</ul>`
-						: c.body
-							? html`<ul class="fields">${Object.entries(c.body).map(([id, value]) => html`<li>${field(c, id)}: ${show(value)}</li>`)}</ul>`
-							: ""
-				}</td></tr>`,
-		)}</tbody>
-</table>`,
-	);
+	return html`<ol class="calls">${calls.map(
+		(c) => html`<li>
+<p><strong>${purpose(c)}</strong> <code class="wrap">${c.method} ${c.objectKey}${c.recordId ? `/${c.recordId}` : ""}</code></p>
+${
+	c.purpose === "lookup"
+		? html`<ul class="fields">${(c.filters ?? []).map((r) => html`<li>where ${field(c, r.field)} ${r.operator} ${show(r.value)}</li>`)}</ul>`
+		: c.body
+			? html`<ul class="fields">${Object.entries(c.body).map(([id, value]) => html`<li>${field(c, id)}: ${show(value)}</li>`)}</ul>`
+			: ""
+}
+</li>`,
+	)}</ol>`;
 }
 
 export function show(value: unknown): string {
@@ -78,11 +78,11 @@ export function show(value: unknown): string {
 function purpose(call: PlannedCall): string {
 	switch (call.purpose) {
 		case "lookup":
-			return `look up the ${call.kind} first: it may be in Knack already`;
+			return `Look up the ${effectKindLabels[call.kind]} first: it may be in Knack already.`;
 		case "source":
-			return "read the record the refund copies from";
+			return "Read the transaction the refund copies from.";
 		case "write":
-			return `write the ${call.kind}`;
+			return `Write the ${effectKindLabels[call.kind]}:`;
 	}
 }
 

@@ -33,7 +33,7 @@ ${scrolling(
 		return html`<tr>
 <td><a href="${paymentPath(p.citybaseId)}">${p.citybaseId}</a></td>
 <td>${latest?.app ?? "?"}</td>
-<td>${latest?.invoice ?? "?"}</td>
+<td class="nowrap">${latest?.invoice ?? "?"}</td>
 <td>${latest?.status ?? "?"}</td>
 <td>${last ? timeCell(last.receivedAt) : ""}</td>
 <td>${stateBadge(isUnfinished(p) ? "incomplete" : "applied")}</td>

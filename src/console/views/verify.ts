@@ -5,9 +5,9 @@ import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
 import { fieldName } from "../../projections/knack/fieldNames.ts";
 import { type Html, html } from "../html.ts";
 import type { Session } from "../session.ts";
-import { paymentPath } from "./format.ts";
+import { effectKindLabels, paymentPath } from "./format.ts";
 import { notice, scrolling } from "./layout.ts";
-import { callsTable, confirmForm, show } from "./repair.ts";
+import { callsList, confirmForm, show } from "./repair.ts";
 
 /** Verify: Knack read back against the log for one payment; Fix: its confirmation and result. */
 export function verifyView(citybaseId: number, v: Verification, fieldMap: FieldMapName): Html {
@@ -47,11 +47,8 @@ export function fixConfirmView(
 ${disagreementsTable(v.disagreements, fieldMap)}
 <p>Fixing re-applies ${fixes.length === 1 ? "the delivery that wrote it" : `the ${fixes.length} deliveries that wrote them`}, every write again, with the date each was received. That is ${calls} ${calls === 1 ? "call" : "calls"} to the <strong>${environment}</strong> Knack; an insert is looked up first, so nothing is duplicated:</p>
 ${fixes.map(
-	({
-		writer,
-		calls,
-	}) => html`<h2 id="fix-${writer.deliverySeq}">Delivery ${writer.deliverySeq}: payment ${writer.citybaseId} ${writer.status}</h2>
-${callsTable(`fix-${writer.deliverySeq}`, calls, fieldMap)}`,
+	({ writer, calls }) => html`<h2>Delivery ${writer.deliverySeq}: payment ${writer.citybaseId} ${writer.status}</h2>
+${callsList(calls, fieldMap)}`,
 )}
 ${confirmForm(paymentPath(citybaseId, "fix"), "Yes, fix in Knack", session, citybaseId)}`;
 }
@@ -69,7 +66,10 @@ ${
 	v.disagreements.length === 0
 		? notice("info", "Knack already agreed with the log: nothing was written.")
 		: all
-			? notice("success", `Fixed: Knack now agrees with the log on all ${v.disagreements.length} fields.`)
+			? notice(
+					"success",
+					`Fixed: Knack now agrees with the log on ${v.disagreements.length === 1 ? "that field" : `all ${v.disagreements.length} fields`}.`,
+				)
 			: notice("error", `${v.disagreements.length - fixed.size} of ${v.disagreements.length} fields are still wrong.`)
 }
 ${lines.length > 0 ? html`<ul>${lines.map((l) => html`<li>${l}</li>`)}</ul>` : ""}
@@ -84,20 +84,20 @@ function unreadable(v: Verification): Html | string {
 
 function disagreementsTable(disagreements: Disagreement[], fieldMap: FieldMapName, fixed?: Set<Disagreement>): Html {
 	return scrolling(
-		"disagreements-caption",
+		"disagreements-title",
 		html`<table>
-<caption id="disagreements-caption">Fields where Knack and the log differ</caption>
-<thead><tr><th scope="col">Record</th><th scope="col">Field</th><th scope="col">The log says</th><th scope="col">Knack has</th>${fixed ? html`<th scope="col">Now</th>` : ""}</tr></thead>
+<thead><tr><th scope="col">Field</th><th scope="col">The log says</th><th scope="col">Knack has</th>${fixed ? html`<th scope="col">Now</th>` : ""}<th scope="col">Record</th></tr></thead>
 <tbody>${disagreements.map((d) => {
 			const name = fieldName(fieldMap, d.record.objectKey, d.field);
 			return html`<tr>
-<td>${d.record.kind} <code>${d.record.objectKey}/${d.record.recordId}</code></td>
 <td>${name ? html`${name} <code>${d.field}</code>` : d.field}</td>
 <td>${show(d.expected)}</td>
 <td class="error-text">${d.actual}</td>
 ${fixed ? html`<td class="${fixed.has(d) ? "ok" : "failed"}">${fixed.has(d) ? "fixed" : "not fixed"}</td>` : ""}
+<td>${effectKindLabels[d.record.kind]} <code class="wrap">${d.record.objectKey}/${d.record.recordId}</code></td>
 </tr>`;
 		})}</tbody>
 </table>`,
+		"Fields where Knack and the log differ",
 	);
 }

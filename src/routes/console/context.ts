@@ -4,6 +4,7 @@ import type { Session, SessionStore } from "../../console/session.ts";
 import { type Chrome, type ConsoleHealth, page } from "../../console/views/layout.ts";
 import type { AppContext } from "../../context.ts";
 import { healthChecks } from "../../health/checks.ts";
+import type { HealthReport } from "../../health/monitor.ts";
 import { htmlResponse } from "./http.ts";
 
 /** What the console's routes share: the app's context, the sessions, and the operator functions' dependencies. */
@@ -44,6 +45,11 @@ function consoleHealth(app: AppContext): ConsoleHealth {
 		if (!check || check.state === "ok") return [];
 		return [{ title, state: check.state, reason: check.reason, since: check.since }];
 	});
-	const waiting = report.checks.backlog?.facts?.pending;
-	return { status: report.status, troubles, waiting: typeof waiting === "number" ? waiting : null };
+	return { status: report.status, troubles, waiting: waitingForKnack(report) };
+}
+
+/** Deliveries not yet in Knack, as health last sampled them (every few seconds); null before the first sample. */
+export function waitingForKnack(report: HealthReport): number | null {
+	const pending = report.checks.backlog?.facts?.pending;
+	return typeof pending === "number" ? pending : null;
 }
