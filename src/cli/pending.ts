@@ -53,7 +53,7 @@ export const pending: Command = {
 		}
 		printTable(
 			ctx.out,
-			["SEQ", "RECEIVED", "PAYMENT", "STATUS", "INVOICE", "STATE", "ATTEMPTS", "UNFINISHED", "LAST ERROR"],
+			["SEQ", "RECEIVED (CT)", "PAYMENT", "STATUS", "INVOICE", "STATE", "ATTEMPTS", "UNFINISHED", "LAST ERROR"],
 			rows.map(({ delivery, payment, assessment: a, attempts }) => [
 				String(delivery.deliverySeq),
 				localTime(delivery.receivedAt),

@@ -194,7 +194,7 @@ describe("pending", () => {
 		const r = await cli(["pending"], { env });
 		expect(r.code).toBe(3);
 		const rows = r.stdout.trim().split("\n");
-		expect(rows[0]).toMatch(/^SEQ\s+RECEIVED\s+PAYMENT/);
+		expect(rows[0]).toMatch(/^SEQ\s+RECEIVED \(CT\)\s+PAYMENT/);
 		expect(rows[1]).toMatch(
 			/5003\s+successful\s+INV-C\s+incomplete\s+1\s+transaction\s+PUT object_180\/638e5bc21370e500241c3e15 400: field_3352 is invalid/,
 		);

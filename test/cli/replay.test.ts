@@ -427,6 +427,30 @@ describe("replay against the production Knack", () => {
 		p.sandbox.clearCalls();
 	});
 
+	test("verify --fix lists every call it will make before asking, the reservation's too", async () => {
+		p.sandbox.put(appIds.STREET_BANNER, "object_180", { id: seeded.transaction, field_3353: "INVOICED" });
+		const r = await cli(["verify", "--payment", "6903", "--fix", "--as", "Ana Ruiz"], {
+			env: productionEnv,
+			isTTY: true,
+			stdin: "n\n",
+		});
+		expect(r.code).toBe(1);
+		const asked = r.stderr.slice(r.stderr.indexOf("This will re-apply 1 delivery in the PRODUCTION Knack"));
+		expect(asked.split("\n").slice(0, 6)).toEqual([
+			"This will re-apply 1 delivery in the PRODUCTION Knack, with these calls:",
+			expect.stringMatching(/^ {2}delivery \d+: payment 6903 successful$/),
+			expect.stringMatching(/^ {4}GET {2}object_181 filters CityBase payment id \(field_3368\) is 6903 and/),
+			expect.stringMatching(/^ {4}POST object_181 \{invoice number \(field_3363\): "INV2025-6903"/),
+			`    PUT  object_161/${seeded.lamppost} {application status (field_2796): "Approved", payment received (field_2808): true, payment date (field_2809): "08/18/2025 14:17"}`,
+			`    PUT  object_180/${seeded.transaction} {transaction status (field_3353): "PAID", paid date (field_3352): "08/18/2025 14:17"}`,
+		]);
+		expect(asked).toContain("Continue? [y/N]");
+		expect(r.stderr).toContain("cancelled: nothing was sent to Knack");
+		expect(knackWrites(p)).toEqual([]);
+		p.sandbox.put(appIds.STREET_BANNER, "object_180", { id: seeded.transaction, field_3353: "PAID" });
+		p.sandbox.clearCalls();
+	});
+
 	test("refuses without a terminal and without --yes (exit 2)", async () => {
 		const r = await cli(["replay", "--payment", "6901", "--as", "Ana Ruiz"], { env: productionEnv });
 		expect(r.code).toBe(2);
