@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext } from "playwright-core";
 import { knackWrites, messagesOf, postApplied, seeded, successful } from "../cli/support.ts";
-import { appIds, type Harness, startHarness } from "../support/harness.ts";
+import { appIds, type Harness } from "../support/harness.ts";
 import { postback } from "../support/payloads.ts";
-import { checkPage, haveChromium, launchBrowser, screenshot } from "./browser.ts";
+import { checkPage, haveChromium, screenshot, signedIn as signedInAt, startConsole } from "./browser.ts";
 import { adminToken } from "./support.ts";
 
 /**
@@ -18,17 +18,7 @@ let h: Harness;
 let browser: Browser;
 
 beforeAll(async () => {
-	// A short postback deadline: a postback during an outage gives up (and is stuck) in a second.
-	h = await startHarness({
-		env: {
-			ADMIN_TOKEN: adminToken,
-			POSTBACK_DEADLINE_SECONDS: "1",
-			CLAIM_LEASE_SECONDS: "2",
-			HEALTH_KNACK_WINDOW_SECONDS: "0.5",
-			HEALTH_SAMPLE_SECONDS: "0.2",
-		},
-	});
-	browser = await launchBrowser();
+	({ h, browser } = await startConsole({ HEALTH_KNACK_WINDOW_SECONDS: "0.5", HEALTH_SAMPLE_SECONDS: "0.2" }));
 });
 afterAll(async () => {
 	await browser?.close();
@@ -41,15 +31,7 @@ beforeEach(() => {
 
 const url = (path: string) => `${h.service.url}${path}`;
 
-async function signedIn(context: BrowserContext, name = "Ana Ruiz"): Promise<Page> {
-	const page = await context.newPage();
-	await page.goto(url("/admin"));
-	await page.getByLabel("Admin token").fill(adminToken);
-	await page.getByLabel("Your name").fill(name);
-	await page.getByRole("button", { name: "Sign in" }).click();
-	await page.waitForURL(url("/admin"));
-	return page;
-}
+const signedIn = (context: BrowserContext, name?: string) => signedInAt(context, h.service.url, name);
 
 /** A payment Knack could not take: the sandbox refuses every call until it recovers. */
 async function postDuringOutage(id: number): Promise<void> {

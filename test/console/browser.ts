@@ -1,7 +1,9 @@
 import { expect } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { type Harness, startHarness } from "../support/harness.ts";
+import { adminToken } from "./support.ts";
 
 /**
  * A real browser for the console's end-to-end tests: Debian's Chromium driven by
@@ -39,6 +41,29 @@ export function launchBrowser(): Promise<Browser> {
 		],
 		chromiumSandbox: process.getuid?.() !== 0,
 	});
+}
+
+/**
+ * A service for a file's browser tests, with ADMIN_TOKEN set and a postback deadline of
+ * a second (a postback during an outage gives up, and is stuck, in a second), and the
+ * browser to drive it.
+ */
+export async function startConsole(env: Record<string, string>): Promise<{ h: Harness; browser: Browser }> {
+	const h = await startHarness({
+		env: { ADMIN_TOKEN: adminToken, POSTBACK_DEADLINE_SECONDS: "1", CLAIM_LEASE_SECONDS: "2", ...env },
+	});
+	return { h, browser: await launchBrowser() };
+}
+
+/** A new page in `context`, signed in to the console at `base` under `name`. */
+export async function signedIn(context: BrowserContext, base: string, name = "Ana Ruiz"): Promise<Page> {
+	const page = await context.newPage();
+	await page.goto(`${base}/admin`);
+	await page.getByLabel("Admin token").fill(adminToken);
+	await page.getByLabel("Your name").fill(name);
+	await page.getByRole("button", { name: "Sign in" }).click();
+	await page.waitForURL(`${base}/admin`);
+	return page;
 }
 
 /**

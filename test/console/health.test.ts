@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Browser, Page } from "playwright-core";
 import { postApplied, successful } from "../cli/support.ts";
-import { type Harness, startHarness } from "../support/harness.ts";
-import { checkPage, haveChromium, launchBrowser } from "./browser.ts";
-import { adminToken } from "./support.ts";
+import type { Harness } from "../support/harness.ts";
+import { checkPage, haveChromium, signedIn, startConsole } from "./browser.ts";
 
 /**
  * Health on every console page: while `GET /` is FAILING or DEGRADED a banner says
@@ -15,16 +14,7 @@ let h: Harness;
 let browser: Browser;
 
 beforeAll(async () => {
-	h = await startHarness({
-		env: {
-			ADMIN_TOKEN: adminToken,
-			HEALTH_SAMPLE_SECONDS: "0.1",
-			HEALTH_KNACK_WINDOW_SECONDS: "2",
-			POSTBACK_DEADLINE_SECONDS: "1",
-			CLAIM_LEASE_SECONDS: "2",
-		},
-	});
-	browser = await launchBrowser();
+	({ h, browser } = await startConsole({ HEALTH_SAMPLE_SECONDS: "0.1", HEALTH_KNACK_WINDOW_SECONDS: "2" }));
 });
 afterAll(async () => {
 	await browser?.close();
@@ -59,12 +49,7 @@ async function navCount(page: Page): Promise<string | null> {
 describe.skipIf(!haveChromium)("health in the console", () => {
 	test("Knack refusing our keys: a FAILING banner on every page, with the reason in words; gone once Knack takes them again", async () => {
 		const context = await browser.newContext();
-		const page = await context.newPage();
-		await page.goto(url("/admin"));
-		await page.getByLabel("Admin token").fill(adminToken);
-		await page.getByLabel("Your name").fill("Ana Ruiz");
-		await page.getByRole("button", { name: "Sign in" }).click();
-		await page.waitForURL(url("/admin"));
+		const page = await signedIn(context, h.service.url);
 		await until((hh) => hh.status === "OK" && hh.checks.backlog?.pending === 0);
 		await page.goto(url("/admin/stuck"));
 		expect(await page.locator("section.health").count()).toBe(0);
