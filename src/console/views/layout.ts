@@ -85,7 +85,7 @@ function healthBanner(health: ConsoleHealth): Html | string {
 		(t) =>
 			html`<li><strong>${t.title}</strong> <span class="state">(${t.state} since ${austinTime(t.since)})</span>: ${t.reason}</li>`,
 	)}</ul>
-<p class="note">The same as <code>GET /</code> answers. What to do: the runbook, section 11 (“When GET / says DEGRADED or FAILING”).</p>
+<p class="note">This is what the service's health check (<code>GET /</code>) reports. What to do: the runbook, section 11 (“When GET / says DEGRADED or FAILING”).</p>
 </section>`;
 }
 
