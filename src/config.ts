@@ -31,6 +31,8 @@ export interface Config {
 		dailyReserve: number;
 		timeoutMs: number;
 		sandboxPort: number;
+		/** where the embedded sandbox listens: loopback unless told otherwise, whatever HOST says */
+		sandboxHost: string;
 	};
 	postback: {
 		deadlineMs: number;
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
 			dailyReserve: dailyReserve(env),
 			timeoutMs: seconds("KNACK_TIMEOUT_SECONDS", 10),
 			sandboxPort: read(env, "KNACK_SANDBOX_PORT", port, 5001, "an integer port from 0 to 65535"),
+			sandboxHost: text(env, "KNACK_SANDBOX_HOST") ?? "127.0.0.1",
 		},
 		postback: {
 			deadlineMs,

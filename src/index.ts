@@ -90,7 +90,7 @@ async function serve() {
 async function developmentSandbox(config: Config): Promise<DevelopmentSandbox> {
 	if (!feature("WITHOUT_SANDBOX")) {
 		const { developmentSandbox } = await import("./sandbox/embedded.ts");
-		return developmentSandbox(config.knack.sandboxPort, config.host);
+		return developmentSandbox(config.knack.sandboxPort, config.knack.sandboxHost);
 	}
 	console.error(
 		"atd-citybase: configuration error: KNACK_STREET_BANNER_APP_ID, KNACK_STREET_BANNER_API_KEY, " +

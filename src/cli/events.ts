@@ -1,4 +1,3 @@
-import { userInfo } from "node:os";
 import { describeEvent } from "../application/operator/describeEvent.ts";
 import { truncate } from "../application/operator/text.ts";
 import { deliveryDetail, LookupError, listDeliveries } from "../application/operator/timeline.ts";
@@ -6,7 +5,16 @@ import type { OpenedBody } from "../events/bodyCipher.ts";
 import { bodyForDisplay } from "../events/bodyDisplay.ts";
 import { type AcceptedData, EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
 import type { DeliveryFilter } from "../storage/storage.ts";
-import { type Args, type Command, flag, integerOption, jsonOption, parseInteger, stringOption } from "./command.ts";
+import {
+	type Args,
+	asOption,
+	type Command,
+	flag,
+	integerOption,
+	jsonOption,
+	parseInteger,
+	stringOption,
+} from "./command.ts";
 import type { CliContext } from "./context.ts";
 import { parseDateBound } from "./dates.ts";
 import { CliError, ExitCode } from "./io.ts";
@@ -105,11 +113,12 @@ export const eventsShow: Command = {
 	details: [
 		"SEQ may be the position of any of the delivery's events. The body is decrypted with EVENT_LOG_KEYS; one",
 		"sealed with a key no longer listed shows as unreadable, naming the key. Card and bank details are masked",
-		"unless --reveal is given, and every reveal is logged with the delivery and the OS user. `export` keeps the",
-		"stored bytes.",
+		"unless --reveal is given, and every reveal is logged with the delivery and who asked (--as, else",
+		"CITYBASE_OPERATOR, else the OS user). `export` keeps the stored bytes.",
 	].join("\n"),
 	options: {
 		reveal: { type: "boolean", description: "show card and bank details unmasked (logged)" },
+		...asOption,
 		...jsonOption,
 	},
 	positionals: { min: 1, max: 1 },
@@ -182,17 +191,8 @@ export const eventsShow: Command = {
 function logReveal(ctx: CliContext, deliverySeq: number) {
 	ctx.logger().warn("card and bank details revealed", {
 		delivery_seq: deliverySeq,
-		os_user: ctx.io.env.USER ?? ctx.io.env.LOGNAME ?? osUser(),
+		operator: ctx.who(),
 	});
-}
-
-function osUser(): string {
-	try {
-		return userInfo().username;
-	} catch {
-		// a uid with no passwd entry, as in some containers
-		return `uid ${process.getuid?.() ?? "?"}`;
-	}
 }
 
 /** The id of the key that sealed the body; null when it is stored in clear (or damaged). */

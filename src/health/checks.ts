@@ -13,6 +13,8 @@ export interface CheckResult {
 	reason: string;
 	/** figures behind the reason, shown beside it in the answer */
 	facts?: Record<string, unknown>;
+	/** for the log only, never the answer: the store's own error text, which can hold SQL */
+	detail?: string;
 }
 
 export interface HealthConfig {
@@ -35,8 +37,10 @@ export interface HealthConfig {
 /** One write's outcome: a postback's (or recovery's) write, or the monitor's probe. */
 export interface WriteOutcome {
 	at: number;
-	/** the store's error text; null when the write succeeded */
+	/** what went wrong, in words (`describeStoreError`); null when the write succeeded */
 	error: string | null;
+	/** the store's own error text, for the log */
+	detail?: string;
 }
 
 export interface StoreSignals {
@@ -62,7 +66,7 @@ export interface KnackAppSignals {
 
 export type BacklogSignals =
 	| { at: number; pending: number; oldestReceivedAt: number | null; deadLettered: number }
-	| { at: number; error: string };
+	| { at: number; error: string; detail?: string };
 
 export interface Signals {
 	now: number;
@@ -76,6 +80,8 @@ export interface Signals {
 
 export interface CheckDefinition {
 	name: string;
+	/** what the check watches, as a person calls it */
+	title: string;
 	evaluate(signals: Signals, config: HealthConfig): CheckResult;
 }
 
@@ -112,10 +118,20 @@ function store({ store }: Signals, config: HealthConfig): CheckResult {
 	// nearly full disk the probe's few bytes can fit where a postback's do not.
 	const probeCleared = isNewer(probe, write) && probe.error === null && roomy;
 	if (write?.error && !probeCleared) {
-		return { state: "failing", reason: `the last write to the event log failed: ${write.error}`, facts };
+		return {
+			state: "failing",
+			reason: `the last write to the event log failed: ${write.error}`,
+			facts,
+			detail: write.detail,
+		};
 	}
 	if (probe?.error && isNewer(probe, write)) {
-		return { state: "failing", reason: `a test write to the event log failed: ${probe.error}`, facts };
+		return {
+			state: "failing",
+			reason: `a test write to the event log failed: ${probe.error}`,
+			facts,
+			detail: probe.detail,
+		};
 	}
 	if (!roomy && freeBytes !== null) {
 		return {
@@ -155,14 +171,17 @@ const outage: KnackRule = (app, now, config) => {
 	const reason = lastWentWrong
 		? `Knack's last answer was ${app.lastCall?.status ?? "none (timeout or unreachable)"}`
 		: "Knack answers again";
-	return {
-		state: "degraded",
-		reason: `${reason}; ${count(recent.length, "call", "calls")} went wrong in the last ${duration(config.knackWindowMs)}${kinds ? ` (${kinds})` : ""}`,
-	};
+	const tallied = `${count(recent.length, "call", "calls")} went wrong in the last ${duration(config.knackWindowMs)} (${kinds})`;
+	return { state: "degraded", reason: recent.length === 0 ? reason : `${reason}; ${tallied}` };
 };
 
+/** `2026-12-07 00:00 UTC`: a time in a reason says its zone, as the answer's ISO times do with their Z. */
+export function utcTime(ms: number): string {
+	return `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
 const resetText = (resetAt: number | null) =>
-	resetAt === null ? "at the end of Knack's plan day" : `at ${new Date(resetAt).toISOString()}`;
+	resetAt === null ? "at the end of Knack's plan day" : `at ${utcTime(resetAt)}`;
 
 const quota: KnackRule = (app, _now, config) => {
 	const remaining = app.quota?.remaining ?? null;
@@ -216,7 +235,9 @@ function knack({ knack, now }: Signals, config: HealthConfig): CheckResult {
 
 function backlog({ backlog, now }: Signals, config: HealthConfig): CheckResult {
 	if (backlog === null) return { state: "ok", reason: "not sampled yet" };
-	if ("error" in backlog) return { state: "failing", reason: `the event log could not be read: ${backlog.error}` };
+	if ("error" in backlog) {
+		return { state: "failing", reason: `the event log could not be read: ${backlog.error}`, detail: backlog.detail };
+	}
 	const age = backlog.oldestReceivedAt === null ? 0 : Math.max(0, now - backlog.oldestReceivedAt);
 	const facts = {
 		pending: backlog.pending,
@@ -254,8 +275,22 @@ function logs({ logs }: Signals, config: HealthConfig): CheckResult {
 }
 
 export const healthChecks: readonly CheckDefinition[] = [
-	{ name: "store", evaluate: store },
-	{ name: "knack", evaluate: knack },
-	{ name: "backlog", evaluate: backlog },
-	{ name: "logs", evaluate: logs },
+	{ name: "store", title: "Event log", evaluate: store },
+	{ name: "knack", title: "Knack", evaluate: knack },
+	{ name: "backlog", title: "Payments waiting for Knack", evaluate: backlog },
+	{ name: "logs", title: "CloudWatch logs", evaluate: logs },
 ];
+
+/**
+ * One line for the whole report: the worst check's reason, the first in the order above
+ * when several are as bad, and how many others are not ok.
+ */
+export function summary(checks: Record<string, Pick<CheckResult, "state" | "reason">>): string {
+	const entries = Object.entries(checks);
+	const state = worst(entries.map(([, c]) => c.state));
+	if (state === "ok") return `all ${count(entries.length, "check", "checks")} ok`;
+	const troubled = entries.filter(([, c]) => c.state !== "ok");
+	const [name, first] = troubled.find(([, c]) => c.state === state) as [string, CheckResult];
+	const others = troubled.filter(([n]) => n !== name).map(([n, c]) => `${n} ${c.state}`);
+	return `${name} ${state}: ${first.reason}${others.length > 0 ? ` (also ${others.join(", ")})` : ""}`;
+}

@@ -11,6 +11,7 @@ import {
 	worst,
 } from "./checks.ts";
 import { createKnackCallTracker } from "./knackCalls.ts";
+import { describeStoreError } from "./storeErrors.ts";
 import { watchWrites } from "./watchWrites.ts";
 
 /**
@@ -138,6 +139,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 			health_state: result.state,
 			previous_state: previous,
 			reason: result.reason,
+			...(result.detail ? { detail: result.detail } : {}),
 		});
 	}
 
@@ -148,13 +150,13 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 		if (!latest || latest.error !== null || now - latest.at >= QUIET_PROBE_MS) {
 			probed = await probe.write().then(
 				() => ({ at: clock(), error: null }),
-				(error) => ({ at: clock(), error: errorText(error) }),
+				(error) => failed(clock(), error),
 			);
 		}
 		try {
 			backlog = { at: now, ...(await queries.backlog(now - DAY_MS)) };
 		} catch (error) {
-			backlog = { at: now, error: errorText(error) };
+			backlog = failed(now, error);
 		}
 		quotas = await budget.quotas().catch(() => quotas);
 		if (cloudWatch) drops.push({ at: now, dropped: cloudWatch.stats().dropped });
@@ -163,7 +165,9 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 
 	function sampleOnce() {
 		sampling ??= sample()
-			.catch((error) => logger.warn("health sampling failed; it will try again", { error: errorText(error) }))
+			.catch((error) =>
+				logger.warn("health sampling failed; it will try again", { error: describeStoreError(error).detail }),
+			)
 			.finally(() => {
 				sampling = null;
 			});
@@ -172,7 +176,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 	return {
 		watch: (store) =>
 			watchWrites(store, (error) => {
-				write = { at: clock(), error: error === null ? null : errorText(error) };
+				write = error === null ? { at: clock(), error: null } : failed(clock(), error);
 				signalChanged();
 			}),
 		knackCall({ app, status }) {
@@ -193,9 +197,8 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 	};
 }
 
-/** The store's error as an operator reads it: SQLite's code first ("SQLITE_FULL: database or disk is full"). */
-function errorText(error: unknown): string {
-	const code = (error as { code?: unknown })?.code;
-	const message = error instanceof Error ? error.message : String(error);
-	return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+/** A failed store operation: described in words for the answer, its own text kept for the log. */
+function failed(at: number, error: unknown): { at: number; error: string; detail: string } {
+	const { description, detail } = describeStoreError(error);
+	return { at, error: description, detail };
 }

@@ -100,7 +100,7 @@ describe.skipIf(notSqlite)("read-only copies (SQLite only: file permissions on t
 				expect(JSON.parse(payment.stdout).payments[0].citybaseId).toBe(6001);
 
 				const pending = await run(path, ["pending", "--json"]);
-				expect(pending).toMatchObject({ code: 0, stderr: note });
+				expect(pending).toMatchObject({ code: 3, stderr: note });
 				expect((JSON.parse(pending.stdout) as { citybaseId: number }[]).map((p) => p.citybaseId)).toEqual([6002]);
 
 				const exported = await run(path, ["export"]);

@@ -29,7 +29,10 @@ export interface DryRunOptions {
 	inheritedClaim: boolean;
 }
 
-export function plannedCalls(a: Assessment, { force, fieldMap, inheritedClaim }: DryRunOptions): PlannedCall[] {
+export function plannedCalls(
+	a: Pick<Assessment, "delivery" | "plan" | "outcomes">,
+	{ force, fieldMap, inheritedClaim }: DryRunOptions,
+): PlannedCall[] {
 	const { remaining, unsure } = effectProgress(a.plan.effects, a.outcomes, { force, inherited: inheritedClaim });
 	return remaining.flatMap((effect) => {
 		const source = effect.source ? `GET ${effect.source.objectKey}/${effect.source.recordId}` : null;

@@ -29,7 +29,7 @@ ${next ? html`<input type="hidden" name="next" value="${next}">` : ""}
 </div>
 <div class="field">
 <label for="name">Your name</label>
-<input id="name" name="name" type="text" autocomplete="name" maxlength="80" value="${name ?? ""}">
+<input id="name" name="name" type="text" autocomplete="name" maxlength="80" required value="${name ?? ""}">
 <p class="hint">Recorded with every repair you make, so others can see who did what.</p>
 </div>
 <button type="submit" class="button">Sign in</button>

@@ -10,6 +10,7 @@ import type { PaymentTimeline } from "../../application/operator/timeline.ts";
 import { EventTypes, type OperatorActionData, type StoredEvent } from "../../events/types.ts";
 import { type Html, html } from "../html.ts";
 import { paymentPath, stateBadge, timeCell } from "./format.ts";
+import { scrolling } from "./layout.ts";
 
 /** One payment's timeline, as `payments show` tells it: deliveries, Knack writes, repairs, what is unfinished. */
 export function paymentView(payment: PaymentTimeline, notices: Html | string = ""): Html {
@@ -58,8 +59,10 @@ function deliveriesSection(payment: PaymentTimeline): Html {
 	deliveries.sort((a, b) => a.deliverySeq - b.deliverySeq);
 	return html`<section aria-labelledby="deliveries">
 <h2 id="deliveries">Deliveries from CityBase</h2>
-<table>
-<thead><tr><th scope="col">Delivery</th><th scope="col">Received (Austin)</th><th scope="col">Status</th><th scope="col">Verdict</th><th scope="col">Knack</th></tr></thead>
+${scrolling(
+	"deliveries",
+	html`<table>
+<thead><tr><th scope="col">Delivery</th><th scope="col">Received</th><th scope="col">Status</th><th scope="col">Verdict</th><th scope="col">Knack</th></tr></thead>
 <tbody>${deliveries.map(
 		(d) => html`<tr>
 <td>${d.deliverySeq}</td>
@@ -71,7 +74,8 @@ function deliveriesSection(payment: PaymentTimeline): Html {
 		}</td>
 </tr>`,
 	)}</tbody>
-</table>
+</table>`,
+)}
 </section>`;
 }
 
@@ -82,12 +86,14 @@ function writesSection(timeline: StoredEvent[]): Html {
 ${
 	writes.length === 0
 		? html`<p>No Knack call has been recorded for this payment.</p>`
-		: html`<table>
-<thead><tr><th scope="col">Time (Austin)</th><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">For</th><th scope="col">Call</th><th scope="col">Record</th><th scope="col">Result</th><th scope="col">Error</th></tr></thead>
+		: scrolling(
+				"writes",
+				html`<table>
+<thead><tr><th scope="col">Time</th><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">For</th><th scope="col">Call</th><th scope="col">Record</th><th scope="col">Result</th><th scope="col">Error</th></tr></thead>
 <tbody>${writes.map((e) => {
-				const effect = describeEffect(e);
-				const note = effect.note ? ` (${effect.note})` : "";
-				return html`<tr>
+					const effect = describeEffect(e);
+					const note = effect.note ? ` (${effect.note})` : "";
+					return html`<tr>
 <td>${timeCell(e.recordedAt)}</td>
 <td>${e.deliverySeq ?? ""}</td>
 <td>${e.paymentStatus ?? ""}</td>
@@ -97,8 +103,9 @@ ${
 <td>${effect.written ? html`<span class="ok">${effect.knackStatus} written${note}</span>` : html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`}</td>
 <td class="error-text">${effect.written ? "" : `${effect.error}${note}`}</td>
 </tr>`;
-			})}</tbody>
-</table>`
+				})}</tbody>
+</table>`,
+			)
 }
 </section>`;
 }
@@ -110,13 +117,16 @@ function repairsSection(timeline: StoredEvent[]): Html {
 ${
 	repairs.length === 0
 		? html`<p>No one has repaired this payment by hand.</p>`
-		: html`<table>
-<thead><tr><th scope="col">Time (Austin)</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Result</th></tr></thead>
+		: scrolling(
+				"repairs",
+				html`<table>
+<thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Result</th></tr></thead>
 <tbody>${repairs.map((e) => {
-				const data = e.data as OperatorActionData;
-				return html`<tr><td>${timeCell(e.recordedAt)}</td><td>${data.who}</td><td>${data.by}</td><td>${data.what}</td><td>${data.result}</td></tr>`;
-			})}</tbody>
-</table>`
+					const data = e.data as OperatorActionData;
+					return html`<tr><td>${timeCell(e.recordedAt)}</td><td>${data.who}</td><td>${data.by}</td><td>${data.what}</td><td>${data.result}</td></tr>`;
+				})}</tbody>
+</table>`,
+			)
 }
 </section>`;
 }

@@ -1,4 +1,5 @@
 import { Elysia } from "elysia";
+import { operatorName } from "../../application/operator/audit.ts";
 import { type LoginView, loginView } from "../../console/views/login.ts";
 import { constantTimeEqual, createFailureThrottle } from "../postbackAuth.ts";
 import type { ConsoleContext } from "./context.ts";
@@ -7,14 +8,12 @@ import { adminPath, clearSessionCookie, field, redirect, sameOrigin, sessionIdOf
 
 /**
  * Sign-in and sign-out. The token is ADMIN_TOKEN; without one the console answers on
- * loopback only (see index.ts) and any token is taken, so only the name matters. A
- * new session is made at every sign-in, so an id planted before it is worth nothing.
- * The form returns to the page that sent the operator to it (`next`, checked by
- * `adminPath`), and says so when the browser's session has ended, rather than
- * showing a bare form with no word of why.
+ * loopback only (see index.ts) and any token is taken, so only the name matters. The
+ * name is required: every repair is recorded under it. A new session is made at every
+ * sign-in, so an id planted before it is worth nothing. The form returns to the page
+ * that sent the operator to it (`next`, checked by `adminPath`), and says so when the
+ * browser's session has ended, rather than showing a bare form with no word of why.
  */
-const unnamed = "operator (no name given)";
-
 export function authRoutes(c: ConsoleContext) {
 	const token = c.app.config.adminToken;
 	const secure = c.app.config.environment !== "development";
@@ -34,7 +33,7 @@ export function authRoutes(c: ConsoleContext) {
 		)
 		.post("/admin/login", async ({ request, body, server }) => {
 			if (!sameOrigin(request)) return forged(c, null);
-			const name = cleanName(field(body, "name"));
+			const name = operatorName(field(body, "name") ?? "");
 			const next = adminPath(field(body, "next"));
 			const presented = field(body, "token") ?? "";
 			const address = server?.requestIP(request)?.address ?? "unknown";
@@ -44,10 +43,14 @@ export function authRoutes(c: ConsoleContext) {
 				return form(401, { error, name, next: next ?? undefined });
 			}
 			throttle.succeeded(address);
+			if (!name) {
+				const error = "Give your name: every repair you make is recorded under it.";
+				return form(400, { error, next: next ?? undefined });
+			}
 			return failSafe(c, null, async () => {
 				const previous = sessionIdOf(request);
 				if (previous !== null) await c.sessions.delete(previous);
-				const session = await c.sessions.create(name || unnamed);
+				const session = await c.sessions.create(name);
 				const cookie = setSessionCookie(session, c.sessions.lifetimeMs, secure);
 				return redirect(next ?? "/admin", { "set-cookie": cookie });
 			});
@@ -59,13 +62,4 @@ export function authRoutes(c: ConsoleContext) {
 				return redirect("/admin/login", { "set-cookie": clearSessionCookie(secure) });
 			}),
 		);
-}
-
-/** One line of printable text, as it will be shown in the audit trail. */
-function cleanName(raw: string | undefined): string {
-	return (raw ?? "")
-		.replace(/[\p{C}]+/gu, " ")
-		.replace(/\s+/g, " ")
-		.trim()
-		.slice(0, 80);
 }
