@@ -171,7 +171,8 @@ describe("the log tells what was done", () => {
 		]);
 		const failed = rows[3]?.data;
 		expect(failed).toMatchObject({ knackStatus: 500, method: "PUT", objectKey: "object_180", certain: false });
-		expect(rows[1]?.data?.recordId).toMatch(/^[0-9a-f]{24}$/);
+		const written = rows[1];
+		expect(written?.type === EventTypes.effectSucceeded && written.data.recordId).toMatch(/^[0-9a-f]{24}$/);
 	});
 });
 
@@ -212,7 +213,7 @@ describe("recovery finishes what CityBase gave up on", () => {
 		expect((await r.service.store.counts()).incomplete).toBe(0);
 		const attempts = (await r.service.store.byPayment(body.data.id as number))
 			.filter((e) => e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed)
-			.map((e) => `${e.type} ${(e.data as { kind: string }).kind} by ${(e.data as { by: string }).by}`);
+			.map((e) => `${e.type} ${e.data.kind} by ${e.data.by}`);
 		expect(attempts).toContain("effect.failed parent by postback");
 		expect(attempts.slice(-2)).toEqual([
 			"effect.succeeded parent by recovery",

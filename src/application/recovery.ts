@@ -1,4 +1,4 @@
-import { type EffectFailedData, EventTypes } from "../events/types.ts";
+import { EventTypes } from "../events/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Projector } from "../projections/knack/run.ts";
 import type { EventStore } from "../storage/storage.ts";
@@ -55,8 +55,8 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 				(e) =>
 					e.type === EventTypes.effectFailed &&
 					e.deliverySeq === delivery.deliverySeq &&
-					(e.data as EffectFailedData).by === "recovery" &&
-					(e.data as EffectFailedData).knackStatus !== 429,
+					e.data.by === "recovery" &&
+					e.data.knackStatus !== 429,
 			).length;
 			const age = now - delivery.receivedAt;
 			if (attempts >= options.maxAttempts || age >= options.maxAgeMs) {

@@ -83,6 +83,18 @@ export const OperatorActionData = T.Object({
 	by: T.Union([T.Literal("console"), T.Literal("cli")]),
 });
 
+/** Each event type's `data` schema: the import checks against it, and `StoredEvent` takes its types from it. */
+export const EventData = {
+	[EventTypes.received]: ReceivedData,
+	[EventTypes.accepted]: AcceptedData,
+	[EventTypes.rejected]: RejectedData,
+	[EventTypes.effectSucceeded]: EffectSucceededData,
+	[EventTypes.effectFailed]: EffectFailedData,
+	[EventTypes.applied]: AppliedData,
+	[EventTypes.deadLettered]: DeadLetteredData,
+	[EventTypes.operatorAction]: OperatorActionData,
+} as const satisfies Record<EventType, unknown>;
+
 export type ReceivedData = Static<typeof ReceivedData>;
 export type AcceptedData = Static<typeof AcceptedData>;
 export type RejectedData = Static<typeof RejectedData>;
@@ -92,13 +104,9 @@ export type AppliedData = Static<typeof AppliedData>;
 export type DeadLetteredData = Static<typeof DeadLetteredData>;
 export type OperatorActionData = Static<typeof OperatorActionData>;
 
-export type Outcome =
-	| { type: typeof EventTypes.effectSucceeded; effectKey: string; data: EffectSucceededData }
-	| { type: typeof EventTypes.effectFailed; effectKey: string; data: EffectFailedData };
-
-export interface StoredEvent {
+/** What every event has, whatever its type: its position, when, and what it is about. */
+export interface EventEnvelope {
 	seq: number;
-	type: EventType;
 	recordedAt: number;
 	deliverySeq: number | null;
 	citybaseId: number | null;
@@ -106,21 +114,28 @@ export interface StoredEvent {
 	invoice: string | null;
 	effectKey: string | null;
 	body: Uint8Array | null;
-	data: Record<string, unknown> | null;
 }
+
+/**
+ * An event as read from the log: a union discriminated on `type`, so a check of the type
+ * gives `data` its shape. `StoredEvent<typeof EventTypes.effectFailed>` is one kind alone.
+ * Only a store's decoder (`decodeEvent`) makes one from a row.
+ */
+export type StoredEvent<K extends EventType = EventType> = {
+	[Type in EventType]: EventEnvelope & { type: Type; data: Static<(typeof EventData)[Type]> };
+}[K];
+
+/** The events a projection run records about the effects of a plan, written by `EventStore.recordOutcomes`. */
+export const outcomeTypes = [EventTypes.effectSucceeded, EventTypes.effectFailed] as const;
+export type OutcomeType = (typeof outcomeTypes)[number];
+const outcomeTypeSet = new Set<EventType>(outcomeTypes);
+export const isOutcome = (e: StoredEvent): e is StoredEvent<OutcomeType> => outcomeTypeSet.has(e.type);
+
+export type Outcome = { [K in OutcomeType]: { type: K; effectKey: string; data: StoredEvent<K>["data"] } }[OutcomeType];
 
 /** An accepted delivery, as the projector needs it. */
 export interface AcceptedDelivery {
 	deliverySeq: number;
 	receivedAt: number;
 	payment: Payment;
-}
-
-/** The delivery a stored `delivery.accepted` event stands for (it carries the parsed payment). */
-export function acceptedDelivery(event: Pick<StoredEvent, "deliverySeq" | "recordedAt" | "data">): AcceptedDelivery {
-	return {
-		deliverySeq: event.deliverySeq as number,
-		receivedAt: event.recordedAt,
-		payment: (event.data as AcceptedData).payment,
-	};
 }

@@ -1,4 +1,5 @@
-import { EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
+import { decodeEvent, type EventRow } from "../events/decode.ts";
+import { EventTypes } from "../events/types.ts";
 import type { DeliveryRow, DeliverySummary } from "./storage.ts";
 
 /**
@@ -6,15 +7,9 @@ import type { DeliveryRow, DeliverySummary } from "./storage.ts";
  * adapters differ in how they ask (dialect, parameter limits), not in what an answer is.
  */
 
-/** A delivery as listed, from its verdict event (which carries the payment id, status and invoice). */
-export function deliveryRowOf(
-	verdict: Pick<
-		StoredEvent,
-		"seq" | "deliverySeq" | "recordedAt" | "citybaseId" | "paymentStatus" | "invoice" | "data"
-	> & {
-		type: string;
-	},
-): DeliveryRow {
+/** A delivery as listed, from its verdict event's row (which carries the payment id, status and invoice). */
+export function deliveryRowOf(row: EventRow): DeliveryRow {
+	const verdict = decodeEvent(row);
 	return {
 		deliverySeq: verdict.deliverySeq ?? verdict.seq,
 		receivedAt: verdict.recordedAt,
@@ -22,7 +17,7 @@ export function deliveryRowOf(
 		citybaseId: verdict.citybaseId,
 		status: verdict.paymentStatus,
 		invoice: verdict.invoice,
-		reason: verdict.type === EventTypes.rejected ? (verdict.data as RejectedData).reason : null,
+		reason: verdict.type === EventTypes.rejected ? verdict.data.reason : null,
 	};
 }
 

@@ -1,4 +1,5 @@
-import { type AcceptedDelivery, acceptedDelivery, type StoredEvent } from "../events/types.ts";
+import { acceptedDelivery, type EventRow } from "../events/decode.ts";
+import type { AcceptedDelivery } from "../events/types.ts";
 
 /**
  * The accepted deliveries not yet finished (applied or dead-lettered), asked by recovery,
@@ -42,7 +43,7 @@ export interface PendingReads {
 	accepted(seqs: number[]): Promise<AcceptedRow[]>;
 }
 
-export type AcceptedRow = Pick<StoredEvent, "seq" | "deliverySeq" | "recordedAt" | "data">;
+export type AcceptedRow = Pick<EventRow, "seq" | "deliverySeq" | "recordedAt" | "data">;
 
 export function trackPending(reads: PendingReads): PendingDeliveries {
 	const known = new Map<number, PendingRow>();

@@ -1,21 +1,23 @@
 import { expect, test } from "bun:test";
 import { describeEffect, describeEvent } from "../../src/application/operator/describeEvent.ts";
-import { EventTypes, type StoredEvent } from "../../src/events/types.ts";
+import { decodeEvent } from "../../src/events/decode.ts";
+import { type EventType, EventTypes, isOutcome } from "../../src/events/types.ts";
 
 /** An event's wording, as the CLI prints it and the console lays it out: one place, plain data in. */
 
-const event = (type: StoredEvent["type"], data: Record<string, unknown>): StoredEvent => ({
-	seq: 7,
-	type,
-	recordedAt: 0,
-	deliverySeq: 3,
-	citybaseId: 70_000_001,
-	paymentStatus: "successful",
-	invoice: "INV-1",
-	effectKey: "70000001:successful:message",
-	body: null,
-	data,
-});
+const event = (type: EventType, data: Record<string, unknown>) =>
+	decodeEvent({
+		seq: 7,
+		type,
+		recordedAt: 0,
+		deliverySeq: 3,
+		citybaseId: 70_000_001,
+		paymentStatus: "successful",
+		invoice: "INV-1",
+		effectKey: "70000001:successful:message",
+		body: null,
+		data,
+	});
 const call = { kind: "message", method: "POST", objectKey: "object_181", durationMs: 5 };
 
 test.each([
@@ -63,6 +65,11 @@ test.each([
 	expect(describeEvent(e)).toEqual(expected);
 });
 
+function outcome(e: ReturnType<typeof event>) {
+	if (!isOutcome(e)) throw new Error(`${e.type} is no outcome`);
+	return e;
+}
+
 test("the console's phrases for one failed write: the status, and the doubt beside Knack's text", () => {
 	const failed = event(EventTypes.effectFailed, {
 		...call,
@@ -72,7 +79,7 @@ test("the console's phrases for one failed write: the status, and the doubt besi
 		error: "boom",
 		certain: false,
 	});
-	expect(describeEffect(failed)).toMatchObject({
+	expect(describeEffect(outcome(failed))).toMatchObject({
 		written: false,
 		by: null,
 		knackStatus: 500,

@@ -1,10 +1,10 @@
 import {
-	type AppliedData,
-	type DeadLetteredData,
 	type EffectFailedData,
 	type EffectSucceededData,
+	type EventType,
 	EventTypes,
-	type OperatorActionData,
+	isOutcome,
+	type OutcomeType,
 	type StoredEvent,
 } from "../../events/types.ts";
 
@@ -53,25 +53,19 @@ export function failedStatus(knackStatus: number | null): string {
 	return `failed ${knackStatus ?? `(${noAnswer})`}`;
 }
 
-export function isEffect(e: StoredEvent): boolean {
-	return e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed;
-}
-
-/** Call only for an effect event (`isEffect`). */
-export function describeEffect(e: StoredEvent): EffectDescription {
-	const data = e.data as EffectSucceededData | EffectFailedData;
-	const { kind, method, objectKey, recordId, knackStatus } = data;
-	const call = { kind, by: data.by === "postback" ? null : data.by, method, objectKey, recordId, knackStatus };
+/** Call only for an outcome event (`isOutcome`). */
+export function describeEffect(e: StoredEvent<OutcomeType>): EffectDescription {
+	const { kind, by, method, objectKey, recordId, knackStatus } = e.data;
+	const call = { kind, by: by === "postback" ? null : by, method, objectKey, recordId, knackStatus };
 	if (e.type === EventTypes.effectSucceeded) {
-		const found = (data as EffectSucceededData).via === "lookup";
-		return { ...call, written: true, note: found ? "found already in Knack" : null };
+		return { ...call, written: true, note: e.data.via === "lookup" ? "found already in Knack" : null };
 	}
-	const { certain, error } = data as EffectFailedData;
+	const { certain, error } = e.data;
 	return { ...call, written: false, note: certain ? null : "may have been applied", error };
 }
 
 export function describeEvent(e: StoredEvent): EventDescription {
-	if (isEffect(e)) {
+	if (isOutcome(e)) {
 		const effect = describeEffect(e);
 		const name = `${effect.kind} ${effect.written ? "written" : "failed"}${effect.by ? ` by ${effect.by}` : ""}`;
 		const result = effect.written
@@ -79,19 +73,25 @@ export function describeEvent(e: StoredEvent): EventDescription {
 			: `${failureText(effect)}${effect.note ? ` (${effect.note})` : ""}`;
 		return { name, call: callTarget(effect.method, effect.objectKey, effect.recordId), result };
 	}
-	const said = others[e.type];
-	return said ? { call: "", ...said(e) } : { name: e.type, call: "", result: "" };
+	return { call: "", ...describeOther(e) };
 }
 
-const others: Partial<Record<StoredEvent["type"], (e: StoredEvent) => { name: string; result: string }>> = {
+type Said = { name: string; result: string };
+
+const others: { [K in EventType]?: (e: StoredEvent<K>) => Said } = {
 	[EventTypes.accepted]: () => ({ name: "delivery accepted", result: "" }),
-	[EventTypes.applied]: (e) => {
-		const { performed, skipped } = e.data as AppliedData;
-		return { name: e.type, result: `${performed} written, ${skipped} already done` };
-	},
-	[EventTypes.deadLettered]: (e) => ({ name: e.type, result: (e.data as DeadLetteredData).reason }),
+	[EventTypes.applied]: (e) => ({
+		name: e.type,
+		result: `${e.data.performed} written, ${e.data.skipped} already done`,
+	}),
+	[EventTypes.deadLettered]: (e) => ({ name: e.type, result: e.data.reason }),
 	[EventTypes.operatorAction]: (e) => {
-		const { action, who, by, result } = e.data as OperatorActionData;
+		const { action, who, by, result } = e.data;
 		return { name: `${action} by ${who} (${by})`, result };
 	},
 };
+
+function describeOther<K extends EventType>(e: StoredEvent<K>): Said {
+	const said = others[e.type];
+	return said ? said(e) : { name: e.type, result: "" };
+}

@@ -1,13 +1,7 @@
-import {
-	callTarget,
-	describeEffect,
-	failedStatus,
-	failureText,
-	isEffect,
-} from "../../application/operator/describeEvent.ts";
+import { callTarget, describeEffect, failedStatus, failureText } from "../../application/operator/describeEvent.ts";
 import { isUnfinished, latestPayment } from "../../application/operator/search.ts";
 import type { PaymentTimeline } from "../../application/operator/timeline.ts";
-import { EventTypes, type OperatorActionData, type StoredEvent } from "../../events/types.ts";
+import { EventTypes, isOutcome, type StoredEvent } from "../../events/types.ts";
 import { type Html, html } from "../html.ts";
 import { paymentPath, stateBadge, timeCell } from "./format.ts";
 import { scrolling } from "./layout.ts";
@@ -80,7 +74,7 @@ ${scrolling(
 }
 
 function writesSection(timeline: StoredEvent[]): Html {
-	const writes = timeline.filter(isEffect);
+	const writes = timeline.filter(isOutcome);
 	return html`<section aria-labelledby="writes">
 <h2 id="writes">Knack calls</h2>
 ${
@@ -122,7 +116,7 @@ ${
 				html`<table>
 <thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Result</th></tr></thead>
 <tbody>${repairs.map((e) => {
-					const data = e.data as OperatorActionData;
+					const { data } = e;
 					return html`<tr><td>${timeCell(e.recordedAt)}</td><td>${data.who}</td><td>${data.by}</td><td>${data.what}</td><td>${data.result}</td></tr>`;
 				})}</tbody>
 </table>`,

@@ -17,9 +17,7 @@ export function effectProgress(
 	for (const outcome of outcomes) {
 		if (outcome.effectKey === null) continue;
 		if (outcome.type === EventTypes.effectSucceeded) done.add(outcome.effectKey);
-		else if (outcome.type === EventTypes.effectFailed && (outcome.data as { certain: boolean }).certain === false) {
-			unsure.add(outcome.effectKey);
-		}
+		else if (outcome.type === EventTypes.effectFailed && !outcome.data.certain) unsure.add(outcome.effectKey);
 	}
 	const remaining = force ? effects : effects.filter((e) => !done.has(e.key));
 	if (force || inherited) for (const effect of remaining) unsure.add(effect.key);

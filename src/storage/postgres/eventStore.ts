@@ -1,7 +1,8 @@
 import { and, asc, eq, gte, inArray, lte, or, sql } from "drizzle-orm";
 import type { PostgresJsDatabase } from "drizzle-orm/postgres-js";
 import type { Keyring } from "../../events/bodyKeys.ts";
-import { acceptedDelivery, type EventType, EventTypes, type StoredEvent } from "../../events/types.ts";
+import { acceptedDelivery, decodeEvent } from "../../events/decode.ts";
+import { EventTypes, outcomeTypes, type StoredEvent } from "../../events/types.ts";
 import { receivedEvent, verdictEvent } from "../deliveryEvents.ts";
 import type { PendingDeliveries } from "../pending.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
@@ -20,12 +21,7 @@ export type EventRow = typeof events.$inferSelect;
 type Row = EventRow;
 
 export function toEvent(row: Row): StoredEvent {
-	return {
-		...row,
-		type: row.type as EventType,
-		body: row.body ? new Uint8Array(row.body) : null,
-		data: row.data ?? null,
-	};
+	return decodeEvent({ ...row, body: row.body ? new Uint8Array(row.body) : null, data: row.data ?? null });
 }
 
 /**
@@ -168,7 +164,7 @@ export function createPostgresEventStore(
 					and(
 						eq(events.citybaseId, citybaseId),
 						eq(events.paymentStatus, status),
-						inArray(events.type, [EventTypes.effectSucceeded, EventTypes.effectFailed]),
+						inArray(events.type, [...outcomeTypes]),
 					),
 				)
 				.orderBy(asc(events.seq));

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gte, inArray, isNotNull, lt, lte, notInArray, sql } from "drizzle-orm";
+import { decodeEvent } from "../../events/decode.ts";
 import { EventTypes, type StoredEvent } from "../../events/types.ts";
 import { deliveryRowOf, deliverySummariesOf, summarisedTypes } from "../operatorRows.ts";
 import type { PendingDeliveries } from "../pending.ts";
@@ -108,7 +109,7 @@ async function paymentsEvents({ db }: OpenDatabase, citybaseIds: number[]): Prom
 		.where(anyOf(events.citybaseId, citybaseIds))
 		.orderBy(asc(events.seq));
 	for (const row of rows) {
-		const event = { ...row, body: null, data: row.data ?? null } as StoredEvent;
+		const event = decodeEvent({ ...row, body: null, data: row.data ?? null });
 		const list = byPayment.get(row.citybaseId as number) ?? [];
 		list.push(event);
 		byPayment.set(row.citybaseId as number, list);

@@ -1,5 +1,5 @@
 import { asc, eq, gt, inArray, sql } from "drizzle-orm";
-import type { EventType } from "../../events/types.ts";
+import { decodeEvent } from "../../events/decode.ts";
 import type { PaymentRow } from "../../projections/paymentRow.ts";
 import type { ReadModelStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -68,7 +68,7 @@ export function createPostgresReadModelStore({ db }: OpenDatabase): ReadModelSto
 				}
 				const rows = new Map(loaded);
 				fold(
-					page.map((e) => ({ ...e, type: e.type as EventType, data: e.data ?? null })),
+					page.map((e) => decodeEvent({ ...e, data: e.data ?? null })),
 					rows,
 				);
 				// The fold hands back the very row it was given when no event changed it.

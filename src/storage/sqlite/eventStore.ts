@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, inArray, lte, or, sql } from "drizzle-orm";
 import type { Keyring } from "../../events/bodyKeys.ts";
-import { acceptedDelivery, type EventType, EventTypes, type StoredEvent } from "../../events/types.ts";
+import { acceptedDelivery, decodeEvent } from "../../events/decode.ts";
+import { type EventType, EventTypes, outcomeTypes, type StoredEvent } from "../../events/types.ts";
 import { receivedEvent, verdictEvent } from "../deliveryEvents.ts";
 import type { PendingDeliveries } from "../pending.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../storage.ts";
@@ -22,11 +23,7 @@ type Row = EventRow;
 /** The body as a plain Uint8Array over bun:sqlite's own Buffer of it, not a copy: a scan of the log copied every body. */
 export function toEvent(row: Row): StoredEvent {
 	const { body } = row;
-	return {
-		...row,
-		type: row.type as EventType,
-		body: body ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : null,
-	};
+	return decodeEvent({ ...row, body: body ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : null });
 }
 
 export function createSqliteEventStore(
@@ -65,7 +62,7 @@ export function createSqliteEventStore(
 		invoice?: string | null;
 		effectKey?: string | null;
 		body?: Buffer | null;
-		data?: unknown;
+		data?: Record<string, unknown> | null;
 	};
 	const append = (e: Insert): number => {
 		const row = insertEvent.get({
@@ -78,7 +75,7 @@ export function createSqliteEventStore(
 			invoice: e.invoice ?? null,
 			effectKey: e.effectKey ?? null,
 			body: e.body ?? null,
-			data: (e.data ?? null) as Record<string, unknown> | null,
+			data: e.data ?? null,
 		});
 		if (!row) throw new Error("event append returned no position");
 		return row.seq;
@@ -106,7 +103,7 @@ export function createSqliteEventStore(
 			and(
 				eq(events.citybaseId, sql.placeholder("citybaseId")),
 				eq(events.paymentStatus, sql.placeholder("status")),
-				inArray(events.type, [EventTypes.effectSucceeded, EventTypes.effectFailed]),
+				inArray(events.type, [...outcomeTypes]),
 			),
 		)
 		.orderBy(asc(events.seq))

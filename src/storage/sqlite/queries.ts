@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, inArray, lt, sql } from "drizzle-orm";
+import { decodeEvent, type EventRow } from "../../events/decode.ts";
 import { EventTypes, type StoredEvent } from "../../events/types.ts";
 import { deliveryRowOf, deliverySummariesOf, summarisedTypes } from "../operatorRows.ts";
 import type { PendingDeliveries } from "../pending.ts";
@@ -106,7 +107,7 @@ function acceptedIn({ sqlite }: OpenDatabase): (from: number, to: number) => Asy
  * Ordered as the citybase_id index is (payment, then position), so SQLite sorts nothing.
  */
 function paymentsEvents({ sqlite }: OpenDatabase): (citybaseIds: number[]) => Map<number, StoredEvent[]> {
-	const query = sqlite.query<Omit<StoredEvent, "data" | "body"> & { data: string | null }, [string]>(
+	const query = sqlite.query<Omit<EventRow, "data" | "body"> & { data: string | null }, [string]>(
 		`select seq, type, recorded_at as recordedAt, delivery_seq as deliverySeq, citybase_id as citybaseId,
 		 payment_status as paymentStatus, invoice, effect_key as effectKey, data
 		 from events where citybase_id in (select value from json_each(?1)) order by citybase_id, seq`,
@@ -114,7 +115,7 @@ function paymentsEvents({ sqlite }: OpenDatabase): (citybaseIds: number[]) => Ma
 	return (citybaseIds) => {
 		const byPayment = new Map<number, StoredEvent[]>();
 		for (const row of query.all(JSON.stringify(citybaseIds))) {
-			const event: StoredEvent = { ...row, body: null, data: row.data === null ? null : JSON.parse(row.data) };
+			const event = decodeEvent({ ...row, body: null, data: row.data === null ? null : JSON.parse(row.data) });
 			const list = byPayment.get(row.citybaseId as number) ?? [];
 			list.push(event);
 			byPayment.set(row.citybaseId as number, list);

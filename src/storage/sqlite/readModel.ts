@@ -1,3 +1,4 @@
+import { decodeEvent, type EventRow } from "../../events/decode.ts";
 import type { StoredEvent } from "../../events/types.ts";
 import type { PaymentRow } from "../../projections/paymentRow.ts";
 import type { ReadModelStore } from "../storage.ts";
@@ -11,7 +12,7 @@ const ROW_COLUMNS = `citybase_id as citybaseId, app, invoice, latest_status as l
 	deliveries, last_delivery_seq as lastDeliverySeq, updated_at as updatedAt`;
 
 type StoredRow = Omit<PaymentRow, "knackRecords"> & { knackRecords: string };
-type PageRow = Omit<StoredEvent, "data"> & { data: string | Record<string, unknown> | null };
+type PageRow = Omit<EventRow, "data"> & { data: string | Record<string, unknown> | null };
 
 const toRow = (row: StoredRow): PaymentRow => ({ ...row, knackRecords: JSON.parse(row.knackRecords) });
 
@@ -58,14 +59,15 @@ export function createSqliteReadModelStore({ sqlite }: OpenDatabase): ReadModelS
 	const foldPage = sqlite.transaction((pageSize: number, fold: Parameters<ReadModelStore["foldPage"]>[1]) => {
 		const after = selectCheckpoint.get(CHECKPOINT)?.position ?? 0;
 		// Each row becomes its event in place: a page's events are the bulk of what a rebuild allocates.
-		const page = selectPage.all(after, pageSize);
-		for (const e of page) if (typeof e.data === "string") e.data = JSON.parse(e.data);
+		const read = selectPage.all(after, pageSize);
+		for (const e of read) if (typeof e.data === "string") e.data = JSON.parse(e.data);
+		const page = read.map(decodeEvent);
 		if (page.length === 0) return 0;
 		const ids = [...new Set(page.map((e) => e.citybaseId).filter((id): id is number => id !== null))];
 		const loaded = new Map<number, PaymentRow>();
 		if (ids.length > 0) for (const row of selectRows.all(JSON.stringify(ids))) loaded.set(row.citybaseId, toRow(row));
 		const rows = new Map(loaded);
-		fold(page as StoredEvent[], rows);
+		fold(page, rows);
 		for (const [id, row] of rows) {
 			// The fold hands back the very row it was given when no event changed it.
 			if (loaded.get(id) === row) continue;
