@@ -132,9 +132,10 @@ const paidApplied = applied(paidAgain);
 const [r4, refunded] = delivery(payment(1, "refunded"));
 const refundMessage = succeeded(refunded, "message", "6b0000000000000000000003");
 const refundRecord = succeeded(refunded, "refund", "6b0000000000000000000004");
-// Payment 2 again: a redelivery whose every Knack write fails, so its acceptance is the
-// last thing that changed the row.
+// Payment 2 again: a redelivery whose claim was taken over (a doubt) and whose every Knack
+// write fails, so its acceptance is the last thing that changed the row.
 const [r5, voidedAgain] = delivery(payment(2, "voided", { app: "SMART_MOBILITY", invoice: "INV-2" }));
+const voidedAgainDoubted = effect(voidedAgain, "message", null, EventTypes.effectDoubted);
 const voidedAgainFailed = failed(voidedAgain, "message");
 const rejected = event({ type: EventTypes.rejected, data: { reason: "Malformed JSON" } });
 
@@ -156,6 +157,7 @@ const log = [
 	refundRecord,
 	r5,
 	voidedAgain,
+	voidedAgainDoubted,
 	voidedAgainFailed,
 	rejected,
 ];

@@ -19,6 +19,18 @@ const event = (type: EventType, data: Record<string, unknown>) =>
 		data,
 	});
 const call = { kind: "message", method: "POST", objectKey: "object_181", durationMs: 5 };
+/** What a takeover recorded before `effect.doubted` existed: a failure without a call. */
+const oldDoubt = {
+	...call,
+	by: "postback",
+	durationMs: 0,
+	recordId: null,
+	knackStatus: null,
+	error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
+	certain: false,
+};
+const takenOver =
+	"claim taken over from a holder whose lease ran out: may be in Knack already, looked up before it is sent";
 
 test.each([
 	[
@@ -61,6 +73,16 @@ test.each([
 		{ name: "delivery.applied", call: "", result: "2 written, 1 already done" },
 	],
 	["a delivery accepted", event(EventTypes.accepted, {}), { name: "delivery accepted", call: "", result: "" }],
+	[
+		"an insert a takeover left in doubt, by recovery: no call",
+		event(EventTypes.effectDoubted, { kind: "message", by: "recovery", method: "POST", objectKey: "object_181" }),
+		{ name: "message in doubt by recovery", call: "POST object_181", result: takenOver },
+	],
+	[
+		"the same doubt in an old log, recorded as a failed call that never called Knack",
+		event(EventTypes.effectFailed, { ...oldDoubt, by: "recovery" }),
+		{ name: "message in doubt by recovery", call: "POST object_181", result: takenOver },
+	],
 ])("%s", (_, e, expected) => {
 	expect(describeEvent(e)).toEqual(expected);
 });
@@ -80,10 +102,24 @@ test("the console's phrases for one failed write: the status, and the doubt besi
 		certain: false,
 	});
 	expect(describeEffect(outcome(failed))).toMatchObject({
-		written: false,
+		state: "failed",
 		by: null,
 		knackStatus: 500,
 		note: "may have been applied",
 		error: "boom",
+	});
+});
+
+test("the console's phrases for a doubt: not a failed call, and why it is in doubt", () => {
+	const doubted = event(EventTypes.effectFailed, oldDoubt);
+	expect(describeEffect(outcome(doubted))).toEqual({
+		state: "doubted",
+		kind: "message",
+		by: null,
+		method: "POST",
+		objectKey: "object_181",
+		recordId: null,
+		knackStatus: null,
+		note: takenOver,
 	});
 });

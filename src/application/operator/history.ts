@@ -30,7 +30,7 @@ export interface StatusHistory {
 	status: string;
 	/** oldest first */
 	deliveries: DeliveryState[];
-	/** its outcomes (`outcomeTypes`), oldest first */
+	/** its outcomes (`outcomeTypes`: written, failed, in doubt), oldest first */
 	outcomes: StoredEvent[];
 }
 

@@ -1,4 +1,10 @@
-import { callTarget, describeEffect, failedStatus, failureText } from "../../application/operator/describeEvent.ts";
+import {
+	callTarget,
+	describeEffect,
+	type EffectDescription,
+	failedStatus,
+	failureText,
+} from "../../application/operator/describeEvent.ts";
 import { isUnfinished, latestPayment } from "../../application/operator/search.ts";
 import type { PaymentTimeline } from "../../application/operator/timeline.ts";
 import { EventTypes, isOutcome, type StoredEvent } from "../../events/types.ts";
@@ -94,8 +100,8 @@ ${
 <td>${effect.kind}${effect.by ? html` <span class="note">by ${effect.by}</span>` : ""}</td>
 <td><code>${effect.method} ${effect.objectKey}</code></td>
 <td><code>${effect.recordId ?? "-"}</code></td>
-<td>${effect.written ? html`<span class="ok">${effect.knackStatus} written${note}</span>` : html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`}</td>
-<td class="error-text">${effect.written ? "" : `${effect.error}${note}`}</td>
+<td>${resultCells[effect.state](effect, note)}</td>
+<td class="error-text">${effect.state === "failed" ? `${effect.error}${note}` : ""}</td>
 </tr>`;
 				})}</tbody>
 </table>`,
@@ -103,6 +109,13 @@ ${
 }
 </section>`;
 }
+
+/** A write's Result cell, by how it ended; `note` is the description's note in brackets, or "". */
+const resultCells: Record<EffectDescription["state"], (effect: EffectDescription, note: string) => Html> = {
+	written: (effect, note) => html`<span class="ok">${effect.knackStatus} written${note}</span>`,
+	failed: (effect) => html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`,
+	doubted: (_, note) => html`<span class="note">in doubt${note}</span>`,
+};
 
 function repairsSection(timeline: StoredEvent[]): Html {
 	const repairs = timeline.filter((e) => e.type === EventTypes.operatorAction);

@@ -357,21 +357,11 @@ function answerFor(failure: KnackFailure): { status: number; text: string } {
 	return { status, text: failure.text };
 }
 
-/** An insert a holder whose lease ran out may have made: recorded as an attempt without a clear answer. */
+/** An insert a holder whose lease ran out may have made: a doubt, not an attempt (nothing is sent). */
 function inheritedDoubt(effect: PlannedEffect, by: ProjectedBy): Outcome {
 	return {
-		type: EventTypes.effectFailed,
+		type: EventTypes.effectDoubted,
 		effectKey: effect.key,
-		data: {
-			kind: effect.kind,
-			by,
-			objectKey: effect.objectKey,
-			durationMs: 0,
-			method: effect.method,
-			recordId: null,
-			knackStatus: null,
-			error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
-			certain: false,
-		},
+		data: { kind: effect.kind, by, method: effect.method, objectKey: effect.objectKey },
 	};
 }
