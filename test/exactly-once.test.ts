@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import { EventTypes, type Outcome } from "../src/events/types.ts";
+import { doubtOf, oldDoubt } from "./support/events.ts";
 import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
@@ -229,31 +230,20 @@ describe("recovery finishes what CityBase gave up on", () => {
 		]);
 	});
 
-	/** What a takeover recorded before `effect.doubted` existed: a failure that never called Knack. */
-	const oldDoubt = (id: number): Outcome => ({
+	const oldStyle = (id: number): Outcome => ({
 		type: EventTypes.effectFailed,
 		effectKey: `${id}:successful:message`,
-		data: {
-			kind: "message",
-			by: "recovery",
-			objectKey: "object_181",
-			durationMs: 0,
-			method: "POST",
-			recordId: null,
-			knackStatus: null,
-			error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
-			certain: false,
-		},
+		data: oldDoubt("recovery"),
 	});
 	const doubt = (id: number): Outcome => ({
 		type: EventTypes.effectDoubted,
 		effectKey: `${id}:successful:message`,
-		data: { kind: "message", by: "recovery", method: "POST", objectKey: "object_181" },
+		data: doubtOf(oldDoubt("recovery")),
 	});
 
 	test.each([
 		["a doubt (effect.doubted)", doubt],
-		["an old log's doubt (an effect.failed that called nothing)", oldDoubt],
+		["an old log's doubt (an effect.failed that called nothing)", oldStyle],
 	])(
 		"%s left by recovery's takeover is no attempt: the next pass looks the insert up and finishes",
 		async (_, left) => {

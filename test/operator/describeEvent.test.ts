@@ -2,33 +2,12 @@ import { expect, test } from "bun:test";
 import { describeEffect, describeEvent } from "../../src/application/operator/describeEvent.ts";
 import { decodeEvent } from "../../src/events/decode.ts";
 import { type EventType, EventTypes, isOutcome } from "../../src/events/types.ts";
+import { eventRow, oldDoubt } from "../support/events.ts";
 
 /** An event's wording, as the CLI prints it and the console lays it out: one place, plain data in. */
 
-const event = (type: EventType, data: Record<string, unknown>) =>
-	decodeEvent({
-		seq: 7,
-		type,
-		recordedAt: 0,
-		deliverySeq: 3,
-		citybaseId: 70_000_001,
-		paymentStatus: "successful",
-		invoice: "INV-1",
-		effectKey: "70000001:successful:message",
-		body: null,
-		data,
-	});
+const event = (type: EventType, data: Record<string, unknown>) => decodeEvent(eventRow(type, data));
 const call = { kind: "message", method: "POST", objectKey: "object_181", durationMs: 5 };
-/** What a takeover recorded before `effect.doubted` existed: a failure without a call. */
-const oldDoubt = {
-	...call,
-	by: "postback",
-	durationMs: 0,
-	recordId: null,
-	knackStatus: null,
-	error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
-	certain: false,
-};
 const takenOver =
 	"claim taken over from a holder whose lease ran out: may be in Knack already, looked up before it is sent";
 
@@ -80,7 +59,7 @@ test.each([
 	],
 	[
 		"the same doubt in an old log, recorded as a failed call that never called Knack",
-		event(EventTypes.effectFailed, { ...oldDoubt, by: "recovery" }),
+		event(EventTypes.effectFailed, oldDoubt("recovery")),
 		{ name: "message in doubt by recovery", call: "POST object_181", result: takenOver },
 	],
 ])("%s", (_, e, expected) => {
@@ -111,7 +90,7 @@ test("the console's phrases for one failed write: the status, and the doubt besi
 });
 
 test("the console's phrases for a doubt: not a failed call, and why it is in doubt", () => {
-	const doubted = event(EventTypes.effectFailed, oldDoubt);
+	const doubted = event(EventTypes.effectFailed, oldDoubt("postback"));
 	expect(describeEffect(outcome(doubted))).toEqual({
 		state: "doubted",
 		kind: "message",

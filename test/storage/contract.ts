@@ -7,6 +7,7 @@ import { EventTypes, type Outcome, type StoredEvent } from "../../src/events/typ
 import type { PaymentRow } from "../../src/projections/paymentRow.ts";
 import { createPaymentsReadModel } from "../../src/projections/payments.ts";
 import { type ClaimRequest, type ImportedEvent, type Storage, TransferError } from "../../src/storage/storage.ts";
+import { doubtOf, oldDoubt } from "../support/events.ts";
 import { postback } from "../support/payloads.ts";
 
 /**
@@ -340,18 +341,10 @@ export function storageContract(name: string, open: OpenStore): void {
 
 			test("a takeover's doubt is an outcome of its own kind; an old log's, recorded as a failure, reads as one everywhere", async () => {
 				const seq = (await append(storage, 651)).deliverySeq;
-				const doubt = { kind: "message", by: "recovery", method: "POST", objectKey: "object_181" } as const;
 				const old: Outcome = {
 					type: EventTypes.effectFailed,
 					effectKey: "651:successful:message",
-					data: {
-						...doubt,
-						durationMs: 0,
-						recordId: null,
-						knackStatus: null,
-						error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
-						certain: false,
-					},
+					data: oldDoubt("recovery"),
 				};
 				await storage.events.recordOutcomes(
 					seq,
@@ -359,7 +352,11 @@ export function storageContract(name: string, open: OpenStore): void {
 					30,
 					{},
 				);
-				const doubted = { type: EventTypes.effectDoubted, effectKey: "651:successful:message", data: doubt };
+				const doubted = {
+					type: EventTypes.effectDoubted,
+					effectKey: "651:successful:message",
+					data: doubtOf(oldDoubt("recovery")),
+				};
 				const read = await storage.events.outcomesOf(651, "successful");
 				expect(read).toEqual([
 					expect.objectContaining({ ...doubted, seq: seq + 2 }),
