@@ -1,5 +1,4 @@
 import { decodeEvent, type EventRow } from "../../events/decode.ts";
-import type { StoredEvent } from "../../events/types.ts";
 import type { PaymentRow } from "../../projections/paymentRow.ts";
 import type { ReadModelStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
@@ -85,7 +84,7 @@ export function createSqliteReadModelStore({ sqlite }: OpenDatabase): ReadModelS
 				row.updatedAt,
 			);
 		}
-		writeCheckpoint.run(CHECKPOINT, (page.at(-1) as StoredEvent).seq);
+		writeCheckpoint.run(CHECKPOINT, page.at(-1)?.seq ?? after);
 		return page.length;
 	}).immediate;
 
