@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type AcceptedData, EventTypes, type StoredEvent } from "../events/types.ts";
+import { EventTypes, type StoredEvent } from "../events/types.ts";
 import type { ReadModelStore } from "../storage/storage.ts";
 import type { PaymentRow } from "./paymentRow.ts";
 
@@ -18,7 +18,7 @@ export function foldPayment(row: PaymentRow | undefined, event: StoredEvent): Pa
 		return row;
 	}
 	if (event.type === EventTypes.accepted) {
-		const { payment } = event.data as AcceptedData;
+		const { payment } = event.data;
 		return {
 			citybaseId: payment.citybaseId,
 			app: payment.app,
@@ -34,7 +34,7 @@ export function foldPayment(row: PaymentRow | undefined, event: StoredEvent): Pa
 		};
 	}
 	if (event.type === EventTypes.effectSucceeded && row && event.effectKey) {
-		const recordId = (event.data as { recordId: string | null }).recordId;
+		const { recordId } = event.data;
 		return { ...row, knackRecords: { ...row.knackRecords, [event.effectKey]: recordId }, updatedAt: event.recordedAt };
 	}
 	return row;

@@ -96,27 +96,17 @@ export function* currentClaims(d: Dialect): Work<Map<string, { holder: string; e
 }
 
 /**
- * The doubt a takeover leaves on an insert its dead holder may have made: recorded as an
- * attempt without a clear answer, so that the insert is looked for in Knack before it is
- * sent again, by this holder or, if it dies too, by the next.
+ * The doubt a takeover leaves on an insert its dead holder may have made: an event of its
+ * own (no call is made, so it is no attempt), so that the insert is looked for in Knack
+ * before it is sent again, by this holder or, if it dies too, by the next.
  */
 export function takeoverDoubt(
 	effect: { key: string; kind: EffectKind; objectKey: string; method: string },
 	by: ProjectedBy,
 ): Outcome {
 	return {
-		type: EventTypes.effectFailed,
+		type: EventTypes.effectDoubted,
 		effectKey: effect.key,
-		data: {
-			kind: effect.kind,
-			by,
-			objectKey: effect.objectKey,
-			durationMs: 0,
-			method: effect.method,
-			recordId: null,
-			knackStatus: null,
-			error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
-			certain: false,
-		},
+		data: { kind: effect.kind, by, method: effect.method, objectKey: effect.objectKey },
 	};
 }

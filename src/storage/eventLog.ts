@@ -1,13 +1,8 @@
 import { encryptBodySync } from "../events/bodyCipher.ts";
 import type { Keyring } from "../events/bodyKeys.ts";
+import { acceptedDelivery, type EventRow as DecodedRow, decodeEvent } from "../events/decode.ts";
 import type { Verdict } from "../events/payload.ts";
-import {
-	type AcceptedData,
-	acceptedDelivery,
-	EventTypes,
-	type ReceivedData,
-	type StoredEvent,
-} from "../events/types.ts";
+import { type AcceptedData, EventTypes, outcomeTypes, type ReceivedData, type StoredEvent } from "../events/types.ts";
 import { dropStaleClaim, releaseClaim, takeClaim } from "./claims.ts";
 import type { GroupCommitter, NewEvent } from "./groupCommit.ts";
 import type { Dialect, Executor } from "./sql.ts";
@@ -22,15 +17,16 @@ export const eventColumns = (d: Dialect, body = "body") =>
 export type EventRow = Omit<StoredEvent, "type" | "data"> & { type: string; data: string | null };
 
 /**
- * A row read with `eventColumns` becomes the event it is, in place: a page of them is
- * most of what a rebuild allocates. A body is a view over the driver's bytes, not a copy.
+ * A row read with `eventColumns` becomes the event it is (`decodeEvent`), in place: a page
+ * of them is most of what a rebuild allocates. A body is a view over the driver's bytes,
+ * not a copy.
  */
 export function toEvent(d: Dialect, row: EventRow): StoredEvent {
-	const event = row as unknown as StoredEvent;
+	const event: DecodedRow = row;
 	if (row.data !== null) event.data = JSON.parse(row.data);
 	const { body } = row;
 	if (body !== null) event.body = new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-	return decodeTexts(d, event);
+	return decodeEvent(decodeTexts(d, event));
 }
 
 /** The text a postback carried, decoded in place where the dialect stored it encoded. */
@@ -62,7 +58,7 @@ export function createEventStore(
 	const select = `select ${eventColumns(d)} from events where `;
 	const events = async (where: string, ...params: unknown[]) =>
 		(await exec.query<EventRow>(select + where, ...params)).map((row) => toEvent(d, row));
-	const outcomes = `citybase_id = ? and payment_status = ? and type in ('${EventTypes.effectSucceeded}', '${EventTypes.effectFailed}') order by seq`;
+	const outcomes = `citybase_id = ? and payment_status = ? and type in (${outcomeTypes.map((t) => `'${t}'`).join(", ")}) order by seq`;
 	const accepted = `type = '${EventTypes.accepted}' and delivery_seq = ?`;
 	/** What an event about a delivery copies from its verdict: not its data, whose JSON a write has no use for. */
 	const paymentOf = async (deliverySeq: number, recordedAt: number) => {

@@ -1,4 +1,4 @@
-import { EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
+import { EventTypes, type StoredEvent } from "../events/types.ts";
 import { currentClaims } from "./claims.ts";
 import { type EventRow, eventColumns, pages, toEvent } from "./eventLog.ts";
 import type { Dialect, Executor } from "./sql.ts";
@@ -16,7 +16,7 @@ const deliveryRowOf = (verdict: StoredEvent): DeliveryRow => ({
 	citybaseId: verdict.citybaseId,
 	status: verdict.paymentStatus,
 	invoice: verdict.invoice,
-	reason: verdict.type === EventTypes.rejected ? (verdict.data as RejectedData).reason : null,
+	reason: verdict.type === EventTypes.rejected ? verdict.data.reason : null,
 });
 
 /** The operators' read-only questions about the log. */

@@ -1,4 +1,5 @@
-import { type AcceptedDelivery, acceptedDelivery, EventTypes, finishingTypes } from "../events/types.ts";
+import { acceptedDelivery } from "../events/decode.ts";
+import { type AcceptedDelivery, EventTypes, finishingTypes } from "../events/types.ts";
 import { type EventRow, eventColumns, toEvent } from "./eventLog.ts";
 import type { Dialect, Executor } from "./sql.ts";
 

@@ -1,13 +1,13 @@
 import {
 	callTarget,
 	describeEffect,
+	type EffectDescription,
 	failedStatus,
 	failureText,
-	isEffect,
 } from "../../application/operator/describeEvent.ts";
 import { isUnfinished, latestPayment } from "../../application/operator/search.ts";
 import type { PaymentTimeline } from "../../application/operator/timeline.ts";
-import { EventTypes, type OperatorActionData, type StoredEvent } from "../../events/types.ts";
+import { EventTypes, isOutcome, type StoredEvent } from "../../events/types.ts";
 import { type Html, html } from "../html.ts";
 import { paymentPath, stateBadge, timeCell } from "./format.ts";
 import { scrolling } from "./layout.ts";
@@ -80,7 +80,7 @@ ${scrolling(
 }
 
 function writesSection(timeline: StoredEvent[]): Html {
-	const writes = timeline.filter(isEffect);
+	const writes = timeline.filter(isOutcome);
 	return html`<section aria-labelledby="writes">
 <h2 id="writes">Knack calls</h2>
 ${
@@ -100,8 +100,8 @@ ${
 <td>${effect.kind}${effect.by ? html` <span class="note">by ${effect.by}</span>` : ""}</td>
 <td><code>${effect.method} ${effect.objectKey}</code></td>
 <td><code>${effect.recordId ?? "-"}</code></td>
-<td>${effect.written ? html`<span class="ok">${effect.knackStatus} written${note}</span>` : html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`}</td>
-<td class="error-text">${effect.written ? "" : `${effect.error}${note}`}</td>
+<td>${resultCells[effect.state](effect, note)}</td>
+<td class="error-text">${effect.state === "failed" ? `${effect.error}${note}` : ""}</td>
 </tr>`;
 				})}</tbody>
 </table>`,
@@ -109,6 +109,13 @@ ${
 }
 </section>`;
 }
+
+/** A write's Result cell, by how it ended; `note` is the description's note in brackets, or "". */
+const resultCells: Record<EffectDescription["state"], (effect: EffectDescription, note: string) => Html> = {
+	written: (effect, note) => html`<span class="ok">${effect.knackStatus} written${note}</span>`,
+	failed: (effect) => html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`,
+	doubted: (_, note) => html`<span class="note">in doubt${note}</span>`,
+};
 
 function repairsSection(timeline: StoredEvent[]): Html {
 	const repairs = timeline.filter((e) => e.type === EventTypes.operatorAction);
@@ -122,7 +129,7 @@ ${
 				html`<table>
 <thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Result</th></tr></thead>
 <tbody>${repairs.map((e) => {
-					const data = e.data as OperatorActionData;
+					const { data } = e;
 					return html`<tr><td>${timeCell(e.recordedAt)}</td><td>${data.who}</td><td>${data.by}</td><td>${data.what}</td><td>${data.result}</td></tr>`;
 				})}</tbody>
 </table>`,
