@@ -22,11 +22,6 @@ WORKDIR /app
 # If a bun.lock is ever committed, copy it here too; bun then prefers it.
 COPY package.json package-lock.json bunfig.toml ./
 RUN bun install --production --frozen-lockfile --ignore-scripts
-# The one install step the scripts would have run: postgres.js's repair after a
-# PostgreSQL restart (see the script). It fails the build if the driver is not the
-# version it repairs.
-COPY scripts/repairPostgresDriver.ts ./scripts/
-RUN bun scripts/repairPostgresDriver.ts
 
 # An empty, non-root-owned /data for the runtime stage (a named volume created
 # from it inherits the owner, so the service can create the SQLite file and its
