@@ -9,6 +9,7 @@ export default defineConfig({
 		"./src/storage/sqlite/readModelSchema.ts",
 		"./src/storage/sqlite/budgetSchema.ts",
 		"./src/storage/sqlite/sessionsSchema.ts",
+		"./src/storage/sqlite/jobsSchema.ts",
 	],
 	out: "./drizzle",
 });

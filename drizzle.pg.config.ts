@@ -10,6 +10,7 @@ export default defineConfig({
 		"./src/storage/postgres/readModelSchema.ts",
 		"./src/storage/postgres/budgetSchema.ts",
 		"./src/storage/postgres/sessionsSchema.ts",
+		"./src/storage/postgres/jobsSchema.ts",
 	],
 	out: "./drizzle/pg",
 });

@@ -1,5 +1,7 @@
 import type { Keyring } from "../../events/bodyKeys.ts";
 import { createLocalBudgetStore } from "../localBudget.ts";
+import { createOperatorJobStore } from "../operatorJobs.ts";
+import { createPaymentQueries } from "../paymentQueries.ts";
 import { refuseWrites } from "../readOnly.ts";
 import type { OpenOptions, Storage } from "../storage.ts";
 import { createPostgresBudgetStore } from "./budget.ts";
@@ -12,6 +14,7 @@ import { createPostgresProbe } from "./probe.ts";
 import { createPostgresOperatorQueries } from "./queries.ts";
 import { createPostgresReadModelStore } from "./readModel.ts";
 import { createPostgresSessionStore } from "./sessions.ts";
+import { postgresText } from "./sqlText.ts";
 import { createPostgresTransfer } from "./transfer.ts";
 
 /**
@@ -25,16 +28,19 @@ export async function openPostgresStorage(
 ): Promise<Storage> {
 	const open = await openDatabase(url, { readOnly });
 	const pending = createPostgresPending(open);
+	const text = postgresText(open);
 	const storage: Storage = {
 		location: redactedLocation(url),
 		events: createPostgresEventStore(open, createGroupCommitter(open.db), keyring, pending),
 		readModel: createPostgresReadModelStore(open),
+		payments: createPaymentQueries(text),
 		queries: createPostgresOperatorQueries(open, pending),
 		cursors: createPostgresCursorStore(open),
 		transfer: createPostgresTransfer(open, keyring),
 		// A read-only session cannot record grants: it keeps its own budget, as a read-only SQLite copy does.
 		budget: readOnly ? createLocalBudgetStore() : createPostgresBudgetStore(open),
 		sessions: createPostgresSessionStore(open),
+		jobs: createOperatorJobStore(text),
 		probe: createPostgresProbe(open),
 		async close() {
 			await open.client.end({ timeout: 5 });

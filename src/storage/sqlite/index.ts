@@ -1,5 +1,7 @@
 import type { Keyring } from "../../events/bodyKeys.ts";
 import { createLocalBudgetStore } from "../localBudget.ts";
+import { createOperatorJobStore } from "../operatorJobs.ts";
+import { createPaymentQueries } from "../paymentQueries.ts";
 import { refuseWrites } from "../readOnly.ts";
 import type { OpenOptions, Storage } from "../storage.ts";
 import { createSqliteBudgetStore } from "./budget.ts";
@@ -13,6 +15,7 @@ import { createSqliteOperatorQueries } from "./queries.ts";
 import { createSqliteReadModelStore } from "./readModel.ts";
 import { openReadOnlyDatabase } from "./readOnlyDatabase.ts";
 import { createSqliteSessionStore } from "./sessions.ts";
+import { sqliteText } from "./sqlText.ts";
 import { createSqliteTransfer } from "./transfer.ts";
 
 /**
@@ -29,15 +32,18 @@ export function openSqliteStorage(
 	const budget = readOnly ? { budget: createLocalBudgetStore(), close() {} } : createSqliteBudgetStore(open);
 	const committer = createGroupCommitter(open.db);
 	const pending = createSqlitePending(open);
+	const text = sqliteText(open);
 	const storage: Storage = {
 		location: path,
 		events: createSqliteEventStore(open, committer, keyring, pending),
 		readModel: createSqliteReadModelStore(open),
+		payments: createPaymentQueries(text),
 		queries: createSqliteOperatorQueries(open, pending),
 		cursors: createSqliteCursorStore(open),
 		transfer: createSqliteTransfer(open, keyring),
 		budget: budget.budget,
 		sessions: createSqliteSessionStore(open),
+		jobs: createOperatorJobStore(text),
 		probe: createSqliteProbe(path, committer),
 		async close() {
 			budget.close();

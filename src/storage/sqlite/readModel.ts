@@ -1,5 +1,7 @@
 import type { StoredEvent } from "../../events/types.ts";
 import type { PaymentRow } from "../../projections/paymentRow.ts";
+import { indexChanges, indexStatements, resetIndexStatements, type SearchKey } from "../readModelIndex.ts";
+import type { Statement } from "../sqlText.ts";
 import type { ReadModelStore } from "../storage.ts";
 import type { OpenDatabase } from "./database.ts";
 
@@ -8,12 +10,30 @@ const CHECKPOINT = "payments";
 /** The table's columns as PaymentRow's fields, `knack_records` still its JSON text. */
 const ROW_COLUMNS = `citybase_id as citybaseId, app, invoice, latest_status as latestStatus, total_amount as totalAmount,
 	knack_record_id as knackRecordId, parent_record_id as parentRecordId, knack_records as knackRecords,
-	deliveries, last_delivery_seq as lastDeliverySeq, updated_at as updatedAt`;
+	deliveries, last_delivery_seq as lastDeliverySeq, updated_at as updatedAt, received_at as receivedAt,
+	open_deliveries as open, stuck_since as stuckSince, stuck_status as stuckStatus, trouble, last_error as lastError`;
 
-type StoredRow = Omit<PaymentRow, "knackRecords"> & { knackRecords: string };
+type StoredRow = Omit<PaymentRow, "knackRecords" | "open" | "lastError"> & {
+	knackRecords: string;
+	open: string;
+	lastError: string | null;
+};
 type PageRow = Omit<StoredEvent, "data"> & { data: string | Record<string, unknown> | null };
 
-const toRow = (row: StoredRow): PaymentRow => ({ ...row, knackRecords: JSON.parse(row.knackRecords) });
+const toRow = (row: StoredRow): PaymentRow => ({
+	...row,
+	knackRecords: JSON.parse(row.knackRecords),
+	open: JSON.parse(row.open),
+	lastError: row.lastError === null ? null : JSON.parse(row.lastError),
+});
+
+/** A page's new search keys in one statement: its one parameter the JSON of them. */
+const insertKeys = (keys: SearchKey[]): Statement => [
+	`insert into payment_keys (key, citybase_id, field) select json_extract(value, '$.key'),
+	 json_extract(value, '$.citybaseId'), json_extract(value, '$.field') from json_each(?) where true
+	 on conflict do nothing`,
+	[JSON.stringify(keys)],
+];
 
 /**
  * The payments read model's table and checkpoint in the SQLite file. bun:sqlite's own
@@ -37,17 +57,18 @@ export function createSqliteReadModelStore({ sqlite }: OpenDatabase): ReadModelS
 	const selectRowsAfter = sqlite.query<StoredRow, [number, number]>(
 		`select ${ROW_COLUMNS} from payments where citybase_id > ?1 order by citybase_id limit ?2`,
 	);
-	const upsert = sqlite.query<
-		never,
-		[number, string, string, string, string, string, string | null, string, number, number, number]
-	>(
+	const upsert = sqlite.query<never, (string | number | null)[]>(
 		`insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id, parent_record_id,
-		 knack_records, deliveries, last_delivery_seq, updated_at) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+		 knack_records, deliveries, last_delivery_seq, updated_at, received_at, open_deliveries, stuck_since, stuck_status,
+		 trouble, last_error) values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
 		 on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
 		 latest_status = excluded.latest_status, total_amount = excluded.total_amount,
 		 knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
 		 knack_records = excluded.knack_records, deliveries = excluded.deliveries,
-		 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at`,
+		 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at,
+		 received_at = excluded.received_at, open_deliveries = excluded.open_deliveries,
+		 stuck_since = excluded.stuck_since, stuck_status = excluded.stuck_status, trouble = excluded.trouble,
+		 last_error = excluded.last_error`,
 	);
 	const writeCheckpoint = sqlite.query<never, [string, number]>(
 		"insert into checkpoints (name, position) values (?1, ?2) on conflict (name) do update set position = excluded.position",
@@ -66,9 +87,9 @@ export function createSqliteReadModelStore({ sqlite }: OpenDatabase): ReadModelS
 		if (ids.length > 0) for (const row of selectRows.all(JSON.stringify(ids))) loaded.set(row.citybaseId, toRow(row));
 		const rows = new Map(loaded);
 		fold(page as StoredEvent[], rows);
-		for (const [id, row] of rows) {
-			// The fold hands back the very row it was given when no event changed it.
-			if (loaded.get(id) === row) continue;
+		// The fold hands back the very row it was given when no event changed it.
+		const changed = [...rows].filter(([id, row]) => loaded.get(id) !== row).map(([, row]) => row);
+		for (const row of changed) {
 			upsert.run(
 				row.citybaseId,
 				row.app,
@@ -81,7 +102,16 @@ export function createSqliteReadModelStore({ sqlite }: OpenDatabase): ReadModelS
 				row.deliveries,
 				row.lastDeliverySeq,
 				row.updatedAt,
+				row.receivedAt,
+				JSON.stringify(row.open),
+				row.stuckSince,
+				row.stuckStatus,
+				row.trouble,
+				row.lastError && JSON.stringify(row.lastError),
 			);
+		}
+		for (const [text, params] of indexStatements(indexChanges(loaded, changed), (v) => v, insertKeys)) {
+			sqlite.query(text).run(...(params as never[]));
 		}
 		writeCheckpoint.run(CHECKPOINT, (page.at(-1) as StoredEvent).seq);
 		return page.length;
@@ -94,6 +124,7 @@ export function createSqliteReadModelStore({ sqlite }: OpenDatabase): ReadModelS
 		async reset() {
 			sqlite.transaction(() => {
 				sqlite.run("delete from payments");
+				for (const [text] of resetIndexStatements) sqlite.run(text);
 				deleteCheckpoint.run(CHECKPOINT);
 			})();
 		},
