@@ -48,6 +48,23 @@ export function failureText(failure: Pick<EffectFailedData, "knackStatus" | "err
 	return `${failure.knackStatus ?? noAnswer}: ${failure.error}`;
 }
 
+/**
+ * What Knack said, out of the JSON it wraps its errors in when it does (`{"errors":
+ * [{"message": …}]}`, `{"errors": "…"}`, `{"message": …}`): the words a person reads.
+ * Anything else is its text as it came.
+ */
+export function knackWords(error: string): string {
+	try {
+		const body = JSON.parse(error) as { errors?: unknown; message?: unknown };
+		const errors = Array.isArray(body.errors) ? body.errors : [body.errors ?? body];
+		const words = errors.map((e) => (typeof e === "string" ? e : (e as { message?: unknown })?.message));
+		if (words.length > 0 && words.every((w) => typeof w === "string")) return words.join("; ");
+	} catch {
+		// not JSON: Knack's text as it came
+	}
+	return error;
+}
+
 /** What a failed write's status cell says: "failed 500", "failed (no answer)". */
 export function failedStatus(knackStatus: number | null): string {
 	return `failed ${knackStatus ?? `(${noAnswer})`}`;
