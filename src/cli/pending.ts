@@ -1,4 +1,4 @@
-import { callTarget, failureText } from "../application/operator/describeEvent.ts";
+import { failureLine } from "../application/operator/describeEvent.ts";
 import { stuckDeliveries } from "../application/operator/stuck.ts";
 import { truncate } from "../application/operator/text.ts";
 import { type Command, flag, integerOption, jsonOption } from "./command.ts";
@@ -63,12 +63,7 @@ export const pending: Command = {
 				delivery.deadLettered ? "dead-lettered" : "incomplete",
 				String(attempts),
 				a.unfinished.length === 0 ? "none" : a.unfinished.map((e) => e.kind).join(", "),
-				a.lastFailure
-					? truncate(
-							`${callTarget(a.lastFailure.data.method, a.lastFailure.data.objectKey, a.lastFailure.data.recordId)} ${failureText(a.lastFailure.data)}`,
-							90,
-						)
-					: (delivery.deadLettered?.reason ?? "-"),
+				a.lastFailure ? truncate(failureLine(a.lastFailure.data), 90) : (delivery.deadLettered?.reason ?? "-"),
 			]),
 		);
 		ctx.out.line();

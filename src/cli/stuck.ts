@@ -1,4 +1,4 @@
-import { callTarget, failureText } from "../application/operator/describeEvent.ts";
+import { failureLine } from "../application/operator/describeEvent.ts";
 import {
 	STUCK_PAGE_SIZE,
 	type StuckAge,
@@ -88,12 +88,7 @@ Exits 3 when any payment is stuck (0 when none is), so a cron job can alert on i
 				row.invoice,
 				String(row.open.length),
 				row.trouble ?? "",
-				row.lastError
-					? truncate(
-							`${callTarget(row.lastError.method, row.lastError.objectKey, row.lastError.recordId)} ${failureText(row.lastError)}`,
-							90,
-						)
-					: "-",
+				row.lastError ? truncate(failureLine(row.lastError), 90) : "-",
 			]),
 		);
 		ctx.out.line();

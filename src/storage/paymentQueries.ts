@@ -92,10 +92,11 @@ export function createPaymentQueries(db: SqlText): PaymentQueries {
 			const backwards = before !== undefined && after === undefined;
 			const cursor: StuckCursor | undefined = backwards ? before : after;
 			const direction = backwards ? "desc" : "asc";
+			// A row value, not `a > ? or (a = ? and b > ?)`: both databases read it as one range of the index.
 			const extra = cursor
 				? {
-						text: `(stuck_since ${backwards ? "<" : ">"} ? or (stuck_since = ? and citybase_id ${backwards ? "<" : ">"} ?))`,
-						params: [cursor.stuckSince, cursor.stuckSince, cursor.citybaseId],
+						text: `(stuck_since, citybase_id) ${backwards ? "<" : ">"} (?, ?)`,
+						params: [cursor.stuckSince, cursor.citybaseId],
 					}
 				: { text: "", params: [] };
 			const order = `order by stuck_since ${direction}, citybase_id ${direction}`;

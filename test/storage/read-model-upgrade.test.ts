@@ -72,57 +72,63 @@ const oldRows = (p: (n: number) => string): [string, unknown[]][] => [
 	["insert into checkpoints (name, position) values ('payments', 2)", []],
 ];
 
-async function expectRefolded(storage: Storage) {
-	expect(await storage.payments.foldedTo()).toBe(0);
-	expect(await storage.readModel.count()).toBe(0);
-	await createPaymentsReadModel(storage.readModel).catchUp();
-	expect(await storage.payments.countStuck({}, 10)).toBe(1);
-	expect(await storage.readModel.get(4242)).toMatchObject({ open: [{ seq: 1 }], stuckSince: 1000, trouble: "none" });
-	expect((await storage.payments.search("inv-42", 5)).map((m) => m.row.citybaseId)).toEqual([4242]);
+/**
+ * Makes the old store in a scratch folder (`old`), opens it with this code (which applies
+ * the new migrations), and checks that its read model is empty and folds the log anew.
+ */
+async function upgrade(old: (dir: string) => Promise<void>, open: () => Promise<Storage>) {
+	const dir = mkdtempSync(join(tmpdir(), "citybase-upgrade-"));
+	try {
+		await old(dir);
+		const storage = await open();
+		try {
+			expect(await storage.payments.foldedTo()).toBe(0);
+			expect(await storage.readModel.count()).toBe(0);
+			await createPaymentsReadModel(storage.readModel).catchUp();
+			expect(await storage.payments.countStuck({}, 10)).toBe(1);
+			expect(await storage.readModel.get(4242)).toMatchObject({
+				open: [{ seq: 1 }],
+				stuckSince: 1000,
+				trouble: "none",
+			});
+			expect((await storage.payments.search("inv-42", 5)).map((m) => m.row.citybaseId)).toEqual([4242]);
+		} finally {
+			await storage.close();
+		}
+	} finally {
+		rmSync(dir, { recursive: true, force: true });
+	}
 }
 
 describe("upgrading a store whose read model was folded before the Stuck page's columns", () => {
 	test("SQLite: the migration empties the read model, and the next catch-up folds the log into the new one", async () => {
-		const dir = mkdtempSync(join(tmpdir(), "citybase-upgrade-"));
-		try {
-			const path = join(dir, "events.sqlite");
-			const old = new Database(path);
-			sqliteMigrate(sqliteDrizzle({ client: old }), { migrationsFolder: migrationsBefore(root, dir) });
-			for (const [text, params] of oldRows(() => "?")) old.query(text).run(...(params as never[]));
-			old.close();
-			const storage = openSqliteStorage(path);
-			try {
-				await expectRefolded(storage);
-			} finally {
-				await storage.close();
-			}
-		} finally {
-			rmSync(dir, { recursive: true, force: true });
-		}
+		let path = "";
+		await upgrade(
+			async (dir) => {
+				path = join(dir, "events.sqlite");
+				const old = new Database(path);
+				sqliteMigrate(sqliteDrizzle({ client: old }), { migrationsFolder: migrationsBefore(root, dir) });
+				for (const [text, params] of oldRows(() => "?")) old.query(text).run(...(params as never[]));
+				old.close();
+			},
+			async () => openSqliteStorage(path),
+		);
 	});
 
 	const skip = skipWithoutPostgres("the PostgreSQL upgrade test");
 	const server = skip ? null : startPostgres();
 	afterAll(async () => (await server)?.stop());
 	test.skipIf(skip)("PostgreSQL: the same", async () => {
-		const cluster = await (server as ReturnType<typeof startPostgres>);
-		const url = await cluster.createDatabase();
-		const dir = mkdtempSync(join(tmpdir(), "citybase-upgrade-"));
-		try {
-			const old = postgres(url, { max: 1, onnotice: () => {} });
-			await postgresMigrate(postgresDrizzle({ client: old }), {
-				migrationsFolder: migrationsBefore(join(root, "pg"), dir),
-			});
-			for (const [text, params] of oldRows((n) => `$${n}`)) await old.unsafe(text, params as never[]);
-			await old.end();
-			const storage = await openPostgresStorage(url);
-			try {
-				await expectRefolded(storage);
-			} finally {
-				await storage.close();
-			}
-		} finally {
-			rmSync(dir, { recursive: true, force: true });
-		}
+		const url = await (await (server as ReturnType<typeof startPostgres>)).createDatabase();
+		await upgrade(
+			async (dir) => {
+				const old = postgres(url, { max: 1, onnotice: () => {} });
+				const migrationsFolder = migrationsBefore(join(root, "pg"), dir);
+				await postgresMigrate(postgresDrizzle({ client: old }), { migrationsFolder });
+				for (const [text, params] of oldRows((n) => `$${n}`)) await old.unsafe(text, params as never[]);
+				await old.end();
+			},
+			() => openPostgresStorage(url),
+		);
 	});
 });

@@ -48,6 +48,13 @@ export function failureText(failure: Pick<EffectFailedData, "knackStatus" | "err
 	return `${failure.knackStatus ?? noAnswer}: ${failure.error}`;
 }
 
+/** A failed call and what Knack answered, on one line: `PUT object_180/5f1… 400: field_3352 is invalid`. */
+export function failureLine(
+	failure: Pick<EffectFailedData, "method" | "objectKey" | "recordId" | "knackStatus" | "error">,
+): string {
+	return `${callTarget(failure.method, failure.objectKey, failure.recordId)} ${failureText(failure)}`;
+}
+
 /**
  * What Knack said, out of the JSON it wraps its errors in when it does (`{"errors":
  * [{"message": …}]}`, `{"errors": "…"}`, `{"message": …}`): the words a person reads.
