@@ -46,6 +46,13 @@ export function searchKeys(row: PaymentRow): Map<string, SearchField> {
 	return keys;
 }
 
+/** Whether the fields keys come from are unchanged: the fold keeps `knackRecords` as it was unless a record was added. */
+const sameKeys = (a: PaymentRow, b: PaymentRow) =>
+	a.knackRecords === b.knackRecords &&
+	a.invoice === b.invoice &&
+	a.knackRecordId === b.knackRecordId &&
+	a.parentRecordId === b.parentRecordId;
+
 /** The (app, status, trouble) a stuck payment is counted under; null when it is not stuck. */
 function stuckFacet(row: PaymentRow | undefined): string | null {
 	if (!row || row.stuckSince === null) return null;
@@ -64,6 +71,7 @@ export function indexChanges(loaded: ReadonlyMap<number, PaymentRow>, changed: P
 		const before = loaded.get(row.citybaseId);
 		move(stuckFacet(before), -1);
 		move(stuckFacet(row), 1);
+		if (before && sameKeys(before, row)) continue;
 		const had = before ? searchKeys(before) : new Map<string, SearchField>();
 		const has = searchKeys(row);
 		for (const [key, field] of has) if (!had.has(key)) added.push({ key, citybaseId: row.citybaseId, field });
