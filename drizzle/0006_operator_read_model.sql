@@ -18,6 +18,12 @@ CREATE TABLE `stuck_counts` (
 	PRIMARY KEY(`app`, `status`, `trouble`)
 );
 --> statement-breakpoint
+CREATE TABLE `operator_job_payments` (
+	`citybase_id` integer NOT NULL,
+	`job_id` text NOT NULL,
+	PRIMARY KEY(`citybase_id`, `job_id`)
+);
+--> statement-breakpoint
 CREATE TABLE `operator_jobs` (
 	`id` text PRIMARY KEY NOT NULL,
 	`who` text NOT NULL,

@@ -18,6 +18,12 @@ CREATE TABLE "stuck_counts" (
 	CONSTRAINT "stuck_counts_app_status_trouble_pk" PRIMARY KEY("app","status","trouble")
 );
 --> statement-breakpoint
+CREATE TABLE "operator_job_payments" (
+	"citybase_id" bigint NOT NULL,
+	"job_id" text NOT NULL,
+	CONSTRAINT "operator_job_payments_citybase_id_job_id_pk" PRIMARY KEY("citybase_id","job_id")
+);
+--> statement-breakpoint
 CREATE TABLE "operator_jobs" (
 	"id" text PRIMARY KEY NOT NULL,
 	"who" text NOT NULL,

@@ -9,11 +9,11 @@ import type { OperatorJob, OperatorJobStore } from "./storage.ts";
  */
 type StoredJob = Record<keyof OperatorJob, unknown>;
 
-const columns = (db: SqlText) =>
-	`id as "id", who as "who", "by" as "by", what as "what", ${db.json("payments")} as "payments",
-	 created_at as "createdAt", state as "state", ${db.json("results")} as "results", note as "note",
-	 holder as "holder", lease_until as "leaseUntil", audit_from as "auditFrom", audited as "audited",
-	 finished_at as "finishedAt"`;
+const columns = (db: SqlText, j = "") =>
+	`${j}id as "id", ${j}who as "who", ${j}"by" as "by", ${j}what as "what", ${db.json(`${j}payments`)} as "payments",
+	 ${j}created_at as "createdAt", ${j}state as "state", ${db.json(`${j}results`)} as "results", ${j}note as "note",
+	 ${j}holder as "holder", ${j}lease_until as "leaseUntil", ${j}audit_from as "auditFrom", ${j}audited as "audited",
+	 ${j}finished_at as "finishedAt"`;
 
 const toJob = (r: StoredJob): OperatorJob => ({
 	id: r.id as string,
@@ -46,6 +46,14 @@ export function createOperatorJobStore(db: SqlText): OperatorJobStore {
 	const select = `select ${columns(db)} from operator_jobs`;
 	return {
 		async create(job) {
+			// Its payments first: one that stops between the two leaves rows that name no job, which nothing reads.
+			if (job.payments.length > 0) {
+				await db.query(
+					`insert into operator_job_payments (citybase_id, job_id) values ${job.payments.map(() => "(?, ?)").join(", ")}
+					 on conflict do nothing`,
+					...job.payments.flatMap((id) => [id, job.id]),
+				);
+			}
 			await db.query(
 				`insert into operator_jobs (id, who, "by", what, payments, created_at, state, results, note, holder, lease_until,
 				 audit_from, audited, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -71,6 +79,14 @@ export function createOperatorJobStore(db: SqlText): OperatorJobStore {
 		},
 		async recent(limit) {
 			return (await db.query<StoredJob>(`${select} order by created_at desc limit ?`, limit)).map(toJob);
+		},
+		async covering(citybaseId) {
+			const rows = await db.query<StoredJob>(
+				`select ${columns(db, "j.")} from operator_job_payments p join operator_jobs j on j.id = p.job_id
+				 where p.citybase_id = ? order by j.created_at desc`,
+				citybaseId,
+			);
+			return rows.map(toJob);
 		},
 		async takeOver(holder, now, leaseUntil) {
 			const [row] = await db.query<StoredJob>(

@@ -408,6 +408,8 @@ export interface OperatorJobStore {
 	get(id: string): Promise<OperatorJob | null>;
 	/** The newest jobs first. */
 	recent(limit: number): Promise<OperatorJob[]>;
+	/** The jobs that cover this payment, newest first. */
+	covering(citybaseId: number): Promise<OperatorJob[]>;
 	/** Takes the oldest running job whose lease ran out, for `holder` until `leaseUntil`; null when there is none. */
 	takeOver(holder: string, now: number, leaseUntil: number): Promise<OperatorJob | null>;
 	/**

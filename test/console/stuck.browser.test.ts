@@ -186,6 +186,12 @@ describe.skipIf(!haveChromium)("the Stuck page at 530 payments", () => {
 		expect(actions[0]).toMatchObject({ who: "Ana Ruiz", by: "console", action: "retry-all" });
 		expect(actions[0]?.payments?.sort()).toEqual(retried.map((s) => s.citybaseId).sort());
 
+		// Each payment's page names the person, and links to the retry.
+		await page.goto(url(`/admin/payments/${retried[0]?.citybaseId}`));
+		expect(await page.locator("section[aria-labelledby=repairs] tbody").textContent()).toMatch(
+			/Ana RuizconsoleRetry all shown: 18 payments, page 1 of the stuck payments.*written/,
+		);
+		await checkPage(page, "34a-payment-after-retry-all");
 		await page.goto(url("/admin/stuck"));
 		expect(await lead(page)).toBe(`${530 - retried.length} payments are not complete in Knack.`);
 		expect(await page.locator("section[aria-labelledby=jobs] tbody tr").allTextContents()).toEqual([

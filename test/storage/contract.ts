@@ -840,13 +840,17 @@ export function storageContract(name: string, open: OpenStore): void {
 				...extra,
 			});
 
-			test("a job is kept as given, and listed newest first", async () => {
+			test("a job is kept as given, listed newest first, and found by each payment it covers", async () => {
 				await storage.jobs.create(job("j1", 1));
 				await storage.jobs.create(job("j2", 2, { state: "finished", finishedAt: 9, audited: true, holder: null }));
 				expect(await storage.jobs.get("j1")).toEqual(job("j1", 1));
 				expect(await storage.jobs.get("nope")).toBeNull();
 				expect((await storage.jobs.recent(10)).map((j) => j.id)).toEqual(["j2", "j1"]);
 				expect((await storage.jobs.recent(1)).map((j) => j.id)).toEqual(["j2"]);
+				await storage.jobs.create(job("j3", 3, { payments: [102, 103] }));
+				expect((await storage.jobs.covering(102)).map((j) => j.id)).toEqual(["j3", "j2", "j1"]);
+				expect((await storage.jobs.covering(103)).map((j) => j.id)).toEqual(["j3"]);
+				expect(await storage.jobs.covering(104)).toEqual([]);
 			});
 
 			test("its holder saves progress; once another took it over, the first holder's saves are refused", async () => {

@@ -64,7 +64,8 @@ export function pageRoutes(c: ConsoleContext) {
 			signedIn(c, async (session, request) => {
 				const payment = await paymentOf(c, session, request);
 				if (!payment) return notFound(c, session, request);
-				return c.render(`Payment ${payment.citybaseId}`, session, paymentView(payment));
+				const jobs = await c.operator(session).storage.jobs.covering(payment.citybaseId);
+				return c.render(`Payment ${payment.citybaseId}`, session, paymentView(payment, jobs));
 			}),
 		)
 		.get(

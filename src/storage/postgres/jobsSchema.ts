@@ -1,4 +1,4 @@
-import { bigint, boolean, index, json, pgTable, text } from "drizzle-orm/pg-core";
+import { bigint, boolean, index, json, pgTable, primaryKey, text } from "drizzle-orm/pg-core";
 import type { JobResult } from "../storage.ts";
 
 const int64 = (name: string) => bigint(name, { mode: "number" });
@@ -23,4 +23,14 @@ export const operatorJobs = pgTable(
 		finishedAt: int64("finished_at"),
 	},
 	(t) => [index("operator_jobs_created_at").on(t.createdAt)],
+);
+
+/** Which jobs cover a payment, as in the SQLite adapter. */
+export const operatorJobPayments = pgTable(
+	"operator_job_payments",
+	{
+		citybaseId: int64("citybase_id").notNull(),
+		jobId: text("job_id").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.citybaseId, t.jobId] })],
 );

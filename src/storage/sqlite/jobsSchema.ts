@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import type { JobResult } from "../storage.ts";
 
 /** Operator jobs (Retry all shown): operational state, as sessions are; the audit of each is an event in the log. */
@@ -21,4 +21,14 @@ export const operatorJobs = sqliteTable(
 		finishedAt: integer("finished_at"),
 	},
 	(t) => [index("operator_jobs_created_at").on(t.createdAt)],
+);
+
+/** Which jobs cover a payment: its page names the retries of many payments it was part of. */
+export const operatorJobPayments = sqliteTable(
+	"operator_job_payments",
+	{
+		citybaseId: integer("citybase_id").notNull(),
+		jobId: text("job_id").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.citybaseId, t.jobId] })],
 );
