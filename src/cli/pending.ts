@@ -20,7 +20,14 @@ export const pending: Command = {
 	exits: ["pending"],
 	async run(args, ctx) {
 		const limit = integerOption(args, "limit", 1) ?? 1000;
-		const rows = await stuckDeliveries(await ctx.operator(), limit);
+		const deps = await ctx.operator();
+		const rows = await stuckDeliveries(deps, limit);
+		// At the limit, the list is the oldest only: say so, and how many wait in all, rather than pass it off as all.
+		const { incomplete } = await deps.storage.events.counts();
+		const capped =
+			incomplete > limit || rows.filter((r) => r.delivery.deadLettered).length >= limit
+				? `the oldest ${limit} of each kind shown (--limit); ${incomplete} deliveries wait for Knack in all (cli stuck counts and pages through their payments)`
+				: null;
 
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);
@@ -45,6 +52,7 @@ export const pending: Command = {
 				});
 			}
 			list.end();
+			if (capped) ctx.note(capped);
 			return rows.length === 0 ? ExitCode.ok : ExitCode.pending;
 		}
 		if (rows.length === 0) {
@@ -67,7 +75,7 @@ export const pending: Command = {
 			]),
 		);
 		ctx.out.line();
-		ctx.out.line(`${rows.length} pending`);
+		ctx.out.line(capped ? `${rows.length} pending: ${capped}` : `${rows.length} pending`);
 		return ExitCode.pending;
 	},
 };

@@ -76,3 +76,17 @@ test("nothing stuck: says so and exits 0", async () => {
 		await empty.stop();
 	}
 });
+
+test("pending at its limit says it lists the oldest only, and how many deliveries wait in all", async () => {
+	const deliveries = specs.reduce((n, s) => n + s.deliveries, 0) - specs.filter((s) => s.deadLettered).length + 2;
+	const r = await cli(["pending", "--limit", "20"], { env });
+	expect(r.code).toBe(3);
+	expect(r.stdout.trim().split("\n").at(-1)).toBe(
+		`${20 + specs.filter((s) => s.deadLettered).length} pending: the oldest 20 of each kind shown (--limit); ${deliveries} deliveries wait for Knack in all (cli stuck counts and pages through their payments)`,
+	);
+	const json = await cli(["pending", "--limit", "20", "--json"], { env });
+	expect(json.stderr).toContain(`${deliveries} deliveries wait for Knack in all`);
+	expect((await cli(["pending"], { env })).stdout.trim().split("\n").at(-1)).toBe(
+		`${deliveries + specs.filter((s) => s.deadLettered).length} pending`,
+	);
+});

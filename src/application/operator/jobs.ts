@@ -117,7 +117,7 @@ export function createJobRunner(deps: Omit<OperatorDeps, "actor">, options: JobR
 		const text = texts.join("; ") || "nothing unfinished";
 		const states = new Set(outcomes.map((o) => o.outcome.state));
 		if (states.has("quota")) return { state: "quota", text };
-		if (states.has("failed") || states.has("interrupted")) return { state: "failed", text };
+		if (states.has("failed")) return { state: "failed", text };
 		return { state: states.has("done") ? "done" : "nothing", text };
 	}
 

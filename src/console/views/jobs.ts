@@ -100,11 +100,11 @@ ${
 				: notice("success", "Finished: every payment it covers is complete in Knack.")
 }
 <dl class="summary">
-<div><dt>Asked for by</dt><dd>${job.who} (${job.by})</dd></div>
+<div><dt>Who</dt><dd>${job.who} (${job.by})</dd></div>
 <div><dt>Started</dt><dd>${timeCell(job.createdAt)}</dd></div>
 <div><dt>State</dt><dd>${jobStates[job.state]}${job.finishedAt ? html`, ${timeCell(job.finishedAt)}` : ""}</dd></div>
 <div><dt>What</dt><dd>${job.what}</dd></div>
-<div><dt>Done</dt><dd>${done} of ${job.payments.length}: ${tally("done")} written, ${tally("nothing")} with nothing left, ${failed} still stuck</dd></div>
+<div><dt>Done</dt><dd>${done} of ${job.payments.length}: ${tally("done")} completed, ${tally("nothing")} had nothing left to write, ${failed} still stuck</dd></div>
 </dl>
 ${scrolling(
 	"job-payments",

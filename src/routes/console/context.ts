@@ -42,7 +42,7 @@ export function consoleContext(app: AppContext, sessions: SessionStore): Console
 			});
 		},
 		async render(title, session, main, { status, current, headers } = {}) {
-			const stuck = session ? await stuckPayments(app) : null;
+			const stuck = session ? await navigationCount(app) : null;
 			const chrome = {
 				title,
 				session,
@@ -71,7 +71,7 @@ function consoleHealth(app: AppContext): ConsoleHealth {
  * How many payments are stuck, for the navigation: the store keeps the count, so every
  * page can show it. A page is still drawn when the store cannot answer (null: no count).
  */
-async function stuckPayments(app: AppContext): Promise<number | null> {
+async function navigationCount(app: AppContext): Promise<number | null> {
 	try {
 		return await stuckCount(app.operator);
 	} catch (error) {
