@@ -129,7 +129,7 @@ describe("Retry all shown as a job on the server", () => {
 		} finally {
 			await h.stop();
 		}
-	});
+	}, 60_000);
 
 	test("an instance that stops midway leaves the job; the next one finishes it, each write once, audited once", async () => {
 		const specs = payments(72_000_000, 6);
@@ -165,7 +165,7 @@ describe("Retry all shown as a job on the server", () => {
 		expect(left.audits).toEqual([
 			expect.objectContaining({ who: "Bo Chen", action: "retry-all", payments: specs.map((s) => s.citybaseId) }),
 		]);
-	});
+	}, 60_000);
 
 	test("a job whose holder died before its audit was recorded is taken over, audited once, and done", async () => {
 		const specs = payments(73_000_000, 2);
@@ -200,5 +200,5 @@ describe("Retry all shown as a job on the server", () => {
 		} finally {
 			await h.stop();
 		}
-	});
+	}, 60_000);
 });
