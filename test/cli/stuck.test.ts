@@ -35,7 +35,7 @@ test("one row per payment, 50 a page, the true count, and how to ask for the nex
 
 	const seen = new Set(rows(first.stdout).map((r) => r.split(/\s{2,}/)[1]));
 	let next: string | undefined = after;
-	for (let page = 2; next; page++) {
+	while (next) {
 		const r = await cli(["stuck", "--after", next], { env });
 		for (const row of rows(r.stdout)) seen.add(row.split(/\s{2,}/)[1]);
 		next = /--after (\d+\.\d+)$/.exec(r.stdout.trim())?.[1];
