@@ -22,8 +22,7 @@ async function serve() {
 		config = loadConfig();
 	} catch (error) {
 		if (!(error instanceof ConfigError)) throw error;
-		console.error(`atd-citybase: configuration error: ${error.message}`);
-		process.exit(1);
+		refuseToStart(`configuration error: ${error.message}`);
 	}
 
 	const { logger, cloudWatch } = createServiceLogger({
@@ -64,7 +63,14 @@ async function serve() {
 		process.on(signal, async () => {
 			if (stopping) return;
 			stopping = true;
-			logger.info("stopping: finishing postbacks in flight", { signal });
+			// Readiness fails first and the server goes on answering for the drain, so a
+			// balancer polling readiness stops sending here before the port closes.
+			service.health.shuttingDown();
+			logger.info("stopping: readiness fails now; serving on for the drain, then finishing postbacks in flight", {
+				signal,
+				drain_ms: config.shutdownDrainMs,
+			});
+			await Bun.sleep(config.shutdownDrainMs);
 			await service.stop();
 			await sandbox?.stop();
 			logger.info("stopped", { signal });
@@ -72,4 +78,9 @@ async function serve() {
 			process.exit(0);
 		});
 	}
+}
+
+function refuseToStart(reason: string): never {
+	console.error(`atd-citybase: ${reason}`);
+	process.exit(1);
 }

@@ -146,12 +146,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		readModel,
 		health,
 		/**
-		 * Stops accepting, lets postbacks in flight finish within the grace period, then
-		 * closes the store. A postback cut off here is never half-recorded: its writes
+		 * Fails readiness, stops accepting, lets postbacks in flight finish within the grace
+		 * period, then closes the store. A postback cut off here is never half-recorded: its writes
 		 * so far are not in the log, its claim expires, and recovery (or CityBase's
 		 * retry) finishes it, looking up any insert it may have made.
 		 */
 		async stop() {
+			health.shuttingDown();
 			const drained = server.stop();
 			const inTime = await Promise.race([
 				drained.then(() => true),

@@ -61,7 +61,9 @@ describe("a request without a usable Host", () => {
 
 	test("the app has the routes this test walks, the postback first", () => {
 		expect(routes[0]).toEqual({ method: "POST", path: "/citybase_postback" });
-		expect(routes.map((r) => r.path)).toEqual(expect.arrayContaining(["/", "/metrics", "/docs", "/admin"]));
+		expect(routes.map((r) => r.path)).toEqual(
+			expect.arrayContaining(["/", "/readyz", "/livez", "/metrics", "/docs", "/admin"]),
+		);
 	});
 
 	test("a postback over HTTP/1.0 without Host: 400 saying why, and nothing recorded", async () => {
@@ -88,9 +90,9 @@ describe("a request without a usable Host", () => {
 	}
 
 	test("the same requests with a Host are answered by their routes (the guard stops only what it must)", async () => {
-		const answer = await rawRequest(harness.service.url, http10({ method: "GET", path: "/" }, " citybase"));
+		const answer = await rawRequest(harness.service.url, http10({ method: "GET", path: "/livez" }, " citybase"));
 		expect(answer.status).toBe(200);
-		expect(JSON.parse(answer.body)).toMatchObject({ status: "OK" });
+		expect(JSON.parse(answer.body)).toEqual({ status: "ALIVE" });
 	});
 });
 

@@ -104,8 +104,8 @@ function duration(ms: number): string {
 const isNewer = (a: WriteOutcome | null, than: WriteOutcome | null): a is WriteOutcome =>
 	a !== null && (than === null || a.at > than.at);
 
-function store({ store }: Signals, config: HealthConfig): Verdict {
-	const { write, probe, freeBytes } = store;
+/** The store's verdict: failing while its writes fail, which is also what readiness asks. */
+export function storeVerdict({ write, probe, freeBytes }: StoreSignals, config: HealthConfig): Verdict {
 	const facts = { free_bytes: freeBytes };
 	const roomy = freeBytes === null || freeBytes >= config.storeMinFreeBytes;
 	// A later probe clears a postback's failed write only once there is room again: on a
@@ -254,7 +254,7 @@ function logs({ logs }: Signals, config: HealthConfig): Verdict {
 }
 
 export const healthChecks: readonly CheckDefinition[] = [
-	{ name: "store", evaluate: store },
+	{ name: "store", evaluate: (signals, config) => storeVerdict(signals.store, config) },
 	{ name: "knack", evaluate: knack },
 	{ name: "backlog", evaluate: backlog },
 	{ name: "logs", evaluate: logs },
