@@ -3,6 +3,8 @@ import { logGroupName } from "./logging/cloudwatch.ts";
 import { cloudWatchConfigFromEnv, createServiceLogger } from "./logging/setup.ts";
 import { developmentSandbox } from "./sandbox/embedded.ts";
 import { startService } from "./service.ts";
+import { whyUnwritable } from "./storage/open.ts";
+import { StorageOpenError } from "./storage/storage.ts";
 
 /**
  * `bun src/index.ts`: read the configuration, start the service, stop cleanly on a
@@ -23,6 +25,16 @@ async function serve() {
 	} catch (error) {
 		if (!(error instanceof ConfigError)) throw error;
 		refuseToStart(`configuration error: ${error.message}`);
+	}
+	// A deploy mistake (a root-owned bind mount at /data) said in one line, before SQLite
+	// would end in a stack trace with SQLITE_CANTOPEN.
+	const unwritable = whyUnwritable(config);
+	if (unwritable) {
+		const uid = process.getuid?.() ?? "?";
+		const gid = process.getgid?.() ?? "?";
+		refuseToStart(
+			`cannot write the event log: ${unwritable} for uid ${uid}, which the service runs as; give it the folder (\`chown ${uid}:${gid}\` on the host) or mount a named volume there, as docker-compose.yml does`,
+		);
 	}
 
 	const { logger, cloudWatch } = createServiceLogger({
@@ -55,6 +67,12 @@ async function serve() {
 		cloudWatch,
 		knackCredentials: credentials,
 		knackApiUrl: sandbox?.url,
+	}).catch(async (error) => {
+		// A DATABASE_URL that does not answer, or refuses us: its host and the error, no stack.
+		if (!(error instanceof StorageOpenError)) throw error;
+		await sandbox?.stop();
+		await logger.close();
+		refuseToStart(error.message);
 	});
 	logger.info("atd-citybase listening", { url: service.url, database: service.storage.location });
 
