@@ -13,7 +13,8 @@
  * each check fails on a broken copy); it defaults to the repository root.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(process.env.CITYBASE_DEPLOY_ROOT ?? join(import.meta.dir, "..", ".."));
@@ -375,6 +376,35 @@ describe("Dockerfile", () => {
 		}
 	});
 
+	/** The Dockerfile's own `bun install …`, run as a dry run over a copy of what its stage copies first. */
+	function dockerInstall(packageJson: string) {
+		const install = instructions().find((i) => i.keyword === "RUN" && /\bbun install\b/.test(i.args));
+		const command = /\bbun install\b[^;&|]*/.exec(install?.args ?? "")?.[0].trim().split(/\s+/) ?? [];
+		expect(command.slice(0, 2)).toEqual(["bun", "install"]);
+		const dir = mkdtempSync(join(tmpdir(), "citybase-docker-install-"));
+		try {
+			writeFileSync(join(dir, "package.json"), packageJson);
+			for (const name of ["package-lock.json", "bunfig.toml"]) writeFileSync(join(dir, name), read(name));
+			const run = Bun.spawnSync([process.execPath, ...command.slice(1), "--dry-run"], { cwd: dir });
+			return { exit: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	}
+
+	test("its `bun install --production --frozen-lockfile` accepts package-lock.json as it stands (a dry run)", () => {
+		const { exit, output } = dockerInstall(read("package.json"));
+		expect({ exit, output: exit === 0 ? "" : output }).toEqual({ exit: 0, output: "" });
+	});
+
+	test("…and refuses a package.json the lock does not satisfy, so the check can fail", () => {
+		const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+		pkg.dependencies["left-pad"] = "^1.3.0";
+		const { exit, output } = dockerInstall(JSON.stringify(pkg));
+		expect(exit).not.toBe(0);
+		expect(output).toContain("left-pad was added");
+	});
+
 	test("runs as a non-root user", () => {
 		const users = finalStage().filter((i) => i.keyword === "USER");
 		expect(users.length, "a USER instruction in the final stage").toBeGreaterThan(0);
@@ -397,7 +427,7 @@ describe("Dockerfile", () => {
 		expect(exposed.map((p) => p.replace(/\/tcp$/, ""))).toContain("5000");
 	});
 
-	test("has a HEALTHCHECK on GET / that needs no curl or wget", () => {
+	test("has a HEALTHCHECK on GET /readyz that needs no curl or wget", () => {
 		const checks = finalStage().filter((i) => i.keyword === "HEALTHCHECK");
 		expect(checks).toHaveLength(1);
 		const args = checks[0]?.args ?? "";
@@ -406,6 +436,8 @@ describe("Dockerfile", () => {
 		// The slim and distroless Bun images ship neither curl nor wget.
 		expect(args).not.toMatch(/\b(curl|wget)\b/);
 		expect(args).toMatch(/127\.0\.0\.1|localhost/);
+		// Readiness, not GET /: a FAILING health may be a trouble every instance shares.
+		expect(args).toContain("/readyz");
 	});
 
 	test("CMD runs bun src/index.ts", () => {
