@@ -1,13 +1,14 @@
 /**
- * Deployment parity checks: docker-compose.yml, Dockerfile, .dockerignore and
- * env-template, read as files (no Docker engine needed).
+ * Deployment parity checks: docker-compose.yml, docker-compose.production-ha.yml,
+ * Dockerfile, .dockerignore and env-template, read as files (no engine needed; the engine
+ * runs them in scripts/container-check.sh).
  *
  * Two linters from the devDependencies run here and in CI: dclint validates the compose
- * file against the compose-spec schema, dockerfile-utils lints the Dockerfile. Neither
- * `docker compose config` nor hadolint can run on these machines: the Docker client has
- * no compose plugin, Debian (bookworm) offers only the Python docker-compose 1.29, and
- * hadolint is in neither Debian nor npm (the npm "hadolint" wrapper downloads the binary
- * from outside at install time). Checks that would only ever be skipped are not kept.
+ * files against the compose-spec schema, dockerfile-utils lints the Dockerfile (hadolint
+ * is in neither Debian nor npm). What only an engine can tell (that compose accepts the
+ * files with .env copied from env-template, that the image builds and the profiles run)
+ * is the container check's: scripts/container-check.sh, with Debian's docker-compose 1.29
+ * through podman.
  *
  * CITYBASE_DEPLOY_ROOT points the checks at another checkout (used to prove that
  * each check fails on a broken copy); it defaults to the repository root.
@@ -21,15 +22,17 @@ const root = resolve(process.env.CITYBASE_DEPLOY_ROOT ?? join(import.meta.dir, "
 const read = (name: string) => readFileSync(join(root, name), "utf8");
 
 // ---------------------------------------------------------------------------
-// docker-compose.yml
+// docker-compose.yml and docker-compose.production-ha.yml
 // ---------------------------------------------------------------------------
 
 type Dict = Record<string, unknown>;
 const isDict = (v: unknown): v is Dict => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function loadCompose(): { services: Record<string, Dict>; volumes: Dict } {
-	const doc = Bun.YAML.parse(read("docker-compose.yml"));
-	if (!isDict(doc) || !isDict(doc.services)) throw new Error("docker-compose.yml has no services");
+const haFile = "docker-compose.production-ha.yml";
+
+function loadCompose(file = "docker-compose.yml"): { services: Record<string, Dict>; volumes: Dict } {
+	const doc = Bun.YAML.parse(read(file));
+	if (!isDict(doc) || !isDict(doc.services)) throw new Error(`${file} has no services`);
 	return {
 		services: doc.services as Record<string, Dict>,
 		volumes: isDict(doc.volumes) ? doc.volumes : {},
@@ -60,6 +63,25 @@ function envFilesOf(service: Dict): string[] {
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
+/** Every `${…}` interpolation in a compose file's text, outside comments. */
+function interpolations(file: string): string[] {
+	const text = read(file)
+		.split("\n")
+		.map((line) => line.replace(/(^|\s)#.*$/, ""))
+		.join("\n");
+	const found: string[] = [];
+	for (let at = text.indexOf("${"); at >= 0; at = text.indexOf("${", at + 2)) {
+		let depth = 0;
+		let end = at;
+		for (; end < text.length; end++) {
+			if (text.startsWith("${", end)) depth++;
+			if (text[end] === "}" && --depth === 0) break;
+		}
+		found.push(text.slice(at, end + 1));
+	}
+	return found;
+}
+
 const profiles = [
 	{
 		profile: "development",
@@ -89,14 +111,58 @@ const profiles = [
 
 /** production-ha: two instances on one PostgreSQL log behind a proxy, on production's port. */
 const ha = {
-	profile: "production-ha",
 	instances: ["citybase-production-ha-1", "citybase-production-ha-2"],
 	postgres: "postgres",
 	proxy: "citybase-proxy-production-ha",
 } as const;
 
+/** Every dict in a parsed compose file, however deep, for keys an older compose refuses. */
+function* dicts(value: unknown): Generator<Dict> {
+	if (Array.isArray(value)) for (const item of value) yield* dicts(item);
+	if (!isDict(value)) return;
+	yield value;
+	for (const item of Object.values(value)) yield* dicts(item);
+}
+
+describe.each(["docker-compose.yml", haFile])("%s runs under docker-compose 1.29 as well as Compose v2", (file) => {
+	test("no nested default in a variable (1.29 mangles `${A:-x${B}}`)", () => {
+		for (const expression of interpolations(file)) expect(expression.slice(2)).not.toContain("${");
+	});
+
+	test("no depends_on with restart (Compose 2.17 and later only)", () => {
+		for (const service of Object.values(loadCompose(file).services)) {
+			for (const condition of dicts(service.depends_on)) expect(condition).not.toHaveProperty("restart");
+		}
+	});
+
+	test("passes dclint: the compose-spec schema and dclint's error rules", () => {
+		// Errors only: its warnings are key-order and quoting style. no-unbound-port-interfaces
+		// is off because development publishes on every interface on purpose; the bridge-only
+		// binding of the others is checked below.
+		const run = Bun.spawnSync(
+			[
+				process.execPath,
+				join(import.meta.dir, "..", "..", "node_modules", "dclint", "bin", "dclint.cjs"),
+				join(root, file),
+				"--quiet",
+				"--formatter",
+				"json",
+				"--disable-rule",
+				"no-unbound-port-interfaces",
+			],
+			{ cwd: root },
+		);
+		const problems = JSON.parse(run.stdout.toString() || "null");
+		expect({ exit: run.exitCode, problems, stderr: run.stderr.toString() }).toEqual({
+			exit: 0,
+			problems: [],
+			stderr: "",
+		});
+	});
+});
+
 describe("docker-compose.yml", () => {
-	test("has exactly the four single-instance profiles, one service each, and production-ha", () => {
+	test("has exactly the four single-instance profiles, one service each", () => {
 		const { services } = loadCompose();
 		const byProfile: Record<string, string[]> = {};
 		for (const [name, service] of Object.entries(services)) {
@@ -104,9 +170,14 @@ describe("docker-compose.yml", () => {
 			expect(list, `service ${name} must belong to exactly one profile`).toHaveLength(1);
 			for (const p of list) byProfile[p] = [...(byProfile[p] ?? []), name];
 		}
-		expect(Object.keys(byProfile).sort()).toEqual(["development", "production", "production-ha", "staging", "uat"]);
+		expect(Object.keys(byProfile).sort()).toEqual(["development", "production", "staging", "uat"]);
 		for (const { profile, service } of profiles) expect(byProfile[profile]).toEqual([service]);
-		expect(byProfile[ha.profile]?.sort()).toEqual([...ha.instances, ha.postgres, ha.proxy].sort());
+	});
+
+	test("every profile starts with .env copied from env-template unchanged: no variable it must be given", () => {
+		// Compose interpolates the whole file before it picks a profile's services
+		// (docker/compose#11977): one required variable would stop all four.
+		expect(interpolations("docker-compose.yml").filter((e) => !/^\$\{[A-Z0-9_]+:?-[^}]*\}$/.test(e))).toEqual([]);
 	});
 
 	test.each(profiles)(
@@ -164,93 +235,88 @@ describe("docker-compose.yml", () => {
 		expect(mounts.some((m) => m.startsWith("./src:/app/src"))).toBe(true);
 		expect(environmentOf(dev).KNACK_SANDBOX_PORT).toBe("5001");
 	});
+});
 
-	describe("production-ha", () => {
-		const service = (name: string): Dict => {
-			const s = loadCompose().services[name];
-			if (!s) throw new Error(`no service ${name}`);
-			return s;
-		};
+describe(haFile, () => {
+	const service = (name: string): Dict => {
+		const s = loadCompose(haFile).services[name];
+		if (!s) throw new Error(`no service ${name}`);
+		return s;
+	};
+	/** The one required variable, with a message naming it and this file. */
+	// biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not a JavaScript template
+	const password = /^\$\{POSTGRES_PASSWORD:\?set POSTGRES_PASSWORD in \.env[^}]*docker-compose\.production-ha\.yml[^}]*\}$/;
 
-		test.each(ha.instances)("%s: a production instance on the postgres service, started once it is healthy", (name) => {
-			const s = service(name);
-			expect(s.build).toBeDefined();
-			expect(s.restart).toBe("unless-stopped");
-			expect(envFilesOf(s)).toContain(".env");
-			// Only the proxy reaches the instances.
-			expect(s.ports).toBeUndefined();
-			const env = environmentOf(s);
-			expect(env.CITYBASE_ENV).toBe("production");
-			expect(env.PORT).toBe("5000");
-			expect(env.HOST).toBe("0.0.0.0");
-			// .env's DATABASE_URL, else the postgres service with .env's password: never a literal one.
-			// biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not a JavaScript template
-			expect(env.DATABASE_URL).toBe("${DATABASE_URL:-postgres://citybase:${POSTGRES_PASSWORD}@postgres:5432/citybase}");
-			const dependsOn = s.depends_on;
-			expect(isDict(dependsOn) && isDict(dependsOn[ha.postgres]) && dependsOn[ha.postgres]).toMatchObject({
-				condition: "service_healthy",
-			});
-		});
+	test("holds production-ha alone: two instances, PostgreSQL and the proxy, no profiles", () => {
+		const { services } = loadCompose(haFile);
+		expect(Object.keys(services).sort()).toEqual([...ha.instances, ha.postgres, ha.proxy].sort());
+		for (const s of Object.values(services)) expect(s.profiles).toBeUndefined();
+	});
 
-		test("postgres: a pinned official image, a fixed-name volume, pg_isready, the password from .env", () => {
-			const { volumes } = loadCompose();
-			const s = service(ha.postgres);
-			expect(String(s.image)).toMatch(/^postgres:\d+\.\d+-[a-z]+$/);
-			expect(s.restart).toBe("unless-stopped");
-			const data = strings(s.volumes).find((v) => v.endsWith(":/var/lib/postgresql/data"));
-			const volume = data?.split(":")[0] ?? "";
-			expect(volume).toMatch(/^[a-z0-9][a-z0-9_.-]*$/);
-			expect(volumes[volume]).toEqual({ name: volume });
-			const healthcheck = isDict(s.healthcheck) ? s.healthcheck : {};
-			expect(strings(healthcheck.test).join(" ")).toContain("pg_isready");
-			expect(environmentOf(s).POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]*\}$/);
-		});
+	test("POSTGRES_PASSWORD is the one variable it requires, and the message names it and this file", () => {
+		const required = interpolations(haFile).filter((e) => e.includes(":?"));
+		expect(required.length).toBeGreaterThan(0);
+		for (const expression of required) expect(expression).toMatch(password);
+	});
 
-		test("the proxy: a pinned official image, production's port, its committed config balancing over both instances with GET / checks", () => {
-			const s = service(ha.proxy);
-			expect(String(s.image)).toMatch(/^haproxy:\d+\.\d+\.\d+(-[a-z]+)?$/);
-			expect(s.restart).toBe("unless-stopped");
-			expect(strings(s.ports)).toEqual(["172.17.0.1:13100:8080"]);
-			const mount = strings(s.volumes).find((v) => v.endsWith(":/usr/local/etc/haproxy/haproxy.cfg:ro"));
-			expect(mount?.split(":")[0]).toBe("./deploy/haproxy.cfg");
-			const config = read("deploy/haproxy.cfg");
-			expect(config).toMatch(/^\s*bind :8080$/m);
-			expect(config).toMatch(/^\s*option httpchk GET \/$/m);
-			expect(config).toMatch(/^\s*default-server check\b/m);
-			for (const instance of ha.instances)
-				expect(config).toMatch(new RegExp(`^\\s*server \\S+ ${instance}:5000\\b`, "m"));
-		});
-
-		test("no literal password anywhere in the file", () => {
-			const text = read("docker-compose.yml");
-			expect(text).not.toMatch(/^\s*-?\s*[A-Z_]*PASSWORD[A-Z_]*[:=]\s*(?!\$\{)\S/m);
-			expect(text).not.toMatch(/postgres(ql)?:\/\/[^:\s]+:(?!\$\{)[^@\s]+@/);
+	test.each(ha.instances)("%s: a production instance on the postgres service, started once it is healthy", (name) => {
+		const s = service(name);
+		expect(s.build).toBeDefined();
+		expect(s.restart).toBe("unless-stopped");
+		expect(envFilesOf(s)).toContain(".env");
+		// Only the proxy reaches the instances.
+		expect(s.ports).toBeUndefined();
+		const env = environmentOf(s);
+		expect(env.CITYBASE_ENV).toBe("production");
+		expect(env.PORT).toBe("5000");
+		expect(env.HOST).toBe("0.0.0.0");
+		// The postgres service with .env's password: never a literal one.
+		const [, user, secret, rest] = /^postgres:\/\/([^:]+):(\$\{[^}]*\})@(.*)$/.exec(env.DATABASE_URL ?? "") ?? [];
+		expect({ user, rest }).toEqual({ user: "citybase", rest: "postgres:5432/citybase" });
+		expect(secret).toMatch(password);
+		const dependsOn = s.depends_on;
+		expect(isDict(dependsOn) && isDict(dependsOn[ha.postgres]) && dependsOn[ha.postgres]).toEqual({
+			condition: "service_healthy",
 		});
 	});
 
-	test("passes dclint: the compose-spec schema and dclint's error rules", () => {
-		// Errors only: its warnings are key-order and quoting style. no-unbound-port-interfaces
-		// is off because development publishes on every interface on purpose; the bridge-only
-		// binding of the other three is checked above.
-		const run = Bun.spawnSync(
-			[
-				process.execPath,
-				join(import.meta.dir, "..", "..", "node_modules", "dclint", "bin", "dclint.cjs"),
-				join(root, "docker-compose.yml"),
-				"--quiet",
-				"--formatter",
-				"json",
-				"--disable-rule",
-				"no-unbound-port-interfaces",
-			],
-			{ cwd: root },
-		);
-		const problems = JSON.parse(run.stdout.toString() || "null");
-		expect({ exit: run.exitCode, problems, stderr: run.stderr.toString() }).toEqual({
-			exit: 0,
-			problems: [],
-			stderr: "",
-		});
+	test("postgres: a pinned official image, a fixed-name volume, pg_isready, the password from .env", () => {
+		const { volumes } = loadCompose(haFile);
+		const s = service(ha.postgres);
+		expect(String(s.image)).toMatch(/^postgres:\d+\.\d+-[a-z]+$/);
+		expect(s.restart).toBe("unless-stopped");
+		const data = strings(s.volumes).find((v) => v.endsWith(":/var/lib/postgresql/data"));
+		const volume = data?.split(":")[0] ?? "";
+		expect(volume).toMatch(/^[a-z0-9][a-z0-9_.-]*$/);
+		expect(volumes[volume]).toEqual({ name: volume });
+		const healthcheck = isDict(s.healthcheck) ? s.healthcheck : {};
+		expect(strings(healthcheck.test).join(" ")).toContain("pg_isready");
+		expect(environmentOf(s).POSTGRES_PASSWORD).toMatch(password);
+	});
+
+	test("the proxy: a pinned official image, production's port, its committed config balancing over both instances by readiness", () => {
+		const s = service(ha.proxy);
+		expect(String(s.image)).toMatch(/^haproxy:\d+\.\d+\.\d+(-[a-z]+)?$/);
+		expect(s.restart).toBe("unless-stopped");
+		expect(strings(s.ports)).toEqual(["172.17.0.1:13100:8080"]);
+		const mount = strings(s.volumes).find((v) => v.endsWith(":/usr/local/etc/haproxy/haproxy.cfg:ro"));
+		expect(mount?.split(":")[0]).toBe("./deploy/haproxy.cfg");
+		const config = read("deploy/haproxy.cfg");
+		expect(config).toMatch(/^\s*bind :8080$/m);
+		// HTTP/1.1 with a Host, on readiness: `option httpchk GET /` sent HTTP/1.0 without
+		// one (answered 200 whatever the state), and GET / fails for what all instances share.
+		expect(config).toMatch(/^\s*option httpchk$/m);
+		expect(config).toMatch(/^\s*http-check send meth GET uri \/readyz ver HTTP\/1\.1 hdr Host \S+$/m);
+		expect(config).toMatch(/^\s*default-server check\b/m);
+		expect(config).toMatch(/^\s*option redispatch\b/m);
+		for (const instance of ha.instances)
+			expect(config).toMatch(new RegExp(`^\\s*server \\S+ ${instance}:5000\\b`, "m"));
+	});
+
+	test("no literal password anywhere in the file", () => {
+		const text = read(haFile);
+		expect(text).not.toMatch(/^\s*-?\s*[A-Z_]*PASSWORD[A-Z_]*[:=]\s*(?!\$\{)\S/m);
+		expect(text).not.toMatch(/postgres(ql)?:\/\/[^:\s]+:(?!\$\{)[^@\s]+@/);
 	});
 });
 
