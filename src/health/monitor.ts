@@ -234,9 +234,13 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 	};
 }
 
-/** The store's error as an operator reads it: SQLite's code first ("SQLITE_FULL: database or disk is full"). */
+/** The store's error as an operator reads it, its code first ("SQLITE_FULL: database or disk is full", "25006: cannot execute INSERT in a read-only transaction"). */
 function errorText(error: unknown): string {
-	const code = (error as { code?: unknown })?.code;
-	const message = error instanceof Error ? error.message : String(error);
+	// drizzle wraps the driver's error in "Failed query: <the SQL> params: <the values>"
+	// (payment ids among them, on a public answer); the cause is what went wrong.
+	let cause = error;
+	while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
+	const code = (cause as { code?: unknown })?.code;
+	const message = cause instanceof Error ? cause.message : String(cause);
 	return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
 }
