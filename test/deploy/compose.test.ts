@@ -125,6 +125,7 @@ function* dicts(value: unknown): Generator<Dict> {
 }
 
 describe.each(["docker-compose.yml", haFile])("%s runs under docker-compose 1.29 as well as Compose v2", (file) => {
+	// biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not a JavaScript template
 	test("no nested default in a variable (1.29 mangles `${A:-x${B}}`)", () => {
 		for (const expression of interpolations(file)) expect(expression.slice(2)).not.toContain("${");
 	});
@@ -244,8 +245,8 @@ describe(haFile, () => {
 		return s;
 	};
 	/** The one required variable, with a message naming it and this file. */
-	// biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not a JavaScript template
-	const password = /^\$\{POSTGRES_PASSWORD:\?set POSTGRES_PASSWORD in \.env[^}]*docker-compose\.production-ha\.yml[^}]*\}$/;
+	const password =
+		/^\$\{POSTGRES_PASSWORD:\?set POSTGRES_PASSWORD in \.env[^}]*docker-compose\.production-ha\.yml[^}]*\}$/;
 
 	test("holds production-ha alone: two instances, PostgreSQL and the proxy, no profiles", () => {
 		const { services } = loadCompose(haFile);
@@ -445,7 +446,11 @@ describe("Dockerfile", () => {
 	/** The Dockerfile's own `bun install …`, run as a dry run over a copy of what its stage copies first. */
 	function dockerInstall(packageJson: string) {
 		const install = instructions().find((i) => i.keyword === "RUN" && /\bbun install\b/.test(i.args));
-		const command = /\bbun install\b[^;&|]*/.exec(install?.args ?? "")?.[0].trim().split(/\s+/) ?? [];
+		const command =
+			/\bbun install\b[^;&|]*/
+				.exec(install?.args ?? "")?.[0]
+				.trim()
+				.split(/\s+/) ?? [];
 		expect(command.slice(0, 2)).toEqual(["bun", "install"]);
 		const dir = mkdtempSync(join(tmpdir(), "citybase-docker-install-"));
 		try {
