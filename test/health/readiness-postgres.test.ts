@@ -61,19 +61,22 @@ async function readOnly(on: boolean) {
 	}
 }
 
-test.skipIf(skip)("a read-only database: NOT_READY with the server's error and nothing else, then READY again", async () => {
-	expect(await until((a) => a.code === 200)).toEqual({
-		code: 200,
-		status: "READY",
-		reason: "the event log accepts writes",
-	});
-	await readOnly(true);
-	// The probe that meets the cut connection says so first; the next meets the read-only session.
-	expect(await until((a) => a.reason.includes("read-only"))).toEqual({
-		code: 503,
-		status: "NOT_READY",
-		reason: "a test write to the event log failed: 25006: cannot execute INSERT in a read-only transaction",
-	});
-	await readOnly(false);
-	expect((await until((a) => a.code === 200)).status).toBe("READY");
-});
+test.skipIf(skip)(
+	"a read-only database: NOT_READY with the server's error and nothing else, then READY again",
+	async () => {
+		expect(await until((a) => a.code === 200)).toEqual({
+			code: 200,
+			status: "READY",
+			reason: "the event log accepts writes",
+		});
+		await readOnly(true);
+		// The probe that meets the cut connection says so first; the next meets the read-only session.
+		expect(await until((a) => a.reason.includes("read-only"))).toEqual({
+			code: 503,
+			status: "NOT_READY",
+			reason: "a test write to the event log failed: 25006: cannot execute INSERT in a read-only transaction",
+		});
+		await readOnly(false);
+		expect((await until((a) => a.code === 200)).status).toBe("READY");
+	},
+);
