@@ -8,6 +8,7 @@ export default defineConfig({
 		"./src/storage/sqlite/schema.ts",
 		"./src/storage/sqlite/readModelSchema.ts",
 		"./src/storage/sqlite/budgetSchema.ts",
+		"./src/storage/sqlite/sessionsSchema.ts",
 	],
 	out: "./drizzle",
 });

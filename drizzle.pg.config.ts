@@ -9,6 +9,7 @@ export default defineConfig({
 		"./src/storage/postgres/schema.ts",
 		"./src/storage/postgres/readModelSchema.ts",
 		"./src/storage/postgres/budgetSchema.ts",
+		"./src/storage/postgres/sessionsSchema.ts",
 	],
 	out: "./drizzle/pg",
 });

@@ -1,7 +1,16 @@
-import { type Command, helpText, parseCommandArgs, storeWrites, usageLine } from "./cli/command.ts";
+import {
+	type Command,
+	exitCodeLines,
+	helpText,
+	knackUse,
+	parseCommandArgs,
+	storeWrites,
+	stringOption,
+	usageLine,
+} from "./cli/command.ts";
 import { type CliContext, createCliContext } from "./cli/context.ts";
 import { eventsList, eventsShow } from "./cli/events.ts";
-import { CliError, type CliIo, ExitCode, UsageError, type Writer } from "./cli/io.ts";
+import { CliError, type CliIo, ExitCode, type ExitName, UsageError, type Writer } from "./cli/io.ts";
 import { keys } from "./cli/keys.ts";
 import { paymentsShow } from "./cli/payments.ts";
 import { pending } from "./cli/pending.ts";
@@ -42,13 +51,18 @@ function overview(): string {
 		"",
 		"Configuration comes from the environment, as for the service: DATABASE_PATH, CITYBASE_ENV, KNACK_*,",
 		"EVENT_LOG_KEYS (to read delivery bodies).",
-		"Commands that call Knack (replay, verify) use the KNACK_* credentials; in development without them,",
-		"set KNACK_API_URL to a Knack sandbox (e.g. the development service's, http://127.0.0.1:5001/v1) and its",
-		"default credentials are used. A dry run calls no Knack and needs none.",
+		"Commands that call Knack (replay, verify) use the KNACK_* credentials; in development without them, the",
+		"development service's Knack sandbox (127.0.0.1, KNACK_SANDBOX_PORT) when it is running, or the sandbox",
+		"KNACK_API_URL names, with its default credentials. A dry run calls no Knack and needs none.",
+		"Every Knack write is recorded under a person's name: --as NAME, else CITYBASE_OPERATOR, else the OS user.",
+		"In production a command that writes to Knack refuses to run without --as or CITYBASE_OPERATOR.",
 		"A command that only reads also runs on a store it may not write (a backup on a read-only mount): it opens",
 		"it read-only and says so on stderr; one that writes refuses and says why.",
-		"Exit codes: 0 ok; 1 failure, or a disagreement found; 2 usage error; 130 interrupted (Ctrl-C).",
 		"DEBUG=1 adds the stack trace to an unexpected error.",
+		"",
+		"Exit codes:",
+		...exitCodeLines(Object.keys(ExitCode) as ExitName[]),
+		"",
 		"Run `cli <command> --help` for a command's options.",
 		"",
 	].join("\n");
@@ -80,7 +94,11 @@ export async function runCli(argv: string[], io: CliIo = processIo()): Promise<n
 			io.stdout.write(helpText(command));
 			return ExitCode.ok;
 		}
-		ctx = createCliContext(io, { storeWrites: storeWrites(command, args) });
+		ctx = createCliContext(io, {
+			storeWrites: storeWrites(command, args),
+			knack: knackUse(command, args),
+			as: stringOption(args, "as"),
+		});
 		const code = await command.run(args, ctx);
 		await ctx.out.drain();
 		return code;

@@ -7,9 +7,9 @@ import type { KnackCredentials } from "./projections/knack/client.ts";
 import type { FieldMapName } from "./projections/knack/fieldMaps.ts";
 
 /**
- * Environment → typed configuration (SPEC §6). Parsed once at start-up; a bad value
- * stops the service with one line naming the variable, never echoing its value (some
- * of these are secrets).
+ * Environment → typed configuration (docs/design.md §7; every variable in the README).
+ * Parsed once at start-up; a bad value stops the service with one line naming the
+ * variable, never echoing its value (some of these are secrets).
  */
 export const Environments = ["development", "staging", "uat", "production"] as const;
 export const EnvironmentName = T.Union(Environments.map((e) => T.Literal(e)));
@@ -31,6 +31,8 @@ export interface Config {
 		dailyReserve: number;
 		timeoutMs: number;
 		sandboxPort: number;
+		/** where the embedded sandbox listens: loopback unless told otherwise, whatever HOST says */
+		sandboxHost: string;
 	};
 	postback: {
 		deadlineMs: number;
@@ -51,7 +53,7 @@ export interface Config {
 	/** how long a stopping service goes on serving with readiness failed, so a balancer stops sending first */
 	shutdownDrainMs: number;
 	logLevel: "debug" | "info" | "warn" | "error";
-	/** the thresholds behind GET / (SPEC §9) */
+	/** the thresholds behind GET / (docs/design.md §9) */
 	health: HealthConfig;
 	/** every secret value, so the logger can redact them wherever they appear */
 	secrets: string[];
@@ -221,6 +223,7 @@ export function loadConfig(env: Env = process.env): Config {
 			dailyReserve: dailyReserve(env),
 			timeoutMs: seconds("KNACK_TIMEOUT_SECONDS", 10),
 			sandboxPort: read(env, "KNACK_SANDBOX_PORT", port, 5001, "an integer port from 0 to 65535"),
+			sandboxHost: text(env, "KNACK_SANDBOX_HOST") ?? "127.0.0.1",
 		},
 		postback: {
 			deadlineMs,
@@ -284,7 +287,7 @@ function healthConfig(env: Env, knackDailyReserve: number): HealthConfig {
 	};
 }
 
-/** Which Knack field map applies (SPEC §4): production data only in production. */
+/** Which Knack field map applies (docs/design.md §4): production data only in production. */
 export function fieldMapName(environment: EnvironmentName): FieldMapName {
 	return environment === "production" ? "PRODUCTION" : "UAT";
 }

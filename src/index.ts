@@ -1,10 +1,18 @@
-import { ConfigError, loadConfig } from "./config.ts";
+import { feature } from "bun:bundle";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { logGroupName } from "./logging/cloudwatch.ts";
 import { cloudWatchConfigFromEnv, createServiceLogger } from "./logging/setup.ts";
-import { developmentSandbox } from "./sandbox/embedded.ts";
+import type { DevelopmentSandbox } from "./sandbox/embedded.ts";
 import { startService } from "./service.ts";
 import { whyUnwritable } from "./storage/open.ts";
 import { StorageOpenError } from "./storage/storage.ts";
+
+declare module "bun:bundle" {
+	interface Registry {
+		/** `npm run build` sets it: the compiled executable carries no Knack sandbox */
+		features: "WITHOUT_SANDBOX";
+	}
+}
 
 /**
  * `bun src/index.ts`: read the configuration, start the service, stop cleanly on a
@@ -45,7 +53,7 @@ async function serve() {
 	});
 	if (cloudWatch) logger.info("logging to CloudWatch Logs", { group: logGroupName(config.environment) });
 
-	const sandbox = config.knack.credentials ? null : developmentSandbox(config.knack.sandboxPort, config.host);
+	const sandbox = config.knack.credentials ? null : await developmentSandbox(config);
 	if (sandbox) {
 		logger.warn("no Knack credentials in development: using the embedded Knack sandbox", {
 			knack_api_url: sandbox.url,
@@ -96,6 +104,23 @@ async function serve() {
 			process.exit(0);
 		});
 	}
+}
+
+/**
+ * The Knack emulator, for development without credentials: loaded only then, and left
+ * out of the compiled executable altogether (the build's WITHOUT_SANDBOX feature drops
+ * this import), which therefore needs Knack credentials in every environment.
+ */
+async function developmentSandbox(config: Config): Promise<DevelopmentSandbox> {
+	if (!feature("WITHOUT_SANDBOX")) {
+		const { developmentSandbox } = await import("./sandbox/embedded.ts");
+		return developmentSandbox(config.knack.sandboxPort, config.knack.sandboxHost);
+	}
+	refuseToStart(
+		"configuration error: KNACK_STREET_BANNER_APP_ID, KNACK_STREET_BANNER_API_KEY, " +
+			"KNACK_SMART_MOBILITY_APP_ID, KNACK_SMART_MOBILITY_API_KEY must be set (this executable carries no Knack " +
+			"sandbox; `bun src/index.ts` starts one in development)",
+	);
 }
 
 function refuseToStart(reason: string): never {

@@ -4,7 +4,7 @@ import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
 /**
- * SPEC §5: every Knack write happens once per (payment, status, effect kind), whatever
+ * docs/design.md §5: every Knack write happens once per (payment, status, effect kind), whatever
  * is redelivered, whatever fails midway, whoever else is delivering the same payment.
  */
 

@@ -4,7 +4,7 @@ import { postback } from "./support/payloads.ts";
 import { streetBanner } from "./support/specFieldIds.ts";
 
 /**
- * SPEC §1.4 and §7: a Knack failure at each step is answered with Knack's status and
+ * docs/design.md §6 and §10: a Knack failure at each step is answered with Knack's status and
  * body text (502/504 when Knack gave no answer), and what was not done is left for
  * the retry; 4xx other than 429 are not retried, 429 and 5xx are, within the deadline.
  */
@@ -130,7 +130,7 @@ describe("429 and 5xx are retried within the deadline", () => {
 		expect(first?.status).toBe(500);
 		expect(lookup?.method).toBe("GET");
 		expect(lookup?.objectKey).toBe("object_181");
-		// The message's logical key (payment id, raw status; SPEC §5) in the UAT map the
+		// The message's logical key (payment id, raw status; docs/design.md §5) in the UAT map the
 		// development service uses: a lookup on anything else could miss the record or find
 		// another payment's.
 		const [, , , statusField, citybaseIdField] = streetBanner.UAT.message;

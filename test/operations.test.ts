@@ -3,7 +3,7 @@ import { startCloudWatchEmulator } from "./support/cloudwatch-emulator.ts";
 import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
-/** What operators see: health, metrics, API docs, and logs that explain themselves (SPEC §8, §9). */
+/** What operators see: health, metrics, API docs, and logs that explain themselves (docs/design.md §8, §9). */
 
 let nextId = 86_000_000;
 const voided = () => postback({ id: nextId++, status: "voided" });

@@ -4,10 +4,11 @@ import { type PaymentSpec, postback } from "./support/payloads.ts";
 import { smartMobility, streetBanner } from "./support/specFieldIds.ts";
 
 /**
- * SPEC §4, row by row: for each app × status × banner type × field map, the exact
+ * docs/design.md §4, row by row: for each app × status × banner type × field map, the exact
  * Knack calls (method, object, record, body) a postback makes through the real HTTP
- * path, and the answer. Field ids come from the SPEC's table as the tests restate it
- * (`test/support/specFieldIds.ts`), not from the service's field map module.
+ * path, and the answer. Field ids come from the table in docs/design.md §4 as the
+ * tests restate it (`test/support/specFieldIds.ts`), not from the service's field map
+ * module.
  */
 
 const recordedAt = "2025-08-18T19:17:00Z"; // 14:17 in Austin (CDT)
@@ -57,7 +58,7 @@ function message(fields: readonly string[], objectKey: string, spec: PaymentSpec
 }
 
 for (const [mapName, map] of Object.entries(fieldMapCases)) {
-	describe(`SPEC §4 with the ${mapName} field map`, () => {
+	describe(`docs/design.md §4 with the ${mapName} field map`, () => {
 		let h: Harness;
 		let nextId = mapName === "UAT" ? 81_000_000 : 82_000_000;
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
-/** SPEC §5: the read model is a fold over the log; dropped and rebuilt, it comes out the same. */
+/** docs/design.md §5: the read model is a fold over the log; dropped and rebuilt, it comes out the same. */
 
 const transaction = "5f9000000000000000000001";
 const ots = "5f9000000000000000000002";

@@ -1,33 +1,37 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { defaultSandboxOptions } from "../src/sandbox/defaults.ts";
 import { type KnackSandbox, startKnackSandbox } from "../src/sandbox/knack.ts";
 import { appIds } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 import { spawnService } from "./support/process.ts";
+import { freshStore, type TestStore } from "./support/store.ts";
 
 /** SIGTERM: postbacks in flight finish within the grace period; one cut off is finished later, never duplicated. */
 
 const transaction = "5f7000000000000000000001";
 let sandbox: KnackSandbox;
-let dir: string;
+const stores: TestStore[] = [];
 let nextId = 87_000_000;
 
 beforeAll(() => {
 	sandbox = startKnackSandbox(defaultSandboxOptions());
 	sandbox.put(appIds.STREET_BANNER, "object_180", { id: transaction });
-	dir = mkdtempSync(join(tmpdir(), "citybase-shutdown-"));
 });
 afterAll(async () => {
 	await sandbox.stop();
-	rmSync(dir, { recursive: true, force: true });
+	for (const store of stores) await store.drop();
 });
 beforeEach(() => {
 	sandbox.clearFaults();
 	sandbox.clearCalls();
 });
+
+/** The store TEST_STORE names, new for each test and dropped at the end. */
+async function storeEnv(): Promise<Record<string, string>> {
+	const store = await freshStore();
+	stores.push(store);
+	return store.env;
+}
 
 const post = (url: string, body: unknown) =>
 	fetch(`${url}/citybase_postback`, {
@@ -37,7 +41,7 @@ const post = (url: string, body: unknown) =>
 	});
 
 test("a postback in flight when SIGTERM arrives is finished and answered, then the process exits 0", async () => {
-	const service = await spawnService({ DATABASE_PATH: join(dir, "graceful.sqlite") }, sandbox.url);
+	const service = await spawnService(await storeEnv(), sandbox.url);
 	sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 700 });
 	const answer = post(service.url, postback({ id: nextId++, status: "voided", knackRecordId: transaction }));
 	await Bun.sleep(200);
@@ -50,10 +54,7 @@ test("a postback in flight when SIGTERM arrives is finished and answered, then t
 });
 
 test("SIGTERM fails readiness first: the server goes on answering postbacks for the drain, then stops", async () => {
-	const service = await spawnService(
-		{ DATABASE_PATH: join(dir, "drain.sqlite"), SHUTDOWN_DRAIN_SECONDS: "1.5" },
-		sandbox.url,
-	);
+	const service = await spawnService({ ...(await storeEnv()), SHUTDOWN_DRAIN_SECONDS: "1.5" }, sandbox.url);
 	expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
 	const signalled = performance.now();
 	service.process.kill("SIGTERM");
@@ -78,7 +79,7 @@ test("SIGTERM fails readiness first: the server goes on answering postbacks for 
 
 test("a postback cut off by the grace period is left incomplete, and finished after a restart without a duplicate", async () => {
 	const env = {
-		DATABASE_PATH: join(dir, "cutoff.sqlite"),
+		...(await storeEnv()),
 		SHUTDOWN_GRACE_SECONDS: "0.3",
 		// Knack's timeout (3 s) is far past the cut (0.3 s after SIGTERM), so no answer,
 		// not even a 504, can come before the cut on a slow machine.

@@ -1,7 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import packageJson from "../package.json";
 import { ConfigError, loadConfig } from "../src/config.ts";
 import { pythonNumberText } from "../src/events/payload.ts";
 import { knackDate } from "../src/projections/knack/date.ts";
+import { storeSuites } from "./support/storeSuites.ts";
 
 describe("knackDate: MM/DD/YYYY HH:mm, 24-hour, America/Chicago whatever the host TZ", () => {
 	for (const [utc, chicago] of [
@@ -52,7 +54,7 @@ describe("configuration", () => {
 		expect(() => loadConfig(env)).toThrow(message);
 	};
 
-	test("defaults (SPEC §6)", () => {
+	test("defaults (docs/design.md §7)", () => {
 		const c = loadConfig({});
 		expect(c.environment).toBe("development");
 		expect(c.host).toBe("0.0.0.0");
@@ -172,5 +174,22 @@ describe("configuration", () => {
 				expect(() => loadConfig({ DATABASE_URL: value })).not.toThrow("hunter2");
 			}
 		});
+	});
+});
+
+describe("test:postgres finds its suites", () => {
+	test("every test file over the test store, through the harness or not, and no other", () => {
+		const suites = storeSuites();
+		for (const file of [
+			"shutdown.test.ts",
+			"encryption/rotation.test.ts",
+			"executable.test.ts",
+			"cli/inspect.test.ts",
+		]) {
+			expect(suites).toContain(`./test/${file}`);
+		}
+		expect(suites).not.toContain("./test/unit.test.ts");
+		expect(suites).not.toContain("./test/storage/postgres.contract.test.ts");
+		expect(packageJson.scripts["test:postgres"]).toContain("test/support/storeSuites.ts");
 	});
 });

@@ -3,7 +3,10 @@ import { EventTypes } from "../src/events/types.ts";
 import { type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
-/** SPEC §2: every rule, its status and its message; rejected deliveries are logged, never sent to Knack. */
+/**
+ * docs/design.md §2: every rule, its status and its message; rejected deliveries are
+ * logged, never sent to Knack.
+ */
 
 let h: Harness;
 beforeAll(async () => {

@@ -4,7 +4,7 @@ import type { Projector } from "../projections/knack/run.ts";
 import type { ClaimResult, EventStore } from "../storage/storage.ts";
 
 /**
- * One CityBase postback, from bytes to answer (SPEC §1): validate, append the delivery
+ * One CityBase postback, from bytes to answer (docs/design.md §1): validate, append the delivery
  * and its verdict durably, then project it into Knack and say how that went.
  * Nothing reaches Knack unless the delivery is in the log first.
  */

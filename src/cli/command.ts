@@ -1,6 +1,6 @@
 import { parseArgs } from "node:util";
 import type { CliContext } from "./context.ts";
-import { UsageError } from "./io.ts";
+import { commonExits, ExitCode, type ExitName, exitMeanings, UsageError } from "./io.ts";
 
 /**
  * What every operator command is made of: a name, its options (described once, so
@@ -29,6 +29,10 @@ export interface Command {
 	options: Record<string, OptionSpec>;
 	positionals: { min: number; max: number };
 	store: StoreAccess;
+	/** what a run does to Knack; absent: it never calls Knack */
+	knack?: KnackAccess;
+	/** exit codes of its own, besides the common ones */
+	exits?: ExitName[];
 	run(args: Args, ctx: CliContext): Promise<number>;
 }
 
@@ -38,19 +42,51 @@ export interface Command {
  * why, for the operator it then refuses. When only some runs write, `onlyWith` or
  * `unlessWith` names the flag that decides (`verify --fix`, all but `replay --dry-run`).
  */
-export type StoreAccess = "reads" | { writes: string; onlyWith?: string; unlessWith?: string };
+export type StoreAccess = "reads" | ({ writes: string } & When);
+
+/** A condition on a run's flags; empty: every run. */
+export interface When {
+	onlyWith?: string;
+	unlessWith?: string;
+}
+
+/**
+ * When a run calls Knack, and when it writes there: a run that writes to the production
+ * Knack must name the person it is recorded under (`--as` or CITYBASE_OPERATOR).
+ */
+export interface KnackAccess {
+	calls: When;
+	writes: When;
+}
+
+const applies = (when: When, args: Args) =>
+	(when.onlyWith === undefined || flag(args, when.onlyWith)) &&
+	(when.unlessWith === undefined || !flag(args, when.unlessWith));
 
 /** Why this run of the command writes to the store, or null when it only reads. */
 export function storeWrites(command: Command, args: Args): string | null {
 	const { store } = command;
-	if (store === "reads") return null;
-	if (store.onlyWith !== undefined && !flag(args, store.onlyWith)) return null;
-	if (store.unlessWith !== undefined && flag(args, store.unlessWith)) return null;
-	return store.writes;
+	return store !== "reads" && applies(store, args) ? store.writes : null;
+}
+
+/** What this run does to Knack. */
+export function knackUse(command: Command, args: Args): "none" | "reads" | "writes" {
+	const { knack } = command;
+	if (!knack || !applies(knack.calls, args)) return "none";
+	return applies(knack.writes, args) ? "writes" : "reads";
 }
 
 export const jsonOption: Record<string, OptionSpec> = {
 	json: { type: "boolean", description: "print JSON for scripts instead of a table" },
+};
+
+/** Who is at the controls, for a command that records it (a Knack write, a reveal). */
+export const asOption: Record<string, OptionSpec> = {
+	as: {
+		type: "string",
+		value: "NAME",
+		description: "your name, recorded with what this does (default CITYBASE_OPERATOR, else the OS user)",
+	},
 };
 
 export function parseCommandArgs(command: Command, argv: string[]): Args | "help" {
@@ -95,7 +131,15 @@ export function helpText(command: Command): string {
 	const lines = [usageLine(command), "", command.summary];
 	if (command.details) lines.push("", command.details);
 	lines.push("", "Options:", ...rows.map(([flag, text]) => `  ${(flag as string).padEnd(width)}  ${text}`));
+	lines.push("", "Exit codes:", ...exitCodeLines([...commonExits, ...(command.exits ?? [])]));
 	return `${lines.join("\n")}\n`;
+}
+
+/** `  75  stopped at …`, in the order of the codes. */
+export function exitCodeLines(names: ExitName[]): string[] {
+	return [...new Set(names)]
+		.sort((a, b) => ExitCode[a] - ExitCode[b])
+		.map((name) => `  ${String(ExitCode[name]).padStart(3)}  ${exitMeanings[name]}`);
 }
 
 export function stringOption(args: Args, name: string): string | undefined {

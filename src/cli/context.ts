@@ -1,9 +1,11 @@
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { userInfo } from "node:os";
+import { operatorName } from "../application/operator/audit.ts";
 import type { OperatorDeps } from "../application/operator/deps.ts";
 import { type Config, ConfigError, fieldMapName, loadConfig } from "../config.ts";
+import type { KnackAppName } from "../events/payload.ts";
 import { createLogger, type Logger } from "../logging/logger.ts";
-import type { KnackClient } from "../projections/knack/client.ts";
+import type { KnackClient, KnackCredentials } from "../projections/knack/client.ts";
 import { knackClientFor } from "../projections/knack/factory.ts";
 import type { FieldMapName } from "../projections/knack/fieldMaps.ts";
 import { sandboxCredentials } from "../sandboxCredentials.ts";
@@ -27,10 +29,12 @@ export interface CliContext {
 	/** the service's store; `create` for a command that may make a new one (import) */
 	storage(options?: { create?: boolean }): Promise<Storage>;
 	logger(): Logger;
+	/** who is at the controls, recorded with every Knack write: --as, CITYBASE_OPERATOR, else the OS user */
+	who(): string;
 	/** what the operator functions need, from the above */
 	operator(): Promise<OperatorDeps>;
-	/** before writing to the production Knack: asks, or refuses without a terminal (exit 2) */
-	confirmKnackWrites(what: string, yes: boolean): Promise<boolean>;
+	/** before writing to the production Knack: lists `calls`, then asks, or refuses without a terminal (exit 2) */
+	confirmKnackWrites(what: string, yes: boolean, calls?: string[]): Promise<boolean>;
 	close(): Promise<void>;
 }
 
@@ -39,6 +43,16 @@ const realKnack = /(^|\.)knack\.com$/i;
 export interface CommandNeeds {
 	/** why the command writes to the store (`storeWrites`), or null when it only reads */
 	storeWrites: string | null;
+	/** what this run does to Knack (`knackUse`) */
+	knack?: "none" | "reads" | "writes";
+	/** the name given with --as */
+	as?: string;
+}
+
+/** Where a command's Knack calls go, and with which credentials. */
+interface KnackEndpoint {
+	apiUrl: string;
+	credentials: Record<KnackAppName, KnackCredentials>;
 }
 
 export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
@@ -47,15 +61,14 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 	let storage: Promise<Storage> | undefined;
 	let knack: KnackClient | undefined;
 	let logger: Logger | undefined;
+	let who: string | undefined;
+	let endpoint: KnackEndpoint | undefined;
 
 	// The Knack client, rate limited per app like the service's: its budget is the store's,
 	// shared with the service, so the client is made once the store is open.
 	function knackFor(budget: KnackBudgetStore): KnackClient {
-		knack ??= knackClientFor(context.config().knack, {
-			credentials: knackCredentials(context.config(), io.env),
-			budget,
-			logger: context.logger(),
-		});
+		const { apiUrl, credentials } = endpoint ?? knackEndpoint(context.config(), io.env);
+		knack ??= knackClientFor(context.config().knack, { apiUrl, credentials, budget, logger: context.logger() });
 		return knack;
 	}
 
@@ -103,8 +116,14 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 			}
 			return storage;
 		},
+		who() {
+			who ??= actorName(io.env, needs, context.config());
+			return who;
+		},
 		async operator() {
 			const { postback } = context.config();
+			const actor = { who: context.who(), by: "cli" as const };
+			if (needs.knack && needs.knack !== "none") endpoint ??= await findKnack(context, io.env);
 			const storage = await context.storage();
 			return {
 				storage,
@@ -118,7 +137,7 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 					perSecond: context.config().knack.rateLimitPerSecond,
 					dailyReserve: context.config().knack.dailyReserve,
 				},
-				actor: { who: osUser(io.env), by: "cli" },
+				actor,
 			};
 		},
 		logger() {
@@ -129,12 +148,13 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
 			});
 			return logger;
 		},
-		async confirmKnackWrites(what, yes) {
+		async confirmKnackWrites(what, yes, calls = []) {
 			if (yes || context.config().environment !== "production") return true;
 			if (!io.isTTY) {
 				throw new UsageError(`refusing to ${what} in the production Knack without --yes (no terminal to confirm on)`);
 			}
-			io.stderr.write(`This will ${what} in the PRODUCTION Knack. Continue? [y/N] `);
+			const listed = calls.length > 0 ? `, with these calls:\n${calls.map((c) => `  ${c}\n`).join("")}` : ". ";
+			io.stderr.write(`This will ${what} in the PRODUCTION Knack${listed}Continue? [y/N] `);
 			const answer = (await readLine(io.stdin)).trim().toLowerCase();
 			return answer === "y" || answer === "yes";
 		},
@@ -152,31 +172,89 @@ export function createCliContext(io: CliIo, needs: CommandNeeds): CliContext {
  * credentials, but only when KNACK_API_URL names a sandbox: a command never sends
  * made-up credentials to the real Knack.
  */
-function knackCredentials(config: Config, env: Record<string, string | undefined>) {
-	if (config.knack.credentials) return config.knack.credentials;
-	const host = new URL(config.knack.apiUrl).hostname;
-	if (!env.KNACK_API_URL?.trim() || realKnack.test(host)) {
+function knackEndpoint(config: Config, env: Record<string, string | undefined>): KnackEndpoint {
+	const { apiUrl, credentials } = config.knack;
+	if (credentials) return { apiUrl, credentials };
+	if (!env.KNACK_API_URL?.trim() || realKnack.test(new URL(apiUrl).hostname)) {
 		throw new CliError(
 			"this command calls Knack and there are no Knack credentials: set KNACK_STREET_BANNER_APP_ID, " +
 				"KNACK_STREET_BANNER_API_KEY, KNACK_SMART_MOBILITY_APP_ID and KNACK_SMART_MOBILITY_API_KEY, or point " +
-				"KNACK_API_URL at a Knack sandbox, whose default credentials are then used (the development service's " +
-				`embedded sandbox: KNACK_API_URL=http://127.0.0.1:${config.knack.sandboxPort}/v1)`,
+				"KNACK_API_URL at a Knack sandbox, whose default credentials are then used",
 		);
 	}
-	return sandboxCredentials;
+	return { apiUrl, credentials: sandboxCredentials };
 }
 
 /**
- * The CLI's repairs are recorded under the account that ran them, as a shared server
- * knows a person. $USER first: Bun's userInfo() can answer "unknown" where libc would not.
+ * In development without credentials or KNACK_API_URL: the development service's
+ * embedded sandbox, where that service starts it (KNACK_SANDBOX_HOST, loopback by
+ * default, and KNACK_SANDBOX_PORT), if it answers there; else one line saying how to
+ * point at one.
+ */
+async function findKnack(context: CliContext, env: Record<string, string | undefined>): Promise<KnackEndpoint> {
+	const config = context.config();
+	if (config.knack.credentials || env.KNACK_API_URL?.trim()) return knackEndpoint(config, env);
+	const { sandboxHost, sandboxPort } = config.knack;
+	const host = sandboxHost === "0.0.0.0" || sandboxHost === "::" ? "127.0.0.1" : sandboxHost;
+	const root = `http://${host.includes(":") ? `[${host}]` : host}:${sandboxPort}`;
+	const answered = await fetch(`${root}/__sandbox/stats`, { signal: AbortSignal.timeout(2000) }).then(
+		(response) => response.ok,
+		() => false,
+	);
+	if (!answered) {
+		throw new CliError(
+			`no Knack credentials, and no Knack sandbox answers at ${root}: start the development service ` +
+				`(npm start), or set KNACK_API_URL=http://HOST:PORT/v1 to a running sandbox`,
+		);
+	}
+	context.note(`note: no Knack credentials: using the development service's Knack sandbox at ${root}/v1`);
+	return { apiUrl: `${root}/v1`, credentials: sandboxCredentials };
+}
+
+/**
+ * Whose name a Knack write is recorded under: --as, then CITYBASE_OPERATOR; in
+ * production a run that writes to Knack has to give one. Elsewhere the OS account that
+ * ran the command, as a shared server knows a person.
+ */
+function actorName(env: Record<string, string | undefined>, needs: CommandNeeds, config: Config): string {
+	const given = operatorName(needs.as ?? env.CITYBASE_OPERATOR ?? "");
+	if (given) return given;
+	if (needs.as !== undefined) throw new UsageError("--as needs a name");
+	if (needs.knack === "writes" && config.environment === "production") {
+		throw new UsageError(
+			'this writes to the production Knack, and every write is recorded under the name of the person who asked: add --as "Your Name" (or set CITYBASE_OPERATOR)',
+		);
+	}
+	return osUser(env);
+}
+
+/**
+ * The OS account: $USER first (a container's shell often has none), then the account of
+ * the process's uid; one with no account is named by its number, never "unknown".
  */
 function osUser(env: Record<string, string | undefined>): string {
 	const named = env.USER?.trim() || env.LOGNAME?.trim();
 	if (named) return named;
+	return accountName() ?? `uid ${process.getuid?.() ?? "?"}`;
+}
+
+/** Bun's userInfo() answers "unknown" where libc would read /etc/passwd, so it is read here as libc would. */
+function accountName(): string | null {
 	try {
-		return userInfo().username;
+		const { username } = userInfo();
+		if (username && username !== "unknown") return username;
 	} catch {
-		return "unknown";
+		// a uid with no passwd entry, as in some containers
+	}
+	const uid = String(process.getuid?.());
+	try {
+		const entry = readFileSync("/etc/passwd", "utf8")
+			.split("\n")
+			.map((line) => line.split(":"))
+			.find((fields) => fields[2] === uid);
+		return entry?.[0] || null;
+	} catch {
+		return null;
 	}
 }
 

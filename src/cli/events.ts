@@ -1,21 +1,20 @@
-import { userInfo } from "node:os";
-import { callTarget } from "../application/operator/history.ts";
+import { describeEvent } from "../application/operator/describeEvent.ts";
 import { truncate } from "../application/operator/text.ts";
 import { deliveryDetail, LookupError, listDeliveries } from "../application/operator/timeline.ts";
 import type { OpenedBody } from "../events/bodyCipher.ts";
 import { bodyForDisplay } from "../events/bodyDisplay.ts";
-import {
-	type AcceptedData,
-	type DeadLetteredData,
-	type EffectFailedData,
-	type EffectSucceededData,
-	EventTypes,
-	type OperatorActionData,
-	type RejectedData,
-	type StoredEvent,
-} from "../events/types.ts";
+import { type AcceptedData, EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
 import type { DeliveryFilter } from "../storage/storage.ts";
-import { type Args, type Command, flag, integerOption, jsonOption, parseInteger, stringOption } from "./command.ts";
+import {
+	type Args,
+	asOption,
+	type Command,
+	flag,
+	integerOption,
+	jsonOption,
+	parseInteger,
+	stringOption,
+} from "./command.ts";
 import type { CliContext } from "./context.ts";
 import { parseDateBound } from "./dates.ts";
 import { CliError, ExitCode } from "./io.ts";
@@ -114,11 +113,12 @@ export const eventsShow: Command = {
 	details: [
 		"SEQ may be the position of any of the delivery's events. The body is decrypted with EVENT_LOG_KEYS; one",
 		"sealed with a key no longer listed shows as unreadable, naming the key. Card and bank details are masked",
-		"unless --reveal is given, and every reveal is logged with the delivery and the OS user. `export` keeps the",
-		"stored bytes.",
+		"unless --reveal is given, and every reveal is logged with the delivery and who asked (--as, else",
+		"CITYBASE_OPERATOR, else the OS user). `export` keeps the stored bytes.",
 	].join("\n"),
 	options: {
 		reveal: { type: "boolean", description: "show card and bank details unmasked (logged)" },
+		...asOption,
 		...jsonOption,
 	},
 	positionals: { min: 1, max: 1 },
@@ -178,7 +178,7 @@ export const eventsShow: Command = {
 		printTable(
 			out,
 			["SEQ", "TIME", "EVENT", "KNACK CALL", "RESULT"],
-			outcomes.map((e) => [String(e.seq), localTime(e.recordedAt), eventName(e), eventCall(e), eventResult(e)]),
+			outcomes.map((e) => [String(e.seq), localTime(e.recordedAt), ...eventCells(e)]),
 		);
 		return ExitCode.ok;
 	},
@@ -191,17 +191,8 @@ export const eventsShow: Command = {
 function logReveal(ctx: CliContext, deliverySeq: number) {
 	ctx.logger().warn("card and bank details revealed", {
 		delivery_seq: deliverySeq,
-		os_user: ctx.io.env.USER ?? ctx.io.env.LOGNAME ?? osUser(),
+		operator: ctx.who(),
 	});
-}
-
-function osUser(): string {
-	try {
-		return userInfo().username;
-	} catch {
-		// a uid with no passwd entry, as in some containers
-		return `uid ${process.getuid?.() ?? "?"}`;
-	}
 }
 
 /** The id of the key that sealed the body; null when it is stored in clear (or damaged). */
@@ -220,49 +211,10 @@ function bodyState(body: OpenedBody): string {
 	}
 }
 
-export function eventName(e: StoredEvent): string {
-	if (e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed) {
-		const data = e.data as EffectSucceededData | EffectFailedData;
-		// The postback's own request is the usual case; the others are worth saying.
-		const by = data.by === "postback" ? "" : ` by ${data.by}`;
-		return `${data.kind} ${e.type === EventTypes.effectSucceeded ? "written" : "failed"}${by}`;
-	}
-	if (e.type === EventTypes.operatorAction) {
-		const data = e.data as OperatorActionData;
-		return `${data.action} by ${data.who} (${data.by})`;
-	}
-	return e.type;
+/** An event as a table row (EVENT, KNACK CALL, RESULT); what Knack or a person wrote is cut to one line. */
+export function eventCells(e: StoredEvent): [string, string, string] {
+	const { name, call, result } = describeEvent(e);
+	return [name, call, freeText.has(e.type) ? truncate(result, 90) : result];
 }
 
-export function eventCall(e: StoredEvent): string {
-	if (e.type !== EventTypes.effectSucceeded && e.type !== EventTypes.effectFailed) return "";
-	const data = e.data as EffectSucceededData | EffectFailedData;
-	return callTarget(data.method, data.objectKey, data.recordId);
-}
-
-export function eventResult(e: StoredEvent): string {
-	switch (e.type) {
-		case EventTypes.effectSucceeded: {
-			const data = e.data as EffectSucceededData;
-			const found = data.via === "lookup" ? ", found already in Knack" : "";
-			return `${data.knackStatus} record ${data.recordId ?? "-"}${found}`;
-		}
-		case EventTypes.effectFailed: {
-			const data = e.data as EffectFailedData;
-			return truncate(
-				`${data.knackStatus ?? "no answer"}: ${data.error}${data.certain ? "" : " (may have been applied)"}`,
-				90,
-			);
-		}
-		case EventTypes.applied: {
-			const data = e.data as { performed: number; skipped: number };
-			return `${data.performed} written, ${data.skipped} already done`;
-		}
-		case EventTypes.deadLettered:
-			return (e.data as DeadLetteredData).reason;
-		case EventTypes.operatorAction:
-			return truncate((e.data as OperatorActionData).result, 90);
-		default:
-			return "";
-	}
-}
+const freeText = new Set<StoredEvent["type"]>([EventTypes.effectFailed, EventTypes.operatorAction]);

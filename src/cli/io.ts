@@ -3,7 +3,20 @@
  * every other CLI module may import (none of them imports back).
  */
 /** 75 is EX_TEMPFAIL: the Knack daily quota stopped the command; the same command later goes on. */
-export const ExitCode = { ok: 0, failed: 1, usage: 2, quota: 75, interrupted: 130 } as const;
+export const ExitCode = { ok: 0, failed: 1, usage: 2, pending: 3, quota: 75, interrupted: 130 } as const;
+export type ExitName = keyof typeof ExitCode;
+
+/** What each exit code means, as `--help` lists them. */
+export const exitMeanings: Record<ExitName, string> = {
+	ok: "done",
+	failed: "failed, or Knack disagrees with the log (verify)",
+	usage: "usage error; also a command that writes to the production Knack without a person's name",
+	pending: "something is waiting for Knack (pending), so a cron job can alert on it",
+	quota: "stopped at the Knack daily quota's reserve; the same command goes on after the reset",
+	interrupted: "interrupted (Ctrl-C)",
+};
+/** Every command may answer these; `Command.exits` adds its own. */
+export const commonExits: ExitName[] = ["ok", "failed", "usage", "interrupted"];
 
 /** Wrong invocation: the message and the command's usage are printed, exit 2. */
 export class UsageError extends Error {}

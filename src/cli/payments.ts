@@ -1,8 +1,9 @@
-import { type Assessment, callTarget, failureText, type StatusHistory } from "../application/operator/history.ts";
+import { callTarget, failureText } from "../application/operator/describeEvent.ts";
+import type { Assessment, StatusHistory } from "../application/operator/history.ts";
 import { latestPayment, searchPayments } from "../application/operator/search.ts";
 import { EventTypes } from "../events/types.ts";
 import { type Command, flag, jsonOption } from "./command.ts";
-import { eventCall, eventName, eventResult } from "./events.ts";
+import { eventCells } from "./events.ts";
 import { CliError, ExitCode } from "./io.ts";
 import { isoTime, localTime, printJson, printTable } from "./output.ts";
 
@@ -71,9 +72,7 @@ export const paymentsShow: Command = {
 						String(e.seq),
 						String(e.deliverySeq ?? e.seq),
 						e.paymentStatus ?? "",
-						e.type === EventTypes.accepted ? "delivery accepted" : eventName(e),
-						eventCall(e),
-						eventResult(e),
+						...eventCells(e),
 					]),
 			);
 			out.line();

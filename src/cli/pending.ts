@@ -1,5 +1,5 @@
-import { callTarget, failureText } from "../application/operator/history.ts";
-import { pendingDeliveries } from "../application/operator/pending.ts";
+import { callTarget, failureText } from "../application/operator/describeEvent.ts";
+import { stuckDeliveries } from "../application/operator/stuck.ts";
 import { truncate } from "../application/operator/text.ts";
 import { type Command, flag, integerOption, jsonOption } from "./command.ts";
 import { ExitCode } from "./io.ts";
@@ -10,16 +10,17 @@ export const pending: Command = {
 	name: "pending",
 	summary: "Deliveries not yet applied to Knack (incomplete or dead-lettered), oldest first, with their last error.",
 	details:
-		"UNFINISHED names the Knack writes still to do for the payment and status; `none` means another delivery of\nthe same payment finished them, and the next replay or recovery pass only records that. `replay --payment ID`\nfinishes one.",
+		"UNFINISHED names the Knack writes still to do for the payment and status; `none` means another delivery of\nthe same payment finished them, and the next replay or recovery pass only records that. `replay --payment ID`\nfinishes one. Exits 3 when anything is pending (0 when nothing is), so a cron job can alert on it.",
 	options: {
 		limit: { type: "string", value: "N", description: "at most N deliveries of each kind (default 1000)" },
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
 	store: "reads",
+	exits: ["pending"],
 	async run(args, ctx) {
 		const limit = integerOption(args, "limit", 1) ?? 1000;
-		const rows = await pendingDeliveries(await ctx.operator(), limit);
+		const rows = await stuckDeliveries(await ctx.operator(), limit);
 
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);
@@ -44,7 +45,7 @@ export const pending: Command = {
 				});
 			}
 			list.end();
-			return ExitCode.ok;
+			return rows.length === 0 ? ExitCode.ok : ExitCode.pending;
 		}
 		if (rows.length === 0) {
 			ctx.out.line("nothing pending: every accepted delivery is applied");
@@ -52,7 +53,7 @@ export const pending: Command = {
 		}
 		printTable(
 			ctx.out,
-			["SEQ", "RECEIVED", "PAYMENT", "STATUS", "INVOICE", "STATE", "ATTEMPTS", "UNFINISHED", "LAST ERROR"],
+			["SEQ", "RECEIVED (CT)", "PAYMENT", "STATUS", "INVOICE", "STATE", "ATTEMPTS", "UNFINISHED", "LAST ERROR"],
 			rows.map(({ delivery, payment, assessment: a, attempts }) => [
 				String(delivery.deliverySeq),
 				localTime(delivery.receivedAt),
@@ -72,6 +73,6 @@ export const pending: Command = {
 		);
 		ctx.out.line();
 		ctx.out.line(`${rows.length} pending`);
-		return ExitCode.ok;
+		return ExitCode.pending;
 	},
 };

@@ -9,7 +9,7 @@ import {
 import { outcomeText, type StatusOutcome } from "../application/operator/replayer.ts";
 import { type Selection, selectionSize } from "../application/operator/selection.ts";
 import { callLine } from "./callLine.ts";
-import { type Command, flag, jsonOption } from "./command.ts";
+import { asOption, type Command, flag, jsonOption } from "./command.ts";
 import type { CliContext } from "./context.ts";
 import { collecting } from "./heap.ts";
 import { ExitCode } from "./io.ts";
@@ -29,6 +29,8 @@ export const replay: Command = {
 		"for confirmation unless --yes. Replays take only the Knack calls live payments leave, and stop when an",
 		"app's daily quota is down to KNACK_DAILY_RESERVE (exit 75; the same command continues; --wait sleeps until",
 		"the reset instead). Exit 1 when a payment could not be replayed, 130 when interrupted.",
+		"Every write is recorded under --as NAME (or CITYBASE_OPERATOR, else the OS user); in production one of the",
+		"first two is required.",
 	].join("\n"),
 	options: {
 		...selectionOptions,
@@ -37,10 +39,13 @@ export const replay: Command = {
 		yes: { type: "boolean", description: "do not ask before writing to the production Knack" },
 		restart: { type: "boolean", description: "start an interrupted forced replay over instead of resuming it" },
 		wait: { type: "boolean", description: "at the daily quota's reserve, sleep until it resets and go on" },
+		...asOption,
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
 	store: { writes: "replay records every Knack call in the log", unlessWith: "dry-run" },
+	knack: { calls: { unlessWith: "dry-run" }, writes: { unlessWith: "dry-run" } },
+	exits: ["quota"],
 	async run(args, ctx) {
 		const selection = await parseSelection(args, ctx);
 		const force = flag(args, "force");
@@ -89,7 +94,7 @@ async function dryRun(ctx: CliContext, selection: Selection, force: boolean, jso
 			} else if (calls.length > 0) {
 				ctx.out.line(statusHeading(history, assessment.delivery));
 				if (heldBy) ctx.out.line(`  (being applied right now by ${heldBy}: a replay would wait for it)`);
-				for (const call of calls) ctx.out.line(`  ${callLine(call)}`);
+				for (const call of calls) ctx.out.line(`  ${callLine(call, deps.fieldMap)}`);
 			} else if (singular) {
 				ctx.out.line(`payment ${history.citybaseId} ${history.status}: nothing unfinished`);
 			}

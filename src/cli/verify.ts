@@ -2,13 +2,16 @@ import { truncate } from "../application/operator/text.ts";
 import {
 	type Disagreement,
 	deliveriesToFix,
+	fixCalls,
 	fixDisagreements,
 	invoicesToVerify,
 	type VerifyScope,
 	VerifyScopeError,
 	verifyInvoices,
 } from "../application/operator/verify.ts";
-import { type Args, type Command, flag, jsonOption, parseInteger, stringOption } from "./command.ts";
+import { fieldName, namedField } from "../projections/knack/fieldNames.ts";
+import { callLine } from "./callLine.ts";
+import { type Args, asOption, type Command, flag, jsonOption, parseInteger, stringOption } from "./command.ts";
 import { parseDateBound } from "./dates.ts";
 import { CliError, ExitCode, UsageError } from "./io.ts";
 import { counted, JsonArray, printTable } from "./output.ts";
@@ -27,7 +30,9 @@ export const verify: Command = {
 		"Booleans and text are compared exactly; dates by day and minute, since Knack formats them its own way.",
 		"Message and refund records (inserts) are not read back. Exit 1 when Knack disagrees (and --fix did not",
 		"repair it) or a record could not be read. --fix replays exactly the deliveries behind the disagreements",
-		"with --force, then checks again; writing to the production Knack asks for confirmation unless --yes.",
+		"with --force, then checks again; writing to the production Knack lists the calls and asks for confirmation",
+		"unless --yes. A fix is recorded under --as NAME (or CITYBASE_OPERATOR, else the OS user); in production one",
+		"of the first two is required.",
 	].join("\n"),
 	options: {
 		payment: { type: "string", value: "ID", description: "only the records of this CityBase payment's invoice" },
@@ -35,10 +40,13 @@ export const verify: Command = {
 		since: { type: "string", value: "DATE", description: "only invoices with a delivery received at or after DATE" },
 		fix: { type: "boolean", description: "replay (forced) the payments whose writes Knack lost, then check again" },
 		yes: { type: "boolean", description: "do not ask before writing to the production Knack" },
+		...asOption,
 		...jsonOption,
 	},
 	positionals: { min: 0, max: 0 },
 	store: { writes: "verify --fix records the Knack calls of its replays in the log", onlyWith: "fix" },
+	knack: { calls: {}, writes: { onlyWith: "fix" } },
+	exits: ["quota"],
 	async run(args, ctx) {
 		const deps = await ctx.operator();
 		let invoices: string[];
@@ -58,8 +66,13 @@ export const verify: Command = {
 
 		let fixed = new Set<Disagreement>();
 		if (flag(args, "fix") && disagreements.length > 0) {
-			const what = `re-apply ${deliveriesToFix(disagreements).length} deliveries`;
-			if (!(await ctx.confirmKnackWrites(what, flag(args, "yes")))) {
+			const writers = deliveriesToFix(disagreements);
+			const what = `re-apply ${counted(writers.length, "delivery", "deliveries")}`;
+			const calls = writers.flatMap((w) => [
+				`delivery ${w.deliverySeq}: payment ${w.citybaseId} ${w.status}`,
+				...fixCalls(w, deps.fieldMap).map((call) => `  ${callLine(call, deps.fieldMap)}`),
+			]);
+			if (!(await ctx.confirmKnackWrites(what, flag(args, "yes"), calls))) {
 				ctx.note("cancelled: nothing was sent to Knack");
 				return ExitCode.failed;
 			}
@@ -80,6 +93,7 @@ export const verify: Command = {
 					objectKey: d.record.objectKey,
 					recordId: d.record.recordId,
 					field: d.field,
+					fieldName: fieldName(deps.fieldMap, d.record.objectKey, d.field),
 					expected: d.expected,
 					actual: d.actual,
 					deliverySeq: d.writer.deliverySeq,
@@ -105,7 +119,7 @@ export const verify: Command = {
 					d.writer.status,
 					d.record.invoice,
 					`${d.record.objectKey}/${d.record.recordId} (${d.record.kind})`,
-					d.field,
+					namedField(deps.fieldMap, d.record.objectKey, d.field),
 					show(d.expected),
 					truncate(d.actual, 60),
 					...(flag(args, "fix") ? [fixed.has(d) ? "fixed" : "NOT FIXED"] : []),

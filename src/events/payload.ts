@@ -2,7 +2,7 @@ import { type Static, Type as T, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler, type ValueError, ValueErrorType } from "@sinclair/typebox/compiler";
 
 /**
- * The CityBase postback payload (SPEC §2) and the one function that turns the bytes
+ * The CityBase postback payload (docs/design.md §2) and the one function that turns the bytes
  * of a delivery into either a normalised Payment or a specific, human-readable reason
  * for rejecting it. Pure: no I/O, no clock.
  */

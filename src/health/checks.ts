@@ -8,11 +8,13 @@ export type CheckState = "ok" | "degraded" | "failing";
 
 export const stateRank: Record<CheckState, number> = { ok: 0, degraded: 1, failing: 2 };
 
-export interface Verdict {
+export interface CheckResult {
 	state: CheckState;
 	reason: string;
 	/** figures behind the reason, shown beside it in the answer */
 	facts?: Record<string, unknown>;
+	/** for the log only, never the answer: the store's own error text, which can hold SQL */
+	detail?: string;
 }
 
 export interface HealthConfig {
@@ -35,8 +37,10 @@ export interface HealthConfig {
 /** One write's outcome: a postback's (or recovery's) write, or the monitor's probe. */
 export interface WriteOutcome {
 	at: number;
-	/** the store's error text; null when the write succeeded */
+	/** what went wrong, in words (`describeStoreError`); null when the write succeeded */
 	error: string | null;
+	/** the store's own error text, for the log */
+	detail?: string;
 }
 
 export interface StoreSignals {
@@ -62,7 +66,7 @@ export interface KnackAppSignals {
 
 export type BacklogSignals =
 	| { at: number; pending: number; oldestReceivedAt: number | null; deadLettered: number }
-	| { at: number; error: string };
+	| { at: number; error: string; detail?: string };
 
 export interface Signals {
 	now: number;
@@ -76,7 +80,9 @@ export interface Signals {
 
 export interface CheckDefinition {
 	name: string;
-	evaluate(signals: Signals, config: HealthConfig): Verdict;
+	/** what the check watches, as a person calls it */
+	title: string;
+	evaluate(signals: Signals, config: HealthConfig): CheckResult;
 }
 
 export const isAuthRefusal = (status: number | null) => status === 401 || status === 403;
@@ -104,18 +110,28 @@ function duration(ms: number): string {
 const isNewer = (a: WriteOutcome | null, than: WriteOutcome | null): a is WriteOutcome =>
 	a !== null && (than === null || a.at > than.at);
 
-/** The store's verdict: failing while its writes fail, which is also what readiness asks. */
-export function storeVerdict({ write, probe, freeBytes }: StoreSignals, config: HealthConfig): Verdict {
+/** The store's result: failing while its writes fail, which is also what readiness asks. */
+export function storeResult({ write, probe, freeBytes }: StoreSignals, config: HealthConfig): CheckResult {
 	const facts = { free_bytes: freeBytes };
 	const roomy = freeBytes === null || freeBytes >= config.storeMinFreeBytes;
 	// A later probe clears a postback's failed write only once there is room again: on a
 	// nearly full disk the probe's few bytes can fit where a postback's do not.
 	const probeCleared = isNewer(probe, write) && probe.error === null && roomy;
 	if (write?.error && !probeCleared) {
-		return { state: "failing", reason: `the last write to the event log failed: ${write.error}`, facts };
+		return {
+			state: "failing",
+			reason: `the last write to the event log failed: ${write.error}`,
+			facts,
+			detail: write.detail,
+		};
 	}
 	if (probe?.error && isNewer(probe, write)) {
-		return { state: "failing", reason: `a test write to the event log failed: ${probe.error}`, facts };
+		return {
+			state: "failing",
+			reason: `a test write to the event log failed: ${probe.error}`,
+			facts,
+			detail: probe.detail,
+		};
 	}
 	if (!roomy && freeBytes !== null) {
 		return {
@@ -129,10 +145,10 @@ export function storeVerdict({ write, probe, freeBytes }: StoreSignals, config: 
 }
 
 /**
- * One app's rules, each a verdict or null when it has nothing to say; the worst wins.
+ * One app's rules, each a result or null when it has nothing to say; the worst wins.
  * Another input (such as the daily quota left) is one more rule over one more signal.
  */
-type KnackRule = (app: KnackAppSignals, now: number, config: HealthConfig) => Verdict | null;
+type KnackRule = (app: KnackAppSignals, now: number, config: HealthConfig) => CheckResult | null;
 
 const credentials: KnackRule = (app, _now, config) =>
 	app.authRefusalsInARow >= config.knackAuthFailures
@@ -155,14 +171,17 @@ const outage: KnackRule = (app, now, config) => {
 	const reason = lastWentWrong
 		? `Knack's last answer was ${app.lastCall?.status ?? "none (timeout or unreachable)"}`
 		: "Knack answers again";
-	return {
-		state: "degraded",
-		reason: `${reason}; ${count(recent.length, "call", "calls")} went wrong in the last ${duration(config.knackWindowMs)}${kinds ? ` (${kinds})` : ""}`,
-	};
+	const tallied = `${count(recent.length, "call", "calls")} went wrong in the last ${duration(config.knackWindowMs)} (${kinds})`;
+	return { state: "degraded", reason: recent.length === 0 ? reason : `${reason}; ${tallied}` };
 };
 
+/** `2026-12-07 00:00 UTC`: a time in a reason says its zone, as the answer's ISO times do with their Z. */
+export function utcTime(ms: number): string {
+	return `${new Date(ms).toISOString().slice(0, 16).replace("T", " ")} UTC`;
+}
+
 const resetText = (resetAt: number | null) =>
-	resetAt === null ? "at the end of Knack's plan day" : `at ${new Date(resetAt).toISOString()}`;
+	resetAt === null ? "at the end of Knack's plan day" : `at ${utcTime(resetAt)}`;
 
 const quota: KnackRule = (app, _now, config) => {
 	const remaining = app.quota?.remaining ?? null;
@@ -184,9 +203,9 @@ const quota: KnackRule = (app, _now, config) => {
 
 const knackRules: KnackRule[] = [credentials, outage, quota];
 
-export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig): Verdict {
-	const verdicts = knackRules.map((rule) => rule(app, now, config)).filter((v): v is Verdict => v !== null);
-	const state = worst(verdicts.map((v) => v.state));
+export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig): CheckResult {
+	const results = knackRules.map((rule) => rule(app, now, config)).filter((v): v is CheckResult => v !== null);
+	const state = worst(results.map((v) => v.state));
 	const facts = {
 		last_status: app.lastCall?.status ?? null,
 		last_call_at: app.lastCall ? new Date(app.lastCall.at).toISOString() : null,
@@ -194,7 +213,7 @@ export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig
 		quota_limit: app.quota?.limit ?? null,
 		quota_resets_at: app.quota?.resetAt ? new Date(app.quota.resetAt).toISOString() : null,
 	};
-	const reasons = verdicts.filter((v) => v.state === state).map((v) => v.reason);
+	const reasons = results.filter((v) => v.state === state).map((v) => v.reason);
 	if (reasons.length > 0) return { state, reason: reasons.join("; "), facts };
 	return {
 		state: "ok",
@@ -203,7 +222,7 @@ export function knackApp(app: KnackAppSignals, now: number, config: HealthConfig
 	};
 }
 
-function knack({ knack, now }: Signals, config: HealthConfig): Verdict {
+function knack({ knack, now }: Signals, config: HealthConfig): CheckResult {
 	const apps = Object.entries(knack).map(([name, signals]) => ({ name, ...knackApp(signals, now, config) }));
 	const state = worst(apps.map((a) => a.state));
 	const named = apps.filter((a) => a.state === state && state !== "ok");
@@ -214,9 +233,11 @@ function knack({ knack, now }: Signals, config: HealthConfig): Verdict {
 	return { state, reason: named.map((a) => `${a.name}: ${a.reason}`).join("; "), facts };
 }
 
-function backlog({ backlog, now }: Signals, config: HealthConfig): Verdict {
+function backlog({ backlog, now }: Signals, config: HealthConfig): CheckResult {
 	if (backlog === null) return { state: "ok", reason: "not sampled yet" };
-	if ("error" in backlog) return { state: "failing", reason: `the event log could not be read: ${backlog.error}` };
+	if ("error" in backlog) {
+		return { state: "failing", reason: `the event log could not be read: ${backlog.error}`, detail: backlog.detail };
+	}
 	const age = backlog.oldestReceivedAt === null ? 0 : Math.max(0, now - backlog.oldestReceivedAt);
 	const facts = {
 		pending: backlog.pending,
@@ -240,7 +261,7 @@ function backlog({ backlog, now }: Signals, config: HealthConfig): Verdict {
 	return { state: "ok", reason: backlog.pending === 0 ? "nothing waiting" : unfinished, facts };
 }
 
-function logs({ logs }: Signals, config: HealthConfig): Verdict {
+function logs({ logs }: Signals, config: HealthConfig): CheckResult {
 	if (logs === null) return { state: "ok", reason: "CloudWatch Logs is off" };
 	const facts = { dropped_since_start: logs.dropped };
 	if (logs.droppedInWindow > 0) {
@@ -254,8 +275,22 @@ function logs({ logs }: Signals, config: HealthConfig): Verdict {
 }
 
 export const healthChecks: readonly CheckDefinition[] = [
-	{ name: "store", evaluate: (signals, config) => storeVerdict(signals.store, config) },
-	{ name: "knack", evaluate: knack },
-	{ name: "backlog", evaluate: backlog },
-	{ name: "logs", evaluate: logs },
+	{ name: "store", title: "Event log", evaluate: (signals, config) => storeResult(signals.store, config) },
+	{ name: "knack", title: "Knack", evaluate: knack },
+	{ name: "backlog", title: "Payments waiting for Knack", evaluate: backlog },
+	{ name: "logs", title: "CloudWatch logs", evaluate: logs },
 ];
+
+/**
+ * One line for the whole report: the worst check's reason, the first in the order above
+ * when several are as bad, and how many others are not ok.
+ */
+export function summary(checks: Record<string, Pick<CheckResult, "state" | "reason">>): string {
+	const entries = Object.entries(checks);
+	const state = worst(entries.map(([, c]) => c.state));
+	if (state === "ok") return `all ${count(entries.length, "check", "checks")} ok`;
+	const troubled = entries.filter(([, c]) => c.state !== "ok");
+	const [name, first] = troubled.find(([, c]) => c.state === state) as [string, CheckResult];
+	const others = troubled.filter(([n]) => n !== name).map(([n, c]) => `${n} ${c.state}`);
+	return `${name} ${state}: ${first.reason}${others.length > 0 ? ` (also ${others.join(", ")})` : ""}`;
+}

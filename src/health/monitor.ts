@@ -3,15 +3,16 @@ import { type QuotaState, remainingQuota } from "../projections/knack/budget.ts"
 import type { EventStore, KnackBudgetStore, OperatorQueries, StoreProbe } from "../storage/storage.ts";
 import {
 	type BacklogSignals,
+	type CheckResult,
 	type CheckState,
 	type HealthConfig,
 	healthChecks,
-	storeVerdict,
-	type Verdict,
+	storeResult,
 	type WriteOutcome,
 	worst,
 } from "./checks.ts";
 import { createKnackCallTracker } from "./knackCalls.ts";
+import { describeStoreError } from "./storeErrors.ts";
 import { watchWrites } from "./watchWrites.ts";
 
 /**
@@ -23,11 +24,11 @@ import { watchWrites } from "./watchWrites.ts";
  */
 export interface HealthReport {
 	status: CheckState;
-	checks: Record<string, Verdict & { since: number }>;
+	checks: Record<string, CheckResult & { since: number }>;
 }
 
 /**
- * "May this instance receive postbacks?" (SPEC §9), for a load balancer and a container
+ * "May this instance receive postbacks?" (docs/design.md §9), for a load balancer and a container
  * engine: only what this instance needs to record one (its store accepts writes, it is
  * not shutting down), never Knack or the backlog, whose troubles every instance shares.
  */
@@ -134,31 +135,32 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 		};
 		const checks: HealthReport["checks"] = {};
 		for (const check of healthChecks) {
-			const verdict = check.evaluate(signals, config);
+			const result = check.evaluate(signals, config);
 			let seen = current.get(check.name);
-			if (seen?.state !== verdict.state) {
+			if (seen?.state !== result.state) {
 				// A service that starts healthy says nothing; one that starts unwell says so.
-				if (seen || verdict.state !== "ok") logChange(check.name, seen?.state ?? null, verdict);
-				seen = { state: verdict.state, since: now };
+				if (seen || result.state !== "ok") logChange(check.name, seen?.state ?? null, result);
+				seen = { state: result.state, since: now };
 				current.set(check.name, seen);
 			}
-			checks[check.name] = { ...verdict, since: seen.since };
+			checks[check.name] = { ...result, since: seen.since };
 		}
 		return { status: worst(Object.values(checks).map((c) => c.state)), checks };
 	}
 
-	function logChange(check: string, previous: CheckState | null, verdict: Verdict) {
-		const level = verdict.state === "failing" ? "error" : verdict.state === "degraded" ? "warn" : "info";
-		logger[level](`health check ${verdict.state}`, {
+	function logChange(check: string, previous: CheckState | null, result: CheckResult) {
+		const level = result.state === "failing" ? "error" : result.state === "degraded" ? "warn" : "info";
+		logger[level](`health check ${result.state}`, {
 			health_check: check,
-			health_state: verdict.state,
+			health_state: result.state,
 			previous_state: previous,
-			reason: verdict.reason,
+			reason: result.reason,
+			...(result.detail ? { detail: result.detail } : {}),
 		});
 	}
 
 	function readiness(): Readiness {
-		const store = storeVerdict({ write, probe: probed, freeBytes }, config);
+		const store = storeResult({ write, probe: probed, freeBytes }, config);
 		const answer: Readiness = stopping
 			? { ready: false, reason: "shutting down: finishing the postbacks in flight" }
 			: store.state === "failing"
@@ -184,13 +186,13 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 		if (!wroteSince) {
 			probed = await probe.write().then(
 				() => ({ at: clock(), error: null }),
-				(error) => ({ at: clock(), error: errorText(error) }),
+				(error) => failed(clock(), error),
 			);
 		}
 		try {
 			backlog = { at: now, ...(await queries.backlog(now - DAY_MS)) };
 		} catch (error) {
-			backlog = { at: now, error: errorText(error) };
+			backlog = failed(now, error);
 		}
 		quotas = await budget.quotas().catch(() => quotas);
 		if (cloudWatch) drops.push({ at: now, dropped: cloudWatch.stats().dropped });
@@ -199,7 +201,9 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 
 	function sampleOnce() {
 		sampling ??= sample()
-			.catch((error) => logger.warn("health sampling failed; it will try again", { error: errorText(error) }))
+			.catch((error) =>
+				logger.warn("health sampling failed; it will try again", { error: describeStoreError(error).detail }),
+			)
 			.finally(() => {
 				sampling = null;
 			});
@@ -208,7 +212,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 	return {
 		watch: (store) =>
 			watchWrites(store, (error) => {
-				write = { at: clock(), error: error === null ? null : errorText(error) };
+				write = error === null ? { at: clock(), error: null } : failed(clock(), error);
 				signalChanged();
 			}),
 		knackCall({ app, status }) {
@@ -234,13 +238,8 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 	};
 }
 
-/** The store's error as an operator reads it, its code first ("SQLITE_FULL: database or disk is full", "25006: cannot execute INSERT in a read-only transaction"). */
-function errorText(error: unknown): string {
-	// drizzle wraps the driver's error in "Failed query: <the SQL> params: <the values>"
-	// (payment ids among them, on a public answer); the cause is what went wrong.
-	let cause = error;
-	while (cause instanceof Error && cause.cause instanceof Error) cause = cause.cause;
-	const code = (cause as { code?: unknown })?.code;
-	const message = cause instanceof Error ? cause.message : String(cause);
-	return typeof code === "string" && !message.includes(code) ? `${code}: ${message}` : message;
+/** A failed store operation: described in words for the answer, its own text kept for the log. */
+function failed(at: number, error: unknown): { at: number; error: string; detail: string } {
+	const { description, detail } = describeStoreError(error);
+	return { at, error: description, detail };
 }

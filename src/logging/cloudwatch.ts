@@ -1,7 +1,7 @@
 /**
  * A log sink that ships lines to CloudWatch Logs. `write` only appends to a bounded
  * in-memory buffer; a timer drains it, so neither a slow nor a failing CloudWatch can slow
- * a postback (the SDK under Bun has hung before: NOTES §5).
+ * a postback (the SDK under Bun has hung before: docs/design.md §8).
  */
 import type * as CloudWatchLogs from "@aws-sdk/client-cloudwatch-logs";
 import { BoundedBuffer } from "./bounded-buffer.ts";

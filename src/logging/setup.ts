@@ -1,6 +1,6 @@
 /**
  * Wires the service's logger: JSON lines to stdout, and to CloudWatch Logs when AWS is
- * configured (SPEC §6, §8).
+ * configured (docs/design.md §8).
  */
 import {
 	type CloudWatchSink,

@@ -1,11 +1,12 @@
 import { type Static, Type as T } from "@sinclair/typebox";
 import { Elysia } from "elysia";
 import type { AppContext } from "../context.ts";
+import { summary } from "../health/checks.ts";
 
 /**
- * Health, and readiness apart from it (SPEC §9; docs/RUNBOOK.md §11 and §13).
+ * Health, and readiness apart from it (docs/design.md §9; docs/RUNBOOK.md §11 and §14).
  *
- * `GET /`: the Flask service's health answer (SPEC §9), whose `status` monitors already
+ * `GET /`: the Flask service's health answer (docs/design.md §9), whose `status` monitors already
  * read, with each check's state, reason and since when under `checks`. 503 only for
  * FAILING: a degraded service still records and applies postbacks. The answer is
  * computed from what the service has already seen, never by asking the store or Knack.
@@ -14,7 +15,7 @@ const Check = T.Object(
 	{
 		state: T.Union([T.Literal("ok"), T.Literal("degraded"), T.Literal("failing")]),
 		reason: T.String(),
-		since: T.String({ format: "date-time" }),
+		since: T.String({ format: "date-time", description: "ISO 8601 in UTC (the Z)" }),
 	},
 	{ additionalProperties: true, description: "the check's figures (free_bytes, pending, apps, ...) beside its state" },
 );
@@ -23,7 +24,8 @@ export const HealthAnswer = T.Object({
 	message: T.String(),
 	status: T.Union([T.Literal("OK"), T.Literal("DEGRADED"), T.Literal("FAILING")]),
 	environment: T.String(),
-	timestamp: T.String({ format: "date-time" }),
+	timestamp: T.String({ format: "date-time", description: "ISO 8601 in UTC (the Z)" }),
+	summary: T.String({ description: "the worst check's reason in one line, e.g. for an alert's subject" }),
 	checks: T.Record(T.String(), Check),
 });
 
@@ -97,6 +99,7 @@ export function healthRoutes(ctx: AppContext) {
 					status: statusWord[report.status],
 					environment: ctx.config.environment,
 					timestamp: iso(ctx.clock()),
+					summary: summary(report.checks),
 					checks,
 				};
 			},

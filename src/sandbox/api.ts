@@ -3,13 +3,14 @@
  * apply any injected fault, then read or write the store. Every request is logged,
  * rejected ones included, and every answer for a known app carries the six limit headers.
  */
+
+import type { BurstLimit } from "./burstLimit.ts";
 import type { CallLog, RecordedCall } from "./callLog.ts";
 import { type Fault, type FaultQueue, faultAnswer } from "./faults.ts";
 import { parseListQuery, QueryError, selectPage } from "./filters.ts";
 import { formatRecord } from "./format.ts";
 import { json, knackError } from "./http.ts";
 import type { PlanQuota } from "./quota.ts";
-import type { RateLimiter } from "./rateLimit.ts";
 import { type RecordStore, WriteError } from "./records.ts";
 import { matchRecordsRoute, type RecordsRoute } from "./routes.ts";
 
@@ -19,7 +20,7 @@ export interface ApiDeps {
 	store: RecordStore;
 	calls: CallLog;
 	faults: FaultQueue;
-	limiter: RateLimiter;
+	burstLimit: BurstLimit;
 	quota: PlanQuota;
 	latencyMs: number;
 	clock(): number;
@@ -123,11 +124,11 @@ async function withFault(fault: Fault, signal: AbortSignal, performNow: () => Re
 }
 
 export function createApiHandler(deps: ApiDeps): (req: Request, url: URL) => Promise<Response> {
-	const { keys, store, calls, faults, limiter, quota, latencyMs, clock } = deps;
+	const { keys, store, calls, faults, burstLimit, quota, latencyMs, clock } = deps;
 
 	const limitHeaders = (appId: string, now: number) => ({
 		...quota.headers(appId, now),
-		...limiter.headers(appId, now),
+		...burstLimit.headers(appId, now),
 	});
 
 	async function decide(
@@ -148,7 +149,7 @@ export function createApiHandler(deps: ApiDeps): (req: Request, url: URL) => Pro
 		// Knack does not document whether refused calls count; here neither kind of 429 is
 		// spent from the plan, and a call refused for the day takes no burst slot either.
 		if (quota.spent(appId, now)) return knackError(429, DAILY_LIMIT_MESSAGE, limitHeaders(appId, now));
-		if (!limiter.admit(appId, now)) return knackError(429, "Rate limit exceeded", limitHeaders(appId, now));
+		if (!burstLimit.admit(appId, now)) return knackError(429, "Rate limit exceeded", limitHeaders(appId, now));
 		quota.charge(appId, now);
 		const headers = limitHeaders(appId, now);
 		if (route === undefined) return knackError(404, "Not found", headers);

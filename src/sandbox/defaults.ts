@@ -1,14 +1,14 @@
 /**
  * What a newcomer gets without configuring anything: made-up credentials for the two
- * Knack apps, their connection fields, and records that make the examples in
- * /work/shared/examples (SPEC §1) work end to end.
+ * Knack apps, their connection fields, and records that make the example postbacks in
+ * test/fixtures/ work end to end.
  *
  * One sandbox app stands for both the UAT and the PRODUCTION Knack app, so the fixtures
  * fill both field maps where they do not collide. Where they do, the field that is read
  * wins: `field_3333` holds the PRODUCTION `type` (the UAT refund invoice id is only
  * written), `field_3327` the UAT OTS connection (the PRODUCTION refund invoice id is only
  * written), `field_3352` the UAT status. `field_2787` and `field_2851` (the reservations'
- * display numbers) are invented: the SPEC names no identifier fields.
+ * display numbers) are invented: docs/design.md §4 names no identifier fields.
  */
 
 import type { KnackAppName } from "../events/payload.ts";

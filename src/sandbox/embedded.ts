@@ -13,9 +13,13 @@ export interface DevelopmentSandbox {
 	stop(): Promise<void>;
 }
 
-/** `hostname` other than loopback only to publish the sandbox from a container. */
+/**
+ * Loopback by default: the sandbox accepts its made-up credentials and its control
+ * endpoints (`/__sandbox/*`) ask none, so it is never reachable from elsewhere unless
+ * KNACK_SANDBOX_HOST says so (the development container, which publishes its port).
+ */
 export function developmentSandbox(port: number, hostname = "127.0.0.1"): DevelopmentSandbox {
-	// Development always runs with the UAT field map (SPEC §4).
+	// Development always runs with the UAT field map (docs/design.md §4).
 	const sandbox = startKnackSandbox(defaultSandboxOptions({ port, hostname, fieldMap: "UAT" }));
 	return {
 		url: sandbox.url,

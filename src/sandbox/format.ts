@@ -1,7 +1,7 @@
 import { isConnectionList, type StoredRecord } from "./records.ts";
 
-/** A record as Knack answers it: every field twice, `field_N` formatted and `field_N_raw`. */
-export type KnackRecord = { id: string } & Record<string, unknown>;
+/** A stored record as the sandbox answers it, the way Knack does: every field twice, `field_N` formatted and `field_N_raw`. */
+export type FormattedRecord = { id: string } & Record<string, unknown>;
 
 const HTML_ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
 
@@ -19,8 +19,8 @@ function formatted(raw: unknown): string {
 	return String(raw);
 }
 
-export function formatRecord(record: StoredRecord): KnackRecord {
-	const out: KnackRecord = { id: record.id };
+export function formatRecord(record: StoredRecord): FormattedRecord {
+	const out: FormattedRecord = { id: record.id };
 	for (const [key, raw] of Object.entries(record)) {
 		if (key === "id") continue;
 		out[key] = formatted(raw);

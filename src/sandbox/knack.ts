@@ -4,19 +4,19 @@
  * plain parts it wires together.
  */
 import { createApiHandler } from "./api.ts";
+import { BurstLimit, DEFAULT_RATE_LIMIT_PER_SECOND } from "./burstLimit.ts";
 import { CallLog, type RecordedCall } from "./callLog.ts";
 import { createControlHandler } from "./control.ts";
 import { type Fault, FaultQueue } from "./faults.ts";
-import { formatRecord, type KnackRecord } from "./format.ts";
+import { type FormattedRecord, formatRecord } from "./format.ts";
 import { knackError } from "./http.ts";
 import { DEFAULT_DAILY_LIMIT, PlanQuota, parseQuotaChange, type QuotaChange, type QuotaState } from "./quota.ts";
-import { DEFAULT_RATE_LIMIT_PER_SECOND, RateLimiter } from "./rateLimit.ts";
 import { type ConnectionSchema, RecordStore, type SandboxSeed } from "./records.ts";
 
 export { DAILY_LIMIT_MESSAGE } from "./api.ts";
 export type { CallStats, RecordedCall } from "./callLog.ts";
 export type { Fault } from "./faults.ts";
-export type { KnackRecord } from "./format.ts";
+export type { FormattedRecord } from "./format.ts";
 export type { QuotaChange, QuotaState } from "./quota.ts";
 export type { Connection, ConnectionField, ConnectionSchema, SandboxSeed, StoredRecord } from "./records.ts";
 
@@ -52,7 +52,7 @@ export interface KnackSandbox {
 	inject(fault: Fault): void;
 	clearFaults(): void;
 	/** Stored records, formatted as a GET would answer. Throws for an unknown app id. */
-	records(appId: string, objectKey: string): KnackRecord[];
+	records(appId: string, objectKey: string): FormattedRecord[];
 	/** Seeds or edits a record behind the service's back; returns its id. */
 	put(appId: string, objectKey: string, record: Record<string, unknown> & { id?: string }): string;
 	/** Each app's daily plan as the X-PlanLimit headers would show it now. */
@@ -81,7 +81,7 @@ export function startKnackSandbox(options: SandboxOptions): KnackSandbox {
 	const calls = new CallLog();
 	const faults = new FaultQueue();
 	const clock = options.clock ?? Date.now;
-	const limiter = new RateLimiter(options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND);
+	const burstLimit = new BurstLimit(options.rateLimitPerSecond ?? DEFAULT_RATE_LIMIT_PER_SECOND);
 	const quota = new PlanQuota(dailyLimits(keys, options.dailyLimit), clock());
 	const seed = options.seed ?? {};
 	store.load(seed);
@@ -91,7 +91,7 @@ export function startKnackSandbox(options: SandboxOptions): KnackSandbox {
 		store.load(seed);
 		calls.clear();
 		faults.clear();
-		limiter.clear();
+		burstLimit.clear();
 		quota.restore(clock());
 	}
 
@@ -100,7 +100,7 @@ export function startKnackSandbox(options: SandboxOptions): KnackSandbox {
 		store,
 		calls,
 		faults,
-		limiter,
+		burstLimit,
 		quota,
 		latencyMs: options.latencyMs ?? 0,
 		clock,

@@ -1,7 +1,7 @@
 /**
  * Knack's daily plan limit: API calls per app per day. The plan belongs to the account,
  * so every client of an app spends from one count, and the day ends at 00:00 UTC
- * (NOTES §1: the reset header counts down to then).
+ * (docs/design.md §3: the reset header counts down to then).
  */
 
 const DAY_MS = 86_400_000;

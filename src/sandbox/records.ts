@@ -155,7 +155,7 @@ export class RecordStore {
 	}
 
 	// Writing a display identifier instead of a record id was a real bug in the Flask
-	// service (SPEC §7), so an id that names no record is refused rather than stored.
+	// service (docs/design.md §10), so an id that names no record is refused rather than stored.
 	private identifier(appId: string, key: string, field: ConnectionField, id: string): string {
 		if (field.object === undefined) return id;
 		const target = this.get(appId, field.object, id);

@@ -32,6 +32,13 @@ export function refuseWrites(storage: Storage): Storage {
 			write: reject("move a replay cursor"),
 			clear: reject("clear a replay cursor"),
 		},
+		sessions: {
+			...storage.sessions,
+			create: reject("record a console sign-in"),
+			touch: reject("record a console session's activity"),
+			delete: reject("end a console session"),
+			prune: reject("prune console sessions"),
+		},
 		probe: { ...storage.probe, write: reject("probe a write") },
 		transfer: {
 			...storage.transfer,

@@ -18,6 +18,7 @@ export interface Storage {
 	readonly cursors: CursorStore;
 	readonly transfer: LogTransfer;
 	readonly budget: KnackBudgetStore;
+	readonly sessions: ConsoleSessionStore;
 	readonly probe: StoreProbe;
 	close(): Promise<void>;
 }
@@ -273,6 +274,37 @@ export interface KnackBudgetStore {
 	quotas(): Promise<Map<string, QuotaState>>;
 	/** Grants of the last minute, every process's, for estimating what live traffic uses. */
 	recentGrants(app: string, now: number): Promise<Grant[]>;
+}
+
+/**
+ * A console sign-in as the store keeps it: under a SHA-256 hash of its id, never the id
+ * itself, so a copy of the store (a backup, a dump) hands out no live session. Times in
+ * milliseconds since the epoch.
+ */
+export interface StoredConsoleSession {
+	idHash: string;
+	/** sent in a hidden field with every console form that changes something, checked on every POST */
+	csrf: string;
+	/** as typed at sign-in: recorded with every repair */
+	name: string;
+	createdAt: number;
+	lastSeen: number;
+}
+
+/**
+ * Console sign-ins, in the store so every instance on it serves a signed-in operator and
+ * a restart keeps them. Mutable operational state, as the claims and the budget are: no
+ * event records them and no export carries them. When a session ends is the console's
+ * rule (`console/session.ts`); the store only keeps them and drops the ones it is told.
+ */
+export interface ConsoleSessionStore {
+	create(session: StoredConsoleSession): Promise<void>;
+	get(idHash: string): Promise<StoredConsoleSession | null>;
+	/** Moves the session's `lastSeen` to `at`, never back. */
+	touch(idHash: string, at: number): Promise<void>;
+	delete(idHash: string): Promise<void>;
+	/** Drops every session last seen before `lastSeenBefore` or created before `createdBefore`; resolves with how many. */
+	prune(lastSeenBefore: number, createdBefore: number): Promise<number>;
 }
 
 export interface OpenOptions {

@@ -1,6 +1,6 @@
 import { knackDate } from "../../src/projections/knack/date.ts";
 import { approvedStatus, objects, transactionStatus } from "../../src/projections/knack/fieldMaps.ts";
-import type { KnackRecord } from "../../src/sandbox/knack.ts";
+import type { FormattedRecord } from "../../src/sandbox/knack.ts";
 import { fields, INVOICED, PENDING, parentFields, parentObject, refundSource, type SandboxControl } from "./sandbox.ts";
 import type { App, Payment } from "./scenario.ts";
 
@@ -38,14 +38,14 @@ export function datesBetween(from: number, to: number): Set<string> {
 }
 
 interface Snapshot {
-	messages: Record<App, KnackRecord[]>;
-	transactions: Record<App, KnackRecord[]>;
-	parents: Map<string, KnackRecord[]>;
+	messages: Record<App, FormattedRecord[]>;
+	transactions: Record<App, FormattedRecord[]>;
+	parents: Map<string, FormattedRecord[]>;
 }
 
 async function snapshot(control: SandboxControl, payments: Payment[]): Promise<Snapshot> {
 	const parentKeys = [...new Set(payments.map((p) => `${p.case.app}/${parentObject(p)}`))];
-	const parents = new Map<string, KnackRecord[]>();
+	const parents = new Map<string, FormattedRecord[]>();
 	for (const key of parentKeys) {
 		const [app, objectKey] = key.split("/") as [App, string];
 		parents.set(key, await control.records(app, objectKey));
@@ -114,7 +114,13 @@ function verdict(t: Tally, label: string, wrong: string[]): string[] {
 	return [`${label}: ${wrong.join(", ")}`];
 }
 
-function checkMessages(p: Payment, all: KnackRecord[], t: Tally, dates: Set<string>, explained: Set<string>): string[] {
+function checkMessages(
+	p: Payment,
+	all: FormattedRecord[],
+	t: Tally,
+	dates: Set<string>,
+	explained: Set<string>,
+): string[] {
 	const m = fields[p.case.app].messages;
 	const problems: string[] = [];
 	for (const status of p.case.statuses) {
@@ -134,7 +140,7 @@ function checkMessages(p: Payment, all: KnackRecord[], t: Tally, dates: Set<stri
 			problems.push(`${found.length} ${status} messages`);
 			continue;
 		}
-		const wrong = differences(found[0] as KnackRecord, {
+		const wrong = differences(found[0] as FormattedRecord, {
 			[m.invoice_id]: p.invoice,
 			[m.connected_invoice]: p.invoice,
 		});
@@ -146,7 +152,7 @@ function checkMessages(p: Payment, all: KnackRecord[], t: Tally, dates: Set<stri
 
 function checkRefund(
 	p: Payment,
-	transactions: KnackRecord[],
+	transactions: FormattedRecord[],
 	t: Tally,
 	dates: Set<string>,
 	explained: Set<string>,
@@ -166,7 +172,7 @@ function checkRefund(
 		t.duplicated++;
 		return [`${found.length} refund records`];
 	}
-	const r = found[0] as KnackRecord;
+	const r = found[0] as FormattedRecord;
 	const source = refundSource(p);
 	const wrong = differences(r, {
 		[fields.STREET_BANNER.transactions.transaction_status]: transactionStatus.refunded,
@@ -207,7 +213,7 @@ export function finalTransactionStatus(p: Payment): string {
 	return status;
 }
 
-function checkTransaction(p: Payment, all: KnackRecord[], t: Tally, dates: Set<string>): string[] {
+function checkTransaction(p: Payment, all: FormattedRecord[], t: Tally, dates: Set<string>): string[] {
 	t.expected++;
 	const fieldsOf = fields[p.case.app].transactions;
 	const r = all.find((x) => x.id === p.transactionId);
@@ -222,7 +228,7 @@ function checkTransaction(p: Payment, all: KnackRecord[], t: Tally, dates: Set<s
 	return verdict(t, "transaction", wrong);
 }
 
-function checkReservation(p: Payment, all: KnackRecord[], t: Tally, dates: Set<string>): string[] {
+function checkReservation(p: Payment, all: FormattedRecord[], t: Tally, dates: Set<string>): string[] {
 	t.expected++;
 	const f = parentFields(p);
 	const r = all.find((x) => x.id === p.parentId);
@@ -242,7 +248,7 @@ function checkReservation(p: Payment, all: KnackRecord[], t: Tally, dates: Set<s
 	return verdict(t, "reservation", wrong);
 }
 
-function differences(r: KnackRecord, expected: Record<string, unknown>): string[] {
+function differences(r: FormattedRecord, expected: Record<string, unknown>): string[] {
 	return Object.entries(expected)
 		.filter(([field, value]) => r[`${field}_raw`] !== value)
 		.map(([field, value]) => `${field} is ${JSON.stringify(r[`${field}_raw`])}, expected ${JSON.stringify(value)}`);

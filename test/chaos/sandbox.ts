@@ -1,5 +1,5 @@
 import { fieldMaps, objects } from "../../src/projections/knack/fieldMaps.ts";
-import type { Fault, KnackRecord, RecordedCall } from "../../src/sandbox/knack.ts";
+import type { Fault, FormattedRecord, RecordedCall } from "../../src/sandbox/knack.ts";
 import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import type { App, Payment } from "./scenario.ts";
 
@@ -36,8 +36,8 @@ export class SandboxControl {
 		return this.call("POST", `records/${appId(app)}/${objectKey}`, record);
 	}
 
-	records(app: App, objectKey: string): Promise<KnackRecord[]> {
-		return this.call("GET", `records/${appId(app)}/${objectKey}`) as Promise<KnackRecord[]>;
+	records(app: App, objectKey: string): Promise<FormattedRecord[]> {
+		return this.call("GET", `records/${appId(app)}/${objectKey}`) as Promise<FormattedRecord[]>;
 	}
 
 	inject(fault: Fault): Promise<unknown> {

@@ -2,7 +2,7 @@ import { pythonNumberText } from "../../src/events/payload.ts";
 import { postback } from "../support/payloads.ts";
 
 /**
- * The payments a chaos run makes, drawn from every SPEC §4 case, and the Knack records
+ * The payments a chaos run makes, drawn from every docs/design.md §4 case, and the Knack records
  * they need seeded: each payment gets its own transaction and reservation, so the end
  * state of every one can be checked on its own.
  */

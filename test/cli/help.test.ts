@@ -1,4 +1,5 @@
 import { expect, test } from "bun:test";
+import { ExitCode } from "../../src/cli/io.ts";
 import { commands } from "../../src/cli.ts";
 import { cli } from "./support.ts";
 
@@ -13,14 +14,34 @@ test.each(commands.map((c) => [c.name, c] as const))(
 		expect(r.stdout).toContain(command.summary);
 		for (const option of Object.keys(command.options)) expect(r.stdout).toMatch(new RegExp(`^  --${option}\\b`, "m"));
 		expect(r.stdout).toContain("-h, --help");
+		const codes = r.stdout
+			.split("\nExit codes:\n")[1]
+			?.match(/^ +\d+(?= )/gm)
+			?.map(Number);
+		expect(codes).toEqual(
+			[ExitCode.ok, ExitCode.failed, ExitCode.usage, ...(command.exits ?? []).map((e) => ExitCode[e]), 130].sort(
+				(a, b) => a - b,
+			),
+		);
 	},
 );
+
+test("pending has its own exit code, and replay and verify the quota's, each documented", async () => {
+	expect((await cli(["pending", "--help"])).stdout).toMatch(/^ {4}3 {2}something is waiting for Knack \(pending\)/m);
+	for (const name of ["replay", "verify"]) {
+		expect((await cli([name, "--help"])).stdout).toMatch(/^ {3}75 {2}stopped at the Knack daily quota's reserve/m);
+	}
+});
 
 test("the overview lists every command; a bare group lists its commands", async () => {
 	const help = await cli(["--help"]);
 	expect(help.code).toBe(0);
 	for (const c of commands) expect(help.stdout).toContain(`  ${c.name}`);
-	expect(help.stdout).toContain("Exit codes: 0 ok; 1 failure, or a disagreement found; 2 usage error");
+	const listed = help.stdout
+		.split("\nExit codes:\n")[1]
+		?.match(/^ +(\d+) {2}\S/gm)
+		?.map((l) => Number.parseInt(l, 10));
+	expect(listed).toEqual(Object.values(ExitCode));
 	expect((await cli([])).code).toBe(2);
 	const group = await cli(["events"]);
 	expect(group.code).toBe(2);

@@ -190,16 +190,19 @@ describe("payments show", () => {
 });
 
 describe("pending", () => {
-	test("lists the unfinished delivery with its last error", async () => {
+	test("lists the unfinished delivery with its last error, and exits 3 (something is pending)", async () => {
 		const r = await cli(["pending"], { env });
-		expect(r.code).toBe(0);
+		expect(r.code).toBe(3);
 		const rows = r.stdout.trim().split("\n");
-		expect(rows[0]).toMatch(/^SEQ\s+RECEIVED\s+PAYMENT/);
+		expect(rows[0]).toMatch(/^SEQ\s+RECEIVED \(CT\)\s+PAYMENT/);
 		expect(rows[1]).toMatch(
 			/5003\s+successful\s+INV-C\s+incomplete\s+1\s+transaction\s+PUT object_180\/638e5bc21370e500241c3e15 400: field_3352 is invalid/,
 		);
 		expect(rows.at(-1)).toBe("1 pending");
-		const json = JSON.parse((await cli(["pending", "--json"], { env })).stdout);
-		expect(json).toEqual([expect.objectContaining({ citybaseId: 5003, state: "incomplete", attempts: 1 })]);
+		const asJson = await cli(["pending", "--json"], { env });
+		expect(asJson.code).toBe(3);
+		expect(JSON.parse(asJson.stdout)).toEqual([
+			expect.objectContaining({ citybaseId: 5003, state: "incomplete", attempts: 1 }),
+		]);
 	});
 });

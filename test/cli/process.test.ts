@@ -54,7 +54,7 @@ test("--help lists every command, and exits 0", async () => {
 test("a command reads the service's configuration from the environment, prints JSON, and exits", async () => {
 	await postUnfinished(h, successful(9001));
 	const r = await run(["pending", "--json"]);
-	expect(r.code).toBe(0);
+	expect(r.code).toBe(3);
 	expect(JSON.parse(r.stdout)).toEqual([
 		expect.objectContaining({ citybaseId: 9001, unfinished: [expect.anything()] }),
 	]);

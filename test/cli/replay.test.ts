@@ -53,7 +53,7 @@ describe("--dry-run", () => {
 			[
 				"payment 6001 successful · STREET_BANNER · invoice INV2025-6001 · delivery " +
 					`${from}, recorded 2025-08-18 14:17:00 (Austin)`,
-				`  PUT  object_180/${seeded.transaction} {"field_3352":"PAID","field_3366":"08/18/2025 14:17"}`,
+				`  PUT  object_180/${seeded.transaction} {transaction status (field_3352): "PAID", paid date (field_3366): "08/18/2025 14:17"}`,
 				"",
 			].join("\n"),
 		);
@@ -62,21 +62,27 @@ describe("--dry-run", () => {
 		const forced = await cli(["replay", "--from", from, "--dry-run", "--force"], { env });
 		expect(forced.code).toBe(0);
 		const lines = forced.stdout.split("\n").filter((l) => l.startsWith("  "));
+		const message = (id: number, status: string, invoice: string) =>
+			`  POST object_181 {invoice number (field_3365): "${invoice}", connected invoice (field_3372): "${invoice}", created date (field_3369): "08/18/2025 14:17", CityBase status (field_3367): "${status}", CityBase payment id (field_3378): ${id}}`;
+		const lookup = (id: number, status: string) =>
+			`  GET  object_181 filters CityBase payment id (field_3378) is ${id} and CityBase status (field_3367) is "${status}"  (lookup: the message insert is skipped if found)`;
+		const lamppost = `  PUT  object_161/${seeded.lamppost} {application status (field_2796): "Approved", payment received (field_2808): true, payment date (field_2809): "08/18/2025 14:17"}`;
+		const transaction = `  PUT  object_180/${seeded.transaction} {transaction status (field_3352): "PAID", paid date (field_3366): "08/18/2025 14:17"}`;
 		expect(lines).toEqual([
-			'  GET  object_181 filters field_3378 is 6001 and field_3367 is "successful"  (lookup: the message insert is skipped if found)',
-			'  POST object_181 {"field_3365":"INV2025-6001","field_3372":"INV2025-6001","field_3369":"08/18/2025 14:17","field_3367":"successful","field_3378":6001}',
-			`  PUT  object_161/${seeded.lamppost} {"field_2796":"Approved","field_2808":true,"field_2809":"08/18/2025 14:17"}`,
-			`  PUT  object_180/${seeded.transaction} {"field_3352":"PAID","field_3366":"08/18/2025 14:17"}`,
-			'  GET  object_181 filters field_3378 is 6002 and field_3367 is "successful"  (lookup: the message insert is skipped if found)',
-			expect.stringContaining('  POST object_181 {"field_3365":"INV2025-6002"'),
-			`  PUT  object_161/${seeded.lamppost} {"field_2796":"Approved","field_2808":true,"field_2809":"08/18/2025 14:17"}`,
-			`  PUT  object_180/${seeded.transaction} {"field_3352":"PAID","field_3366":"08/18/2025 14:17"}`,
-			'  GET  object_181 filters field_3378 is 6003 and field_3367 is "refunded"  (lookup: the message insert is skipped if found)',
-			expect.stringContaining('  POST object_181 {"field_3365":"INV-6003"'),
-			'  GET  object_180 filters field_3333 is "INV-6003" and field_3352 is "REFUND" and field_3338 is "-6000"  (lookup: the refund insert is skipped if found)',
+			lookup(6001, "successful"),
+			message(6001, "successful", "INV2025-6001"),
+			lamppost,
+			transaction,
+			lookup(6002, "successful"),
+			message(6002, "successful", "INV2025-6002"),
+			lamppost,
+			transaction,
+			lookup(6003, "refunded"),
+			message(6003, "refunded", "INV-6003"),
+			'  GET  object_180 filters invoice number (field_3333) is "INV-6003" and transaction status (field_3352) is "REFUND" and total amount (field_3338) is "-6000"  (lookup: the refund insert is skipped if found)',
 			"  GET  object_180/638e5bd41370e500241c3e1f  (read: the refund record copies fields from it)",
 			expect.stringContaining(
-				'  POST object_180 {"field_3352":"REFUND","field_3333":"INV-6003","field_3338":"-6000","field_3320":"08/18/2025 14:17","field_3366":"08/18/2025 14:17","field_3334":"<copied from GET object_180/638e5bd41370e500241c3e1f: field_3334>"',
+				'  POST object_180 {transaction status (field_3352): "REFUND", invoice number (field_3333): "INV-6003", total amount (field_3338): "-6000", created date (field_3320): "08/18/2025 14:17", paid date (field_3366): "08/18/2025 14:17", customer name (field_3334): "<copied from GET object_180/638e5bd41370e500241c3e1f: field_3334>"',
 			),
 		]);
 
@@ -273,6 +279,16 @@ describe("replay", () => {
 		]);
 		const table = (await cli(["payments", "show", "6571"], { env })).stdout;
 		expect(table).toMatch(/replay by ana\.ruiz \(cli\)\s+1 written, 2 already done/);
+
+		// No $USER (a container's shell): the account's name as libc knows it (`id -un`); never "unknown".
+		await postUnfinished(h, successful(6572));
+		const { USER: _, LOGNAME: __, ...noUser } = env;
+		expect((await cli(["replay", "--payment", "6572"], { env: noUser })).code).toBe(0);
+		const [action] = JSON.parse(
+			(await cli(["payments", "show", "6572", "--json"], { env })).stdout,
+		).payments[0].timeline.filter((e: { type: string }) => e.type === "operator.action");
+		expect(action.who).toBe(Bun.spawnSync(["id", "-un"]).stdout.toString().trim());
+		expect(action.who).not.toBe("unknown");
 	});
 
 	test("respects the per-app Knack rate limit", async () => {
@@ -302,19 +318,37 @@ describe("replay", () => {
 		expect(plain.stderr).toMatch(/^replay: 1\/1 deliveries in \d+ ms \([\d.]+\/s\)$/m);
 	});
 
-	test("names the credentials a Knack command needs when there are none", async () => {
+	test("in development without credentials: the running sandbox is found, or one line says how to point at one", async () => {
 		await postUnfinished(h, successful(6801));
 		h.sandbox.clearCalls();
 		const { KNACK_API_URL: _, ...withoutKnack } = env;
-		const r = await cli(["replay", "--payment", "6801"], { env: withoutKnack });
-		expect(r.code).toBe(1);
-		expect(r.stderr).toContain("there are no Knack credentials: set KNACK_STREET_BANNER_APP_ID");
-		expect(r.stderr).toContain("KNACK_API_URL at a Knack sandbox");
+		const nothingThere = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+		const closedPort = String(nothingThere.port);
+		nothingThere.stop(true);
+
+		const missing = await cli(["replay", "--payment", "6801"], {
+			env: { ...withoutKnack, KNACK_SANDBOX_PORT: closedPort },
+		});
+		expect(missing.code).toBe(1);
+		expect(missing.stderr).toBe(
+			`error: no Knack credentials, and no Knack sandbox answers at http://127.0.0.1:${closedPort}: start the development service (npm start), or set KNACK_API_URL=http://HOST:PORT/v1 to a running sandbox\n`,
+		);
 		const real = await cli(["replay", "--payment", "6801"], {
 			env: { ...env, KNACK_API_URL: "https://api.knack.com/v1" },
 		});
 		expect(real.code).toBe(1);
+		expect(real.stderr).toContain("there are no Knack credentials: set KNACK_STREET_BANNER_APP_ID");
 		expect(h.sandbox.calls()).toEqual([]);
+
+		// The sandbox listens where the development service starts it: 127.0.0.1, KNACK_SANDBOX_PORT.
+		const found = await cli(["replay", "--payment", "6801"], {
+			env: { ...withoutKnack, KNACK_SANDBOX_PORT: new URL(h.sandbox.url).port },
+		});
+		expect(found.code).toBe(0);
+		expect(found.stderr).toContain(
+			`note: no Knack credentials: using the development service's Knack sandbox at ${h.sandbox.url}`,
+		);
+		expect(knackWrites(h)).toEqual([transactionPut]);
 	});
 
 	test("a selection must be exactly one of --payment, --invoice, --from/--to, --all (exit 2)", async () => {
@@ -354,8 +388,71 @@ describe("replay against the production Knack", () => {
 	});
 	afterAll(() => p.stop());
 
+	test("refuses without a person's name, and says how to give one (exit 2)", async () => {
+		for (const argv of [
+			["replay", "--payment", "6901", "--yes"],
+			["replay", "--payment", "6901", "--yes", "--as", "  "],
+			["verify", "--payment", "6901", "--fix", "--yes"],
+		]) {
+			const r = await cli(argv, { env: productionEnv });
+			expect(r.code).toBe(2);
+			expect(r.stderr).toStartWith(
+				argv.includes("--as")
+					? "error: --as needs a name"
+					: 'error: this writes to the production Knack, and every write is recorded under the name of the person who asked: add --as "Your Name" (or set CITYBASE_OPERATOR)',
+			);
+		}
+		expect(p.sandbox.calls()).toEqual([]);
+		// What only reads needs no name: a dry run, and verify without --fix.
+		expect((await cli(["replay", "--payment", "6901", "--dry-run"], { env: productionEnv })).code).toBe(0);
+	});
+
+	test("with --as, the payment's timeline names the person; CITYBASE_OPERATOR does the same", async () => {
+		await postUnfinished(p, successful(6903));
+		await postUnfinished(p, successful(6904));
+		p.sandbox.clearCalls();
+		const named = await cli(["replay", "--payment", "6903", "--yes", "--as", "Ana Ruiz"], { env: productionEnv });
+		expect(named.code).toBe(0);
+		const byEnv = await cli(["replay", "--payment", "6904", "--yes"], {
+			env: { ...productionEnv, CITYBASE_OPERATOR: "Bo Chen" },
+		});
+		expect(byEnv.code).toBe(0);
+		for (const [id, who] of [
+			[6903, "Ana Ruiz"],
+			[6904, "Bo Chen"],
+		] as const) {
+			const shown = (await cli(["payments", "show", String(id)], { env: productionEnv })).stdout;
+			expect(shown).toMatch(new RegExp(`replay by ${who} \\(cli\\)\\s+1 written, 2 already done`));
+		}
+		p.sandbox.clearCalls();
+	});
+
+	test("verify --fix lists every call it will make before asking, the reservation's too", async () => {
+		p.sandbox.put(appIds.STREET_BANNER, "object_180", { id: seeded.transaction, field_3353: "INVOICED" });
+		const r = await cli(["verify", "--payment", "6903", "--fix", "--as", "Ana Ruiz"], {
+			env: productionEnv,
+			isTTY: true,
+			stdin: "n\n",
+		});
+		expect(r.code).toBe(1);
+		const asked = r.stderr.slice(r.stderr.indexOf("This will re-apply 1 delivery in the PRODUCTION Knack"));
+		expect(asked.split("\n").slice(0, 6)).toEqual([
+			"This will re-apply 1 delivery in the PRODUCTION Knack, with these calls:",
+			expect.stringMatching(/^ {2}delivery \d+: payment 6903 successful$/),
+			expect.stringMatching(/^ {4}GET {2}object_181 filters CityBase payment id \(field_3368\) is 6903 and/),
+			expect.stringMatching(/^ {4}POST object_181 \{invoice number \(field_3363\): "INV2025-6903"/),
+			`    PUT  object_161/${seeded.lamppost} {application status (field_2796): "Approved", payment received (field_2808): true, payment date (field_2809): "08/18/2025 14:17"}`,
+			`    PUT  object_180/${seeded.transaction} {transaction status (field_3353): "PAID", paid date (field_3352): "08/18/2025 14:17"}`,
+		]);
+		expect(asked).toContain("Continue? [y/N]");
+		expect(r.stderr).toContain("cancelled: nothing was sent to Knack");
+		expect(knackWrites(p)).toEqual([]);
+		p.sandbox.put(appIds.STREET_BANNER, "object_180", { id: seeded.transaction, field_3353: "PAID" });
+		p.sandbox.clearCalls();
+	});
+
 	test("refuses without a terminal and without --yes (exit 2)", async () => {
-		const r = await cli(["replay", "--payment", "6901"], { env: productionEnv });
+		const r = await cli(["replay", "--payment", "6901", "--as", "Ana Ruiz"], { env: productionEnv });
 		expect(r.code).toBe(2);
 		expect(r.stderr).toContain("refusing to replay --payment 6901 in the production Knack without --yes");
 		expect(p.sandbox.calls()).toEqual([]);
@@ -365,26 +462,33 @@ describe("replay against the production Knack", () => {
 		const r = await cli(["replay", "--payment", "6901", "--dry-run"], { env: productionEnv });
 		expect(r.code).toBe(0);
 		expect(r.stdout).toContain(
-			`PUT  object_180/${seeded.transaction} {"field_3353":"PAID","field_3352":"08/18/2025 14:17"}`,
+			`PUT  object_180/${seeded.transaction} {transaction status (field_3353): "PAID", paid date (field_3352): "08/18/2025 14:17"}`,
 		);
 		expect(p.sandbox.calls()).toEqual([]);
 	});
 
 	test("asks at a terminal: no cancels, yes writes", async () => {
-		const no = await cli(["replay", "--payment", "6901"], { env: productionEnv, isTTY: true, stdin: "n\n" });
+		const asAna = ["--as", "Ana Ruiz"];
+		const no = await cli(["replay", "--payment", "6901", ...asAna], { env: productionEnv, isTTY: true, stdin: "n\n" });
 		expect(no.code).toBe(1);
 		expect(no.stderr).toContain("This will replay --payment 6901 in the PRODUCTION Knack. Continue? [y/N]");
 		expect(no.stderr).toContain("cancelled: nothing was sent to Knack");
 		expect(p.sandbox.calls()).toEqual([]);
 
-		const yes = await cli(["replay", "--payment", "6901"], { env: productionEnv, isTTY: true, stdin: "yes\n" });
+		const yes = await cli(["replay", "--payment", "6901", ...asAna], {
+			env: productionEnv,
+			isTTY: true,
+			stdin: "yes\n",
+		});
 		expect(yes.code).toBe(0);
 		expect(knackWrites(p)).toEqual([transactionPut]);
 	});
 
 	test("--yes writes without asking", async () => {
 		p.sandbox.clearCalls();
-		const r = await cli(["replay", "--payment", "6902", "--yes"], { env: productionEnv });
+		const r = await cli(["replay", "--payment", "6902", "--yes"], {
+			env: { ...productionEnv, CITYBASE_OPERATOR: "Ana Ruiz" },
+		});
 		expect(r.code).toBe(0);
 		expect(r.stderr).not.toContain("Continue?");
 		expect(knackWrites(p)).toEqual([transactionPut]);

@@ -72,13 +72,21 @@ describe("verify", () => {
 		const rows = found.stdout.trim().split("\n");
 		expect(rows[0]).toMatch(/^PAYMENT\s+STATUS\s+INVOICE\s+RECORD\s+FIELD\s+LOG SAYS\s+KNACK HAS$/);
 		expect(rows.slice(1, 3).map((l) => l.split(/\s{2,}/))).toEqual([
-			["7001", "successful", "INV-7001", `object_161/${ids.lamppost} (parent)`, "field_2808", "true", "No"],
+			[
+				"7001",
+				"successful",
+				"INV-7001",
+				`object_161/${ids.lamppost} (parent)`,
+				"payment received (field_2808)",
+				"true",
+				"No",
+			],
 			[
 				"7001",
 				"successful",
 				"INV-7001",
 				`object_180/${ids.transaction} (transaction)`,
-				"field_3352",
+				"transaction status (field_3352)",
 				"PAID",
 				"INVOICED",
 			],
@@ -87,7 +95,13 @@ describe("verify", () => {
 
 		const json = JSON.parse((await cli(["verify", "--json", "--payment", "7001"], { env })).stdout);
 		expect(json).toContainEqual(
-			expect.objectContaining({ citybaseId: 7001, field: "field_3352", expected: "PAID", actual: "INVOICED" }),
+			expect.objectContaining({
+				citybaseId: 7001,
+				field: "field_3352",
+				fieldName: "transaction status",
+				expected: "PAID",
+				actual: "INVOICED",
+			}),
 		);
 		expect((await cli(["verify", "--invoice", "INV-7002"], { env })).code).toBe(0);
 
@@ -95,7 +109,7 @@ describe("verify", () => {
 		const fixed = await cli(["verify", "--fix"], { env });
 		expect(fixed.code).toBe(0);
 		expect(fixed.stdout).toContain("2 disagreements, 2 fixed");
-		expect(fixed.stdout).toMatch(/field_3352\s+PAID\s+INVOICED\s+fixed/);
+		expect(fixed.stdout).toMatch(/transaction status \(field_3352\)\s+PAID\s+INVOICED\s+fixed/);
 		expect(fixed.stderr).toMatch(/fixed: payment 7001 successful re-applied from delivery \d+ \(2 written\)/);
 		expect(transaction()?.field_3352_raw).toBe("PAID");
 		expect(transaction()?.field_3366_raw).toBe("08/18/2025 14:17");

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { stuckDeliveries } from "../../src/application/operator/stuck.ts";
+import { stuckView } from "../../src/console/views/stuck.ts";
 import { cli, cliEnv, knackWrites, postUnfinished, seeded, successful } from "../cli/support.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 import { adminToken, csrfOf, formBody, operatorWith, signIn } from "./support.ts";
@@ -23,10 +25,18 @@ const url = (path: string) => `${h.service.url}${path}`;
 
 describe("sign-in", () => {
 	test("every page without a session redirects to the sign-in form, which asks for the token and a name", async () => {
-		for (const path of ["/admin", "/admin/stuck", "/admin/payments/1", "/admin/payments/1/retry", "/admin/nowhere"]) {
+		const toSignIn = {
+			"/admin": "/admin/login",
+			"/admin/stuck": "/admin/login?next=%2Fadmin%2Fstuck",
+			"/admin/payments/1": "/admin/login?next=%2Fadmin%2Fpayments%2F1",
+			"/admin/payments/1/retry": "/admin/login?next=%2Fadmin%2Fpayments%2F1%2Fretry",
+			"/admin/nowhere?q=1": "/admin/login?next=%2Fadmin%2Fnowhere%3Fq%3D1",
+		};
+		for (const [path, location] of Object.entries(toSignIn)) {
 			const response = await fetch(url(path), { redirect: "manual" });
-			expect([path, response.status, response.headers.get("location")]).toEqual([path, 303, "/admin/login"]);
+			expect([path, response.status, response.headers.get("location")]).toEqual([path, 303, location]);
 		}
+		// A POST is not sent back to: its form would be sent again.
 		const post = await fetch(url("/admin/payments/1/retry"), { method: "POST", redirect: "manual" });
 		expect(post.headers.get("location")).toBe("/admin/login");
 		const form = await fetch(url("/admin/login"));
@@ -35,6 +45,71 @@ describe("sign-in", () => {
 		expect(page).toContain('<form class="card stack" method="post" action="/admin/login">');
 		expect(page).toMatch(/<input id="token" name="token" type="password"[^>]* required/);
 		expect(page).toContain('name="name"');
+		expect(page).not.toContain("session has ended");
+		expect(page).not.toContain('name="next"');
+	});
+
+	test("sign-in returns to the page that was asked for, through a wrong token too", async () => {
+		const asked = await fetch(url("/admin/stuck?since=1"), { redirect: "manual" });
+		const form = await (await fetch(url(asked.headers.get("location") as string))).text();
+		expect(form).toContain('<input type="hidden" name="next" value="/admin/stuck?since=1">');
+		const wrong = await fetch(url("/admin/login"), {
+			method: "POST",
+			body: formBody({ token: "wrong", name: "Ana", next: "/admin/stuck?since=1" }),
+		});
+		expect(await wrong.text()).toContain('<input type="hidden" name="next" value="/admin/stuck?since=1">');
+		const right = await fetch(url("/admin/login"), {
+			method: "POST",
+			body: formBody({ token: adminToken, name: "Ana", next: "/admin/stuck?since=1" }),
+			redirect: "manual",
+		});
+		expect([right.status, right.headers.get("location")]).toEqual([303, "/admin/stuck?since=1"]);
+	});
+
+	test("a next that is not a page of this console is ignored: no open redirect", async () => {
+		const hostile = [
+			"https://evil.example/admin",
+			"//evil.example/admin",
+			"/\\evil.example/admin",
+			"\\evil.example/admin",
+			"/admin/../evil",
+			"/admin/%2e%2e/evil",
+			"/administrator",
+			"/metrics",
+			"javascript:alert(1)",
+			" /admin",
+			"/\t/evil.example",
+			"http:/admin",
+		];
+		for (const next of hostile) {
+			const form = await (await fetch(url(`/admin/login?next=${encodeURIComponent(next)}`))).text();
+			expect([next, form.includes('name="next"')]).toEqual([next, false]);
+			const signedIn = await fetch(url("/admin/login"), {
+				method: "POST",
+				body: formBody({ token: adminToken, name: "Ana", next }),
+				redirect: "manual",
+			});
+			expect([next, signedIn.status, signedIn.headers.get("location")]).toEqual([next, 303, "/admin"]);
+		}
+	});
+
+	test("an unknown or ended session is told so on the sign-in form, once", async () => {
+		const made = operatorWith(h, "citybase_console=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+		const sent = await made.get("/admin/stuck");
+		expect(sent.headers.get("location")).toBe("/admin/login?next=%2Fadmin%2Fstuck");
+		const told = await made.get(sent.headers.get("location") as string);
+		expect(told.status).toBe(200);
+		expect(await told.text()).toContain("Your session has ended; sign in again.");
+		// The dead cookie is cleared with it, so a reload shows the plain form.
+		expect(told.headers.get("set-cookie")).toContain(
+			"citybase_console=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0",
+		);
+
+		// A live session is not told anything.
+		const operator = await signIn(h);
+		const live = await operator.get("/admin/login");
+		expect(await live.text()).not.toContain("session has ended");
+		expect(live.headers.get("set-cookie")).toBeNull();
 	});
 
 	test("a wrong token is answered 401 with the form again and no cookie", async () => {
@@ -48,6 +123,17 @@ describe("sign-in", () => {
 		expect(page).toContain("That token is not right");
 		expect(page).toContain('name="token"');
 		expect(page).toContain('value="Eve"');
+	});
+
+	test("a name is required: every repair is recorded under it", async () => {
+		const response = await fetch(url("/admin/login"), {
+			method: "POST",
+			body: formBody({ token: adminToken, name: " \t " }),
+			redirect: "manual",
+		});
+		expect(response.status).toBe(400);
+		expect(response.headers.get("set-cookie")).toBeNull();
+		expect(await response.text()).toContain("Give your name: every repair you make is recorded under it.");
 	});
 
 	test("the right token sets an HttpOnly, SameSite=Strict, expiring session cookie and redirects to /admin", async () => {
@@ -171,6 +257,19 @@ describe("find, see stuck, retry", () => {
 		const search = await (await operator.get(`/admin?q=${encodeURIComponent('"><script>x</script>')}`)).text();
 		expect(search).not.toContain("<script>x");
 		expect(search).toContain("&quot;&gt;&lt;script&gt;x&lt;/script&gt;");
+	});
+});
+
+describe("the Stuck page at its limit", () => {
+	test("says it shows only the oldest, and how many wait in all, instead of passing them off as all", async () => {
+		for (const id of [8801, 8802, 8803]) await postUnfinished(h, successful(id));
+		const deps = { storage: h.service.storage, fieldMap: "UAT" as const };
+		const rows = await stuckDeliveries(deps, 2);
+		const page = stuckView(rows, 2, 3).text;
+		expect(page).toContain("Only the oldest 2 are shown, of 3 deliveries waiting for Knack in all.");
+		expect(page).toContain("The oldest 2 deliveries not complete in Knack.");
+		const all = stuckView(await stuckDeliveries(deps, 500), 500, 3).text;
+		expect(all).not.toContain("Only the oldest");
 	});
 });
 

@@ -573,7 +573,7 @@ function templateNames(): Set<string> {
 	return names;
 }
 
-/** Every variable the service is documented to read (SPEC §6 and the deployment brief). */
+/** Every variable the service is documented to read (docs/design.md §7 and the README's configuration table). */
 const documentedVariables = [
 	"CITYBASE_ENV",
 	"FLASK_ENV",

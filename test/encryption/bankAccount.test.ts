@@ -130,13 +130,15 @@ describe("events show", () => {
 		const shown = await cli(["events", "show", String(seq), "--reveal"], { env: { ...env, USER: "operator7" } });
 		expect(shown.code).toBe(0);
 		for (const s of spellings) expect(shown.stdout).toContain(s);
-		expect(shown.stderr).toBe(`warning: card and bank details revealed (delivery_seq=${seq}, os_user=operator7)\n`);
+		expect(shown.stderr).toBe(`warning: card and bank details revealed (delivery_seq=${seq}, operator=operator7)\n`);
 
-		const json = await cli(["events", "show", String(seq), "--json", "--reveal"], { env: { ...env, USER: "op8" } });
+		const json = await cli(["events", "show", String(seq), "--json", "--reveal", "--as", "Ana Ruiz"], {
+			env: { ...env, USER: "op8" },
+		});
 		const shownJson = JSON.parse(json.stdout);
 		expect(shownJson.bodyKey).toBe("ka");
 		expect(shownJson.body).toContain(bank.holder);
-		expect(json.stderr).toContain(`delivery_seq=${seq}, os_user=op8`);
+		expect(json.stderr).toContain(`delivery_seq=${seq}, operator=Ana Ruiz`);
 
 		const masked = JSON.parse((await cli(["events", "show", String(seq), "--json"], { env })).stdout);
 		expect(found(Buffer.from(masked.body))).toEqual([]);

@@ -355,7 +355,7 @@ const docSpec: fc.Arbitrary<DocSpec> = fc
 	.map((s) => ({
 		...s,
 		writeApp: s.app === "SMART_MOBILITY" || s.writeApp,
-		// SPEC §2: a successful payment must name its reservation; other kinds of case break that on purpose
+		// docs/design.md §2: a successful payment must name its reservation; other cases break that on purpose
 		parent: s.parent || s.status === "successful",
 		extraAttributes: s.extraAttributes.filter(([k]) => !attributeKeys.includes(k)),
 	}));

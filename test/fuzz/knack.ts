@@ -2,9 +2,9 @@ import type { Payment } from "../../src/events/payload.ts";
 import { objectKeys, parents, smartMobility, streetBanner } from "../support/specFieldIds.ts";
 
 /**
- * The fuzz run's own oracle for SPEC §4 with the UAT field map (the harness runs as
- * `development`): the exact Knack calls an accepted payment makes, from the SPEC's
- * field table as the tests restate it (`test/support/specFieldIds.ts`).
+ * The fuzz run's own oracle for docs/design.md §4 with the UAT field map (the harness
+ * runs as `development`): the exact Knack calls an accepted payment makes, from that
+ * section's field table as the tests restate it (`test/support/specFieldIds.ts`).
  */
 
 export interface ExpectedCall {

@@ -3,7 +3,7 @@ import { depthOf, isMalformed, type Json, meaningOf, Obj } from "./json.ts";
 import { pythonStr, type RefundSource } from "./knack.ts";
 
 /**
- * What the service must answer for a body, worked out from SPEC §2 on the document
+ * What the service must answer for a body, worked out from docs/design.md §2 on the document
  * tree the fuzzer wrote (not by running the service's parser): the status, and for a
  * 400 the message's category and one clause per failing field.
  */

@@ -21,7 +21,7 @@ import { MAX_BODY, prefixes } from "./oracle.ts";
  * (413 past the size limit, 415 for a content type that is not JSON), never 5xx; each
  * must be in the log exactly once with its verdict, its body sealed (EVENT_LOG_KEYS is set)
  * and opening to the bytes sent; each accepted one must have made
- * exactly the Knack calls SPEC §4 lists; the server must stay up and its memory flat.
+ * exactly the Knack calls docs/design.md §4 lists; the server must stay up and its memory flat.
  *
  * FUZZ_RUNS (default 2000, plus the fixed edge cases), FUZZ_SEED (default 20250818; the
  * summary prints it), FUZZ_CONCURRENCY (default 8), FUZZ_TMPDIR (where the log goes):
@@ -363,7 +363,7 @@ function rss(): number {
 }
 
 test(
-	`${RUNS} generated postbacks (seed ${SEED}): 200 or a specific 400, never 5xx; all logged; accepted ones projected per SPEC §4`,
+	`${RUNS} generated postbacks (seed ${SEED}): 200 or a specific 400, never 5xx; all logged; accepted ones projected per docs/design.md §4`,
 	async () => {
 		const started = performance.now();
 		const tally = new Tally();

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { type HealthConfig, healthChecks, type Signals, type Verdict } from "../../src/health/checks.ts";
+import { type CheckResult, type HealthConfig, healthChecks, type Signals } from "../../src/health/checks.ts";
 import { createKnackCallTracker } from "../../src/health/knackCalls.ts";
 
 /** The checks as pure functions: given what the service saw, which state and why. */
@@ -34,7 +34,7 @@ function healthy(): Signals {
 	};
 }
 
-function check(name: string, signals: Signals): Verdict {
+function check(name: string, signals: Signals): CheckResult {
 	const definition = healthChecks.find((c) => c.name === name);
 	if (!definition) throw new Error(`no check ${name}`);
 	return definition.evaluate(signals, config);
@@ -55,21 +55,19 @@ describe("Knack's daily quota", () => {
 		return signals;
 	};
 	test("ok above the reserve, with the figures shown", () => {
-		const verdict = check("knack", withRemaining(600));
-		expect(verdict.state).toBe("ok");
-		expect(verdict.facts).toMatchObject({ apps: { STREET_BANNER: { quota_remaining: 600, quota_limit: 10_000 } } });
+		const result = check("knack", withRemaining(600));
+		expect(result.state).toBe("ok");
+		expect(result.facts).toMatchObject({ apps: { STREET_BANNER: { quota_remaining: 600, quota_limit: 10_000 } } });
 	});
 	test("degraded under the reserve: replays have stopped", () => {
-		const verdict = check("knack", withRemaining(499));
-		expect(verdict.state).toBe("degraded");
-		expect(verdict.reason).toContain(
-			"STREET_BANNER: 499 calls left of the daily Knack quota, under the reserve of 500",
-		);
+		const result = check("knack", withRemaining(499));
+		expect(result.state).toBe("degraded");
+		expect(result.reason).toContain("STREET_BANNER: 499 calls left of the daily Knack quota, under the reserve of 500");
 	});
 	test("failing when spent: every payment waits for the reset", () => {
-		const verdict = check("knack", withRemaining(0));
-		expect(verdict.state).toBe("failing");
-		expect(verdict.reason).toContain("STREET_BANNER: the daily Knack quota is exhausted");
+		const result = check("knack", withRemaining(0));
+		expect(result.state).toBe("failing");
+		expect(result.reason).toContain("STREET_BANNER: the daily Knack quota is exhausted");
 	});
 });
 
@@ -117,10 +115,10 @@ describe("knack", () => {
 			{ ago: 2, status: 401 },
 		]);
 		expect(check("knack", twice).state).toBe("ok");
-		const verdict = check("knack", knackAfter([401, 403, 401].map((status, i) => ({ ago: 10 - i, status }))));
-		expect(verdict.state).toBe("failing");
-		expect(verdict.reason).toStartWith("STREET_BANNER: Knack refused our credentials (401) on the last 3 calls");
-		expect(verdict.facts).toMatchObject({
+		const result = check("knack", knackAfter([401, 403, 401].map((status, i) => ({ ago: 10 - i, status }))));
+		expect(result.state).toBe("failing");
+		expect(result.reason).toStartWith("STREET_BANNER: Knack refused our credentials (401) on the last 3 calls");
+		expect(result.facts).toMatchObject({
 			apps: { STREET_BANNER: { state: "failing" }, SMART_MOBILITY: { state: "ok" } },
 		});
 	});

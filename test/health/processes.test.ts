@@ -4,9 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
 import { type KnackSandbox, startKnackSandbox } from "../../src/sandbox/knack.ts";
+import { missingDependency } from "../support/dependency.ts";
 import { appIds } from "../support/harness.ts";
 import { postback } from "../support/payloads.ts";
 import { type ServiceProcess, spawnService } from "../support/process.ts";
+import { freshStore, notSqlite, type TestStore } from "../support/store.ts";
 
 /**
  * The failures of the health issue, each against a real service process, seen the way
@@ -21,6 +23,7 @@ let sandbox: KnackSandbox;
 let dir: string;
 let nextId = 88_000_000;
 const running: ServiceProcess[] = [];
+const stores: TestStore[] = [];
 
 beforeAll(() => {
 	sandbox = startKnackSandbox(defaultSandboxOptions());
@@ -28,6 +31,8 @@ beforeAll(() => {
 });
 afterAll(async () => {
 	for (const service of running) service.process.kill("SIGKILL");
+	await Promise.all(running.map((service) => service.exited));
+	for (const store of stores) await store.drop();
 	await sandbox.stop();
 	rmSync(dir, { recursive: true, force: true });
 });
@@ -48,8 +53,11 @@ const quick = {
 	KNACK_RATE_LIMIT: "1000",
 };
 
-async function start(name: string, env: Record<string, string> = {}, databasePath = join(dir, `${name}.sqlite`)) {
-	const service = await spawnService({ DATABASE_PATH: databasePath, ...quick, ...env }, sandbox.url);
+/** A service on a fresh store (the one TEST_STORE names); `env` may point it elsewhere. */
+async function start(env: Record<string, string> = {}) {
+	const store = await freshStore();
+	stores.push(store);
+	const service = await spawnService({ ...store.env, ...quick, ...env }, sandbox.url);
 	running.push(service);
 	return service;
 }
@@ -115,80 +123,90 @@ function smallDisk(path: string): { path: string; unmount(): void } | null {
 	mkdirSync(path, { recursive: true });
 	const mounted = Bun.spawnSync(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", path]);
 	if (mounted.exitCode !== 0) {
-		console.warn(`disk-full scenario skipped: cannot mount a tmpfs (${mounted.stderr.toString().trim()})`);
+		missingDependency("the disk-full scenario", `cannot mount a tmpfs (${mounted.stderr.toString().trim()})`);
 		return null;
 	}
 	return { path, unmount: () => void Bun.spawnSync(["umount", "-l", path]) };
 }
 
-test("a full disk: postbacks and GET / answer 503 naming the store; once space is freed, OK again, and what was cut off is finished", async () => {
-	const disk = smallDisk(join(dir, "small-disk"));
-	if (!disk) return;
-	try {
-		const service = await start("disk", { HEALTH_STORE_MIN_FREE_MB: "0.25" }, join(disk.path, "citybase.sqlite"));
-		const filler = join(disk.path, "filler");
-		const fill = () => {
-			const { bavail, bsize } = statfsSync(disk.path);
-			try {
-				writeFileSync(filler, new Uint8Array(bavail * bsize));
-			} catch (error) {
-				if ((error as { code?: string }).code !== "ENOSPC") throw error;
-			}
-		};
-		const before = nextId++;
-		expect((await post(service, voided(before))).status).toBe(200);
-		await until(service, (a) => a.status === "OK");
+test.skipIf(notSqlite)(
+	"a full disk under the SQLite file: postbacks and GET / answer 503 naming the store; once space is freed, OK again, and what was cut off is finished",
+	async () => {
+		const disk = smallDisk(join(dir, "small-disk"));
+		if (!disk) return;
+		try {
+			const service = await start({
+				HEALTH_STORE_MIN_FREE_MB: "0.25",
+				DATABASE_PATH: join(disk.path, "citybase.sqlite"),
+			});
+			const filler = join(disk.path, "filler");
+			const fill = () => {
+				const { bavail, bsize } = statfsSync(disk.path);
+				try {
+					writeFileSync(filler, new Uint8Array(bavail * bsize));
+				} catch (error) {
+					if ((error as { code?: string }).code !== "ENOSPC") throw error;
+				}
+			};
+			const before = nextId++;
+			expect((await post(service, voided(before))).status).toBe(200);
+			await until(service, (a) => a.status === "OK");
 
-		// Full while quiet: the postback is refused before anything is stored.
-		fill();
-		const refused = nextId++;
-		expect((await post(service, voided(refused))).status).toBe(503);
-		const failing = await until(service, (a) => a.status === "FAILING");
-		expect(failing.code).toBe(503);
-		expect(failing.checks.store?.state).toBe("failing");
-		expect(failing.checks.store?.reason).toContain("database or disk is full");
-		expect(await readiness(service)).toMatchObject({ code: 503, status: "NOT_READY" });
-		expect((await readiness(service)).reason).toContain("database or disk is full");
-		expect((await post(service, voided(refused))).status).toBe(503);
-		// Nothing is pending and nothing is posted: only the service's own probe can see the space come back.
-		rmSync(filler);
-		expect((await until(service, (a) => a.status === "OK")).code).toBe(200);
-		expect(await readiness(service)).toEqual({ code: 200, status: "READY", reason: "the event log accepts writes" });
+			// Full while quiet: the postback is refused before anything is stored.
+			fill();
+			const refused = nextId++;
+			expect((await post(service, voided(refused))).status).toBe(503);
+			const failing = await until(service, (a) => a.status === "FAILING");
+			expect(failing.code).toBe(503);
+			expect(failing.checks.store?.state).toBe("failing");
+			expect(failing.checks.store?.reason).toContain("database or disk is full");
+			expect(await readiness(service)).toMatchObject({ code: 503, status: "NOT_READY" });
+			expect((await readiness(service)).reason).toContain("database or disk is full");
+			expect((await post(service, voided(refused))).status).toBe(503);
+			// Nothing is pending and nothing is posted: only the service's own probe can see the space come back.
+			rmSync(filler);
+			expect((await until(service, (a) => a.status === "OK")).code).toBe(200);
+			expect(await readiness(service)).toEqual({
+				code: 200,
+				status: "READY",
+				reason: "the event log accepts writes",
+			});
 
-		// Full while a postback is at Knack: its writes there are done, their record is not.
-		sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 500 });
-		const cutOff = nextId++;
-		const inFlight = post(service, voided(cutOff));
-		await waitFor(
-			() => sandbox.calls(),
-			(calls) => calls.some((c) => c.method === "PUT" && c.status === null),
-		);
-		fill();
-		expect((await inFlight).status).toBe(503);
-		expect((await until(service, (a) => a.status === "FAILING")).checks.store?.state).toBe("failing");
-		rmSync(filler);
-		await until(service, (a) => a.status === "OK" && a.checks.backlog?.pending === 0);
-		expect(service.lines.some((l) => l.includes("finished by recovery") && l.includes(`"citybase_id":${cutOff}`))).toBe(
-			true,
-		);
+			// Full while a postback is at Knack: its writes there are done, their record is not.
+			sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 500 });
+			const cutOff = nextId++;
+			const inFlight = post(service, voided(cutOff));
+			await waitFor(
+				() => sandbox.calls(),
+				(calls) => calls.some((c) => c.method === "PUT" && c.status === null),
+			);
+			fill();
+			expect((await inFlight).status).toBe(503);
+			expect((await until(service, (a) => a.status === "FAILING")).checks.store?.state).toBe("failing");
+			rmSync(filler);
+			await until(service, (a) => a.status === "OK" && a.checks.backlog?.pending === 0);
+			expect(
+				service.lines.some((l) => l.includes("finished by recovery") && l.includes(`"citybase_id":${cutOff}`)),
+			).toBe(true);
 
-		// CityBase retries what it was refused; nothing is written to Knack twice.
-		for (const id of [refused, cutOff]) expect((await post(service, voided(id))).status).toBe(200);
-		for (const id of [before, refused, cutOff]) expect(messagesOf(id)).toHaveLength(1);
-		await stop(service);
-		expect(changes(service, "store").filter((c) => !c.endsWith("degraded"))).toEqual([
-			"error failing",
-			"info ok",
-			"error failing",
-			"info ok",
-		]);
-	} finally {
-		disk.unmount();
-	}
-});
+			// CityBase retries what it was refused; nothing is written to Knack twice.
+			for (const id of [refused, cutOff]) expect((await post(service, voided(id))).status).toBe(200);
+			for (const id of [before, refused, cutOff]) expect(messagesOf(id)).toHaveLength(1);
+			await stop(service);
+			expect(changes(service, "store").filter((c) => !c.endsWith("degraded"))).toEqual([
+				"error failing",
+				"info ok",
+				"error failing",
+				"info ok",
+			]);
+		} finally {
+			disk.unmount();
+		}
+	},
+);
 
 test("Knack refusing our credentials (401 to every call): FAILING naming Knack credentials, then OK once it answers again", async () => {
-	const service = await start("credentials");
+	const service = await start();
 	await until(service, (a) => a.status === "OK");
 	sandbox.inject({ status: 401, times: Infinity, body: { errors: [{ message: "Invalid API key" }] } });
 	for (let i = 0; i < 3; i++) expect((await post(service, voided())).status).toBe(401);
@@ -209,7 +227,7 @@ test("Knack refusing our credentials (401 to every call): FAILING naming Knack c
 });
 
 test("Knack answering 500 for a while: DEGRADED (still 200), then OK once it recovers and the window has passed", async () => {
-	const service = await start("outage");
+	const service = await start();
 	await until(service, (a) => a.status === "OK");
 	sandbox.inject({ status: 500, times: Infinity });
 	const id = nextId++;
@@ -231,7 +249,7 @@ test("Knack answering 500 for a while: DEGRADED (still 200), then OK once it rec
 });
 
 test("a backlog older than the threshold: DEGRADED naming the backlog, OK once it is finished", async () => {
-	const service = await start("backlog", {
+	const service = await start({
 		HEALTH_BACKLOG_DEGRADED_MINUTES: "0.03",
 		HEALTH_BACKLOG_FAILING_MINUTES: "10",
 	});

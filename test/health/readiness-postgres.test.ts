@@ -9,7 +9,7 @@ import { freshStore, type TestStore } from "../support/store.ts";
 /**
  * Readiness on a shared PostgreSQL log: a database that stops accepting this instance's
  * writes (here read-only, as after a failover to a replica) takes it out of a balancer's
- * pool with no postback arriving to find out, naming the server's own error; once the
+ * pool with no postback arriving to find out, saying what the server refused; once the
  * database writes again, it is back.
  */
 const skip = skipWithoutPostgres("readiness on PostgreSQL");
@@ -74,7 +74,7 @@ test.skipIf(skip)(
 		expect(await until((a) => a.reason.includes("read-only"))).toEqual({
 			code: 503,
 			status: "NOT_READY",
-			reason: "a test write to the event log failed: 25006: cannot execute INSERT in a read-only transaction",
+			reason: "a test write to the event log failed: the database is read-only (25006)",
 		});
 		await readOnly(false);
 		expect((await until((a) => a.code === 200)).status).toBe("READY");

@@ -8,11 +8,12 @@ import { type KnackSandbox, startKnackSandbox } from "../../src/sandbox/knack.ts
 import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import smartMobilityExample from "../fixtures/smart-mobility-block-party-successful.json";
 import streetBannerExample from "../fixtures/street-banner-lamppost-refunded.json";
+import { spawnListening } from "../support/process.ts";
 
 const SB = sandboxCredentials.STREET_BANNER;
 const SM = sandboxCredentials.SMART_MOBILITY;
 
-/** SPEC §4: the fields a refund copies from the original transaction, per field map. */
+/** docs/design.md §4: the fields a refund copies from the original transaction, per field map. */
 const refundCopy = {
 	UAT: {
 		customer_name: "field_3334",
@@ -184,6 +185,30 @@ test("the embedded development sandbox", async () => {
 		await sandbox.stop();
 	}
 });
+
+test("`bun src/index.ts` in development without Knack credentials loads the embedded sandbox and uses it", async () => {
+	const dir = mkdtempSync(join(tmpdir(), "citybase-embedded-"));
+	const env = {
+		PATH: process.env.PATH ?? "",
+		CITYBASE_ENV: "development",
+		HOST: "127.0.0.1",
+		PORT: "0",
+		KNACK_SANDBOX_PORT: "0",
+		DATABASE_PATH: join(dir, "events.sqlite"),
+	};
+	const service = await spawnListening([process.execPath, "src/index.ts"], env, join(import.meta.dir, "..", ".."));
+	try {
+		const line = service.lines.map((l) => JSON.parse(l)).find((l) => l.message?.includes("embedded Knack sandbox"));
+		expect(line?.knack_api_url).toStartWith("http://127.0.0.1:");
+		const root = new URL(line.knack_api_url).origin;
+		const records = (await (await fetch(`${root}/__sandbox/records/${SB.appId}/object_161`)).json()) as unknown[];
+		expect(records.length).toBeGreaterThan(0);
+	} finally {
+		service.process.kill("SIGTERM");
+		await service.exited;
+		rmSync(dir, { recursive: true, force: true });
+	}
+}, 30_000);
 
 describe("the sandbox process", () => {
 	async function run(entry: string) {

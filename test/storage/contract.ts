@@ -567,6 +567,57 @@ export function storageContract(name: string, open: OpenStore): void {
 			});
 		});
 
+		describe("console sessions", () => {
+			const session = (idHash: string, createdAt: number, lastSeen = createdAt) => ({
+				idHash,
+				csrf: `csrf-${idHash}`,
+				name: `Operator ${idHash}`,
+				createdAt,
+				lastSeen,
+			});
+
+			test("a session is kept as given, found by its hash, and gone once deleted", async () => {
+				await storage.sessions.create(session("a", 1_755_544_620_000));
+				await storage.sessions.create(session("b", 1_755_544_620_001));
+				expect(await storage.sessions.get("a")).toEqual(session("a", 1_755_544_620_000));
+				expect(await storage.sessions.get("nobody")).toBeNull();
+				await storage.sessions.delete("a");
+				await storage.sessions.delete("nobody");
+				expect(await storage.sessions.get("a")).toBeNull();
+				expect(await storage.sessions.get("b")).toEqual(session("b", 1_755_544_620_001));
+			});
+
+			test("a session's last sight only moves forward", async () => {
+				await storage.sessions.create(session("a", 100));
+				await storage.sessions.touch("a", 500);
+				await storage.sessions.touch("a", 300);
+				await storage.sessions.touch("nobody", 500);
+				expect(await storage.sessions.get("a")).toEqual(session("a", 100, 500));
+			});
+
+			test("pruning drops the sessions idle or created before the bounds, and only those", async () => {
+				await storage.sessions.create(session("idle", 100, 199));
+				await storage.sessions.create(session("old", 99, 900));
+				await storage.sessions.create(session("edge", 100, 200));
+				await storage.sessions.create(session("fresh", 800, 900));
+				expect(await storage.sessions.prune(200, 100)).toBe(2);
+				expect(await storage.sessions.get("idle")).toBeNull();
+				expect(await storage.sessions.get("old")).toBeNull();
+				expect(await storage.sessions.get("edge")).toEqual(session("edge", 100, 200));
+				expect(await storage.sessions.get("fresh")).toEqual(session("fresh", 800, 900));
+				expect(await storage.sessions.prune(200, 100)).toBe(0);
+			});
+
+			test("sessions survive a reopen, and are neither events nor exported", async () => {
+				await storage.sessions.create(session("a", 1_755_544_620_000));
+				expect(await storage.events.lastSeq()).toBe(0);
+				expect(await collect(storage.transfer.events())).toEqual([]);
+				await storage.close();
+				storage = await open(dir);
+				expect(await storage.sessions.get("a")).toEqual(session("a", 1_755_544_620_000));
+			});
+		});
+
 		describe("read model persistence", () => {
 			const row = (citybaseId: number, deliveries: number): PaymentRow => ({
 				citybaseId,

@@ -61,6 +61,8 @@ test("a copy of a live store reads the commits still in its -wal, and refuses ev
 		await expect(storage.readModel.reset()).rejects.toThrow("cannot reset the payments read model");
 		await expect(storage.cursors.write("x", 1)).rejects.toThrow("cannot move a replay cursor");
 		expect(() => storage.transfer.importer()).toThrow("cannot import events");
+		expect(await storage.sessions.get("nobody")).toBeNull();
+		await expect(storage.sessions.prune(1, 1)).rejects.toThrow("cannot prune console sessions");
 		await storage.close();
 		expect(snapshot(copy)).toEqual(before);
 	}));

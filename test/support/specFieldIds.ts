@@ -1,7 +1,7 @@
 /**
- * SPEC §4's field table, restated here for the tests on purpose (not imported from
- * `src/projections/knack/fieldMaps.ts`), so a wrong id in the service's field map fails
- * a test instead of being checked against itself.
+ * The field table of docs/design.md §4, restated here for the tests on purpose (not
+ * imported from `src/projections/knack/fieldMaps.ts`), so a wrong id in the service's
+ * field map fails a test instead of being checked against itself.
  */
 export const streetBanner = {
 	UAT: {

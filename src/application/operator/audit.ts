@@ -7,6 +7,15 @@ import type { DeliveryState } from "./history.ts";
  * to the payment, status and delivery it was about, so the payment's timeline (`payments
  * show`, the console) tells human repairs apart from the service's own work.
  */
+/** A person's name as the audit trail keeps it: one line of printable text, 80 characters at most. */
+export function operatorName(raw: string): string {
+	return raw
+		.replace(/[\p{C}]+/gu, " ")
+		.replace(/\s+/g, " ")
+		.trim()
+		.slice(0, 80);
+}
+
 export async function recordAction(
 	deps: Pick<OperatorDeps, "storage" | "actor">,
 	delivery: DeliveryState,

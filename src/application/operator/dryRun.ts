@@ -1,5 +1,5 @@
-import { type FieldMapName, fieldMaps } from "../../projections/knack/fieldMaps.ts";
-import { type FilterRule, type KnackRecord, type PlannedEffect, refundBody } from "../../projections/knack/plan.ts";
+import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
+import { type FilterRule, type PlannedEffect, type RefundSource, refundBody } from "../../projections/knack/plan.ts";
 import { effectProgress } from "../../projections/knack/progress.ts";
 import { effectSteps } from "../../projections/knack/steps.ts";
 import type { Assessment } from "./history.ts";
@@ -29,7 +29,10 @@ export interface DryRunOptions {
 	inheritedClaim: boolean;
 }
 
-export function plannedCalls(a: Assessment, { force, fieldMap, inheritedClaim }: DryRunOptions): PlannedCall[] {
+export function plannedCalls(
+	a: Pick<Assessment, "delivery" | "plan" | "outcomes">,
+	{ force, fieldMap, inheritedClaim }: DryRunOptions,
+): PlannedCall[] {
 	const { remaining, unsure } = effectProgress(a.plan.effects, a.outcomes, { force, inherited: inheritedClaim });
 	return remaining.flatMap((effect) => {
 		const source = effect.source ? `GET ${effect.source.objectKey}/${effect.source.recordId}` : null;
@@ -40,24 +43,13 @@ export function plannedCalls(a: Assessment, { force, fieldMap, inheritedClaim }:
 			if (step.purpose === "source") return { ...call, purpose: "source", recordId: step.recordId };
 			if (!source) return { ...call, purpose: "write", recordId: step.recordId, body: effect.body ?? {} };
 			const context = { fieldMap, recordedAt: a.delivery.receivedAt };
-			const body = refundBody(a.delivery.payment, context, placeholderSource(a, fieldMap, source));
+			const body = refundBody(a.delivery.payment, context, placeholderSource(source));
 			return { ...call, purpose: "write", recordId: step.recordId, body, copiedFrom: source };
 		});
 	});
 }
 
-/** A stand-in for the refund's source record whose every copied field names where it would come from. */
-function placeholderSource(a: Assessment, fieldMap: FieldMapName, source: string): KnackRecord {
-	const refund = fieldMaps[fieldMap][a.delivery.payment.app].refund;
-	if (!refund) return {};
-	const copied = (field: string) => `<copied from ${source}: ${field}>`;
-	const connection = (field: string) => [{ id: `<copied from ${source}: ${field}_raw[0].id>` }];
-	return {
-		[refund.customer_name]: copied(refund.customer_name),
-		[refund.event_name]: copied(refund.event_name),
-		[refund.type]: copied(refund.type),
-		[refund.sub_description]: copied(refund.sub_description),
-		[`${refund.banner_reservations_lpb}_raw`]: connection(refund.banner_reservations_lpb),
-		[`${refund.banner_reservations_ots}_raw`]: connection(refund.banner_reservations_ots),
-	};
+/** Each copied field named by where the GET would give it: `field_N`, or a connection's `field_N_raw[0].id`. */
+function placeholderSource(source: string): RefundSource {
+	return (field, copy) => `<copied from ${source}: ${copy === "value" ? field : `${field}_raw[0].id`}>`;
 }

@@ -106,12 +106,3 @@ export function assess(history: StatusHistory, fieldMap: FieldMapName): Assessme
 	const { remaining: unfinished, unsure } = effectProgress(plan.effects, history.outcomes);
 	return { delivery, plan, done, unfinished, unsure, lastFailure, outcomes: history.outcomes };
 }
-
-/** `PUT object_180/5f1…` / `POST object_181`: a Knack call as operators read it. */
-export function callTarget(method: string, objectKey: string, recordId: string | null): string {
-	return `${method} ${objectKey}${recordId && method !== "POST" ? `/${recordId}` : ""}`;
-}
-
-export function failureText(failure: EffectFailedData): string {
-	return `${failure.knackStatus ?? "no answer"}: ${failure.error}`;
-}

@@ -7,6 +7,7 @@ import { planPostback } from "../../projections/knack/plan.ts";
 import { recordAction } from "./audit.ts";
 import { compareField } from "./compare.ts";
 import type { OperatorDeps } from "./deps.ts";
+import { type PlannedCall, plannedCalls } from "./dryRun.ts";
 import { type DeliveryState, statusHistories } from "./history.ts";
 import { createReplayer } from "./replayer.ts";
 import { truncate } from "./text.ts";
@@ -204,6 +205,13 @@ async function readRecords(
 export function deliveriesToFix(disagreements: Disagreement[]): Writer[] {
 	const writers = new Map(disagreements.map((d) => [d.writer.deliverySeq, d.writer]));
 	return [...writers.values()].sort((a, b) => a.deliverySeq - b.deliverySeq);
+}
+
+/** What a fix sends for one writer: its delivery re-applied with its own date, every write, inserts looked up first. */
+export function fixCalls(writer: Writer, fieldMap: FieldMapName): PlannedCall[] {
+	const { delivery } = writer;
+	const plan = planPostback(delivery.payment, { fieldMap, recordedAt: delivery.receivedAt });
+	return plannedCalls({ delivery, plan, outcomes: [] }, { force: true, fieldMap, inheritedClaim: false });
 }
 
 /** Re-applies each delivery behind a disagreement (forced, with its own date), then reads the records again. */

@@ -2,6 +2,7 @@ import { knackErrorRate, type RecentActivity } from "../../application/operator/
 import type { DeliveryProgress } from "../../application/operator/timeline.ts";
 import { type Html, html } from "../html.ts";
 import { austinHour, austinTime } from "./format.ts";
+import { scrolling } from "./layout.ts";
 
 /**
  * Today: the last 24 hours of postbacks as stacked bars, one an hour, drawn on the
@@ -29,15 +30,18 @@ export function todayView(activity: RecentActivity): Html {
 <h2 id="today">Today: the last 24 hours</h2>
 ${chart(activity, total)}
 <ul class="legend" aria-hidden="true">${series.map((s) => html`<li><span class="swatch fill-${s.state}"></span>${s.label}</li>`)}</ul>
-<table class="totals">
-<caption>Postbacks received in the last 24 hours, by outcome</caption>
+${scrolling(
+	"totals-title",
+	html`<table class="totals">
 <thead><tr>${series.map((s) => html`<th scope="col">${s.label}</th>`)}<th scope="col">Knack error rate</th></tr></thead>
 <tbody><tr>${series.map((s) => html`<td>${activity.totals[s.state]}</td>`)}<td>${
 		rate === null
 			? "no Knack calls"
 			: `${(rate * 100).toFixed(1)}% (${activity.knack.failed} of ${calls} call${calls === 1 ? "" : "s"} failed)`
 	}</td></tr></tbody>
-</table>
+</table>`,
+	"Postbacks received in the last 24 hours, by outcome",
+)}
 ${quotaTable(activity)}
 </section>`;
 }
@@ -48,14 +52,17 @@ const count = (n: number | null) => (n === null ? "unknown" : n.toLocaleString("
 function quotaTable({ quotas }: RecentActivity): Html {
 	if (quotas.length === 0)
 		return html`<p>Knack's daily quota: not known yet (Knack reports it with its first answer).</p>`;
-	return html`<table class="quota">
-<caption>Knack's daily quota, as Knack last reported it</caption>
-<thead><tr><th scope="col">Knack app</th><th scope="col">Calls left today</th><th scope="col">Daily limit</th><th scope="col">Resets (Austin time)</th></tr></thead>
+	return scrolling(
+		"quota-title",
+		html`<table class="quota">
+<thead><tr><th scope="col">Knack app</th><th scope="col">Calls left today</th><th scope="col">Daily limit</th><th scope="col">Resets</th></tr></thead>
 <tbody>${quotas.map(
-		(q) =>
-			html`<tr><td>${q.app}</td><td>${count(q.remaining)}</td><td>${count(q.limit)}</td><td>${q.resetAt === null ? "unknown" : austinTime(q.resetAt)}</td></tr>`,
-	)}</tbody>
-</table>`;
+			(q) =>
+				html`<tr><td>${q.app}</td><td>${count(q.remaining)}</td><td>${count(q.limit)}</td><td>${q.resetAt === null ? "unknown" : austinTime(q.resetAt)}</td></tr>`,
+		)}</tbody>
+</table>`,
+		"Knack's daily quota, as Knack last reported it",
+	);
 }
 
 function chart(activity: RecentActivity, total: number): Html {

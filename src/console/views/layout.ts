@@ -1,19 +1,31 @@
 import type { EnvironmentName } from "../../config.ts";
+import type { CheckState } from "../../health/checks.ts";
 import { type Html, html } from "../html.ts";
 import type { Session } from "../session.ts";
+import { austinTime } from "./format.ts";
 
-/** Every console page: skip link, header with the environment and who is signed in, one main landmark. */
+/** Every console page: skip link, header with the environment and who is signed in, the service's health, one main landmark. */
 export interface Chrome {
 	title: string;
 	environment: EnvironmentName;
 	session: Session | null;
 	/** the navigation entry to mark as the current page */
 	current?: "search" | "stuck";
+	/** what `GET /` says right now */
+	health: ConsoleHealth;
+}
+
+export interface ConsoleHealth {
+	status: CheckState;
+	/** the checks that are not ok, in the report's order */
+	troubles: { title: string; state: CheckState; reason: string; since: number }[];
+	/** deliveries not yet in Knack, as the health monitor last counted them; null before its first count */
+	waiting: number | null;
 }
 
 export function page(chrome: Chrome, main: Html): Html {
 	const { session, current } = chrome;
-	const link = (href: string, label: string, name: Chrome["current"]) =>
+	const link = (href: string, label: Html | string, name: Chrome["current"]) =>
 		html`<li><a href="${href}"${current === name ? html` aria-current="page"` : ""}>${label}</a></li>`;
 	return html`<!doctype html>
 <html lang="en">
@@ -31,7 +43,7 @@ export function page(chrome: Chrome, main: Html): Html {
 ${
 	session
 		? html`<nav aria-label="Console">
-<ul>${link("/admin", "Find a payment", "search")}${link("/admin/stuck", "Stuck payments", "stuck")}</ul>
+<ul>${link("/admin", "Find a payment", "search")}${link("/admin/stuck", html`Stuck payments${waitingCount(chrome.health.waiting)}`, "stuck")}</ul>
 </nav>
 <form class="signout" method="post" action="/admin/logout">
 <span>Signed in as <strong>${session.name}</strong></span>
@@ -41,12 +53,40 @@ ${
 		: ""
 }
 </header>
+${healthBanner(chrome.health)}
 <main id="main" tabindex="-1">
 ${main}
 </main>
-<footer class="foot">Times are Austin time (America/Chicago).</footer>
+<footer class="foot">Times are Austin time (CT: America/Chicago, CST or CDT as the date falls).</footer>
 </body>
 </html>`;
+}
+
+/** The count beside "Stuck payments": read as part of the link, so a screen reader says what it counts. */
+function waitingCount(waiting: number | null): Html | string {
+	if (waiting === null) return "";
+	return html` <span class="count count-${waiting === 0 ? "none" : "some"}">${waiting.toLocaleString("en-US")}<span class="visually-hidden"> ${waiting === 1 ? "delivery" : "deliveries"} waiting for Knack</span></span>`;
+}
+
+const headline = {
+	degraded: "The service is DEGRADED: it works, with the trouble below.",
+	failing: "The service is FAILING: payments may not reach Knack until the trouble below is fixed.",
+} as const;
+
+/**
+ * What `GET /` says whenever it is not OK, on every page: each check's reason, so an
+ * operator sees why before acting. The runbook's section 11 says what to do.
+ */
+function healthBanner(health: ConsoleHealth): Html | string {
+	if (health.status === "ok") return "";
+	return html`<section class="health health-${health.status}" aria-labelledby="health-title">
+<h2 id="health-title">${headline[health.status]}</h2>
+<ul>${health.troubles.map(
+		(t) =>
+			html`<li><strong>${t.title}</strong> <span class="state">(${t.state} since ${austinTime(t.since)})</span>: ${t.reason}</li>`,
+	)}</ul>
+<p class="note">This is what the service's health check (<code>GET /</code>) reports. What to do: the runbook, section 11 (“When GET / says DEGRADED or FAILING”).</p>
+</section>`;
 }
 
 /** A message above the page's content; `role` makes a screen reader say it at once. */
@@ -56,4 +96,14 @@ export function notice(kind: "error" | "success" | "info", text: Html | string):
 
 export function csrfField(session: Session): Html {
 	return html`<input type="hidden" name="csrf" value="${session.csrf}">`;
+}
+
+/**
+ * A table that scrolls inside its own box on a narrow screen, so the page is never wider
+ * than the screen. Focusable and named, so a keyboard can scroll it too: by the heading
+ * `labelledBy`, or by `title`, written above the box with that id (a caption would
+ * scroll away with the table).
+ */
+export function scrolling(labelledBy: string, table: Html, title?: string): Html {
+	return html`${title ? html`<p class="table-title" id="${labelledBy}">${title}</p>` : ""}<div class="scroll" role="region" aria-labelledby="${labelledBy}" tabindex="0">${table}</div>`;
 }

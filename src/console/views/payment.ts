@@ -1,15 +1,16 @@
-import { callTarget, failureText } from "../../application/operator/history.ts";
+import {
+	callTarget,
+	describeEffect,
+	failedStatus,
+	failureText,
+	isEffect,
+} from "../../application/operator/describeEvent.ts";
 import { isUnfinished, latestPayment } from "../../application/operator/search.ts";
 import type { PaymentTimeline } from "../../application/operator/timeline.ts";
-import {
-	type EffectFailedData,
-	type EffectSucceededData,
-	EventTypes,
-	type OperatorActionData,
-	type StoredEvent,
-} from "../../events/types.ts";
+import { EventTypes, type OperatorActionData, type StoredEvent } from "../../events/types.ts";
 import { type Html, html } from "../html.ts";
 import { paymentPath, stateBadge, timeCell } from "./format.ts";
+import { scrolling } from "./layout.ts";
 
 /** One payment's timeline, as `payments show` tells it: deliveries, Knack writes, repairs, what is unfinished. */
 export function paymentView(payment: PaymentTimeline, notices: Html | string = ""): Html {
@@ -58,8 +59,10 @@ function deliveriesSection(payment: PaymentTimeline): Html {
 	deliveries.sort((a, b) => a.deliverySeq - b.deliverySeq);
 	return html`<section aria-labelledby="deliveries">
 <h2 id="deliveries">Deliveries from CityBase</h2>
-<table>
-<thead><tr><th scope="col">Delivery</th><th scope="col">Received (Austin)</th><th scope="col">Status</th><th scope="col">Verdict</th><th scope="col">Knack</th></tr></thead>
+${scrolling(
+	"deliveries",
+	html`<table>
+<thead><tr><th scope="col">Delivery</th><th scope="col">Received</th><th scope="col">Status</th><th scope="col">Verdict</th><th scope="col">Knack</th></tr></thead>
 <tbody>${deliveries.map(
 		(d) => html`<tr>
 <td>${d.deliverySeq}</td>
@@ -71,35 +74,38 @@ function deliveriesSection(payment: PaymentTimeline): Html {
 		}</td>
 </tr>`,
 	)}</tbody>
-</table>
+</table>`,
+)}
 </section>`;
 }
 
 function writesSection(timeline: StoredEvent[]): Html {
-	const writes = timeline.filter((e) => e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed);
+	const writes = timeline.filter(isEffect);
 	return html`<section aria-labelledby="writes">
 <h2 id="writes">Knack calls</h2>
 ${
 	writes.length === 0
 		? html`<p>No Knack call has been recorded for this payment.</p>`
-		: html`<table>
-<thead><tr><th scope="col">Time (Austin)</th><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">For</th><th scope="col">Call</th><th scope="col">Record</th><th scope="col">Result</th><th scope="col">Error</th></tr></thead>
+		: scrolling(
+				"writes",
+				html`<table>
+<thead><tr><th scope="col">Time</th><th scope="col">Delivery</th><th scope="col">Status</th><th scope="col">For</th><th scope="col">Call</th><th scope="col">Record</th><th scope="col">Result</th><th scope="col">Error</th></tr></thead>
 <tbody>${writes.map((e) => {
-				const data = e.data as EffectSucceededData | EffectFailedData;
-				const ok = e.type === EventTypes.effectSucceeded;
-				const failure = ok ? null : (data as EffectFailedData);
-				return html`<tr>
+					const effect = describeEffect(e);
+					const note = effect.note ? ` (${effect.note})` : "";
+					return html`<tr>
 <td>${timeCell(e.recordedAt)}</td>
 <td>${e.deliverySeq ?? ""}</td>
 <td>${e.paymentStatus ?? ""}</td>
-<td>${data.kind}${data.by === "postback" ? "" : html` <span class="note">by ${data.by}</span>`}</td>
-<td><code>${data.method} ${data.objectKey}</code></td>
-<td><code>${data.recordId ?? "-"}</code></td>
-<td>${ok ? html`<span class="ok">${data.knackStatus} written${(data as EffectSucceededData).via === "lookup" ? " (found already in Knack)" : ""}</span>` : html`<span class="failed">failed ${failure?.knackStatus ?? "(no answer)"}</span>`}</td>
-<td class="error-text">${failure ? `${failure.error}${failure.certain ? "" : " (may have been applied)"}` : ""}</td>
+<td>${effect.kind}${effect.by ? html` <span class="note">by ${effect.by}</span>` : ""}</td>
+<td><code>${effect.method} ${effect.objectKey}</code></td>
+<td><code>${effect.recordId ?? "-"}</code></td>
+<td>${effect.written ? html`<span class="ok">${effect.knackStatus} written${note}</span>` : html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`}</td>
+<td class="error-text">${effect.written ? "" : `${effect.error}${note}`}</td>
 </tr>`;
-			})}</tbody>
-</table>`
+				})}</tbody>
+</table>`,
+			)
 }
 </section>`;
 }
@@ -111,13 +117,16 @@ function repairsSection(timeline: StoredEvent[]): Html {
 ${
 	repairs.length === 0
 		? html`<p>No one has repaired this payment by hand.</p>`
-		: html`<table>
-<thead><tr><th scope="col">Time (Austin)</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Result</th></tr></thead>
+		: scrolling(
+				"repairs",
+				html`<table>
+<thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Result</th></tr></thead>
 <tbody>${repairs.map((e) => {
-				const data = e.data as OperatorActionData;
-				return html`<tr><td>${timeCell(e.recordedAt)}</td><td>${data.who}</td><td>${data.by}</td><td>${data.what}</td><td>${data.result}</td></tr>`;
-			})}</tbody>
-</table>`
+					const data = e.data as OperatorActionData;
+					return html`<tr><td>${timeCell(e.recordedAt)}</td><td>${data.who}</td><td>${data.by}</td><td>${data.what}</td><td>${data.result}</td></tr>`;
+				})}</tbody>
+</table>`,
+			)
 }
 </section>`;
 }

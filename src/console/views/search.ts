@@ -2,7 +2,7 @@ import { isUnfinished, latestPayment } from "../../application/operator/search.t
 import type { PaymentTimeline } from "../../application/operator/timeline.ts";
 import { type Html, html } from "../html.ts";
 import { paymentPath, stateBadge, timeCell } from "./format.ts";
-import { notice } from "./layout.ts";
+import { notice, scrolling } from "./layout.ts";
 
 /** The search form, and what a search found when it found more than one payment (or none). */
 export function searchView(query: string, found: PaymentTimeline[] | null): Html {
@@ -23,20 +23,23 @@ function results(query: string, found: PaymentTimeline[]): Html {
 	}
 	return html`<section aria-labelledby="results">
 <h2 id="results">${found.length} payments match ${query}</h2>
-<table>
-<thead><tr><th scope="col">Payment</th><th scope="col">App</th><th scope="col">Invoice</th><th scope="col">Latest status</th><th scope="col">Last delivery (Austin)</th><th scope="col">Knack</th></tr></thead>
+${scrolling(
+	"results",
+	html`<table>
+<thead><tr><th scope="col">Payment</th><th scope="col">App</th><th scope="col">Invoice</th><th scope="col">Latest status</th><th scope="col">Last delivery</th><th scope="col">Knack</th></tr></thead>
 <tbody>${found.map((p) => {
 		const latest = latestPayment(p);
 		const last = p.statuses.at(-1)?.history.deliveries.at(-1);
 		return html`<tr>
 <td><a href="${paymentPath(p.citybaseId)}">${p.citybaseId}</a></td>
 <td>${latest?.app ?? "?"}</td>
-<td>${latest?.invoice ?? "?"}</td>
+<td class="nowrap">${latest?.invoice ?? "?"}</td>
 <td>${latest?.status ?? "?"}</td>
 <td>${last ? timeCell(last.receivedAt) : ""}</td>
 <td>${stateBadge(isUnfinished(p) ? "incomplete" : "applied")}</td>
 </tr>`;
 	})}</tbody>
-</table>
+</table>`,
+)}
 </section>`;
 }

@@ -1,13 +1,16 @@
+import type { PlannedCall } from "../../application/operator/dryRun.ts";
 import type { Disagreement, Verification, Writer } from "../../application/operator/verify.ts";
 import type { EnvironmentName } from "../../config.ts";
+import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
+import { fieldName } from "../../projections/knack/fieldNames.ts";
 import { type Html, html } from "../html.ts";
 import type { Session } from "../session.ts";
-import { paymentPath } from "./format.ts";
-import { notice } from "./layout.ts";
-import { confirmForm } from "./repair.ts";
+import { effectKindLabels, paymentPath } from "./format.ts";
+import { notice, scrolling } from "./layout.ts";
+import { callsList, confirmForm, show } from "./repair.ts";
 
 /** Verify: Knack read back against the log for one payment; Fix: its confirmation and result. */
-export function verifyView(citybaseId: number, v: Verification): Html {
+export function verifyView(citybaseId: number, v: Verification, fieldMap: FieldMapName): Html {
 	const agree = v.disagreements.length === 0 && v.unreadable.length === 0;
 	return html`<h1>Verify payment ${citybaseId} against Knack</h1>
 ${
@@ -21,40 +24,56 @@ ${
 			: ""
 }
 ${unreadable(v)}
-${v.disagreements.length > 0 ? disagreementsTable(v.disagreements) : ""}
+${v.disagreements.length > 0 ? disagreementsTable(v.disagreements, fieldMap) : ""}
 <div class="actions">
 ${v.disagreements.length > 0 ? html`<a class="button" href="${paymentPath(citybaseId, "fix")}">Fix…</a>` : ""}
 <a class="button secondary" href="${paymentPath(citybaseId)}">Back to payment ${citybaseId}</a>
 </div>`;
 }
 
+/** A fix re-applies whole deliveries: every write each one makes is listed, not only the fields that differ. */
 export function fixConfirmView(
 	citybaseId: number,
 	v: Verification,
-	writers: Writer[],
+	fixes: { writer: Writer; calls: PlannedCall[] }[],
 	session: Session,
 	environment: EnvironmentName,
+	fieldMap: FieldMapName,
 ): Html {
-	if (v.disagreements.length === 0) return verifyView(citybaseId, v);
+	if (v.disagreements.length === 0) return verifyView(citybaseId, v, fieldMap);
+	const calls = fixes.reduce((n, f) => n + f.calls.length, 0);
 	return html`<h1>Fix payment ${citybaseId} in Knack?</h1>
-<p>Knack no longer holds what the log says was written. Fixing re-applies ${writers.length === 1 ? "this delivery" : "these deliveries"} to the <strong>${environment}</strong> Knack, every write again (inserts are looked up first, so nothing is duplicated):</p>
-<ul>${writers.map((w) => html`<li>delivery ${w.deliverySeq}: payment ${w.citybaseId} ${w.status}</li>`)}</ul>
-${disagreementsTable(v.disagreements)}
+<p>Knack no longer holds what the log says was written:</p>
+${disagreementsTable(v.disagreements, fieldMap)}
+<p>Fixing re-applies ${fixes.length === 1 ? "the delivery that wrote it" : `the ${fixes.length} deliveries that wrote them`}, every write again, with the date each was received. That is ${calls} ${calls === 1 ? "call" : "calls"} to the <strong>${environment}</strong> Knack; an insert is looked up first, so nothing is duplicated:</p>
+${fixes.map(
+	({ writer, calls }) => html`<h2>Delivery ${writer.deliverySeq}: payment ${writer.citybaseId} ${writer.status}</h2>
+${callsList(calls, fieldMap)}`,
+)}
 ${confirmForm(paymentPath(citybaseId, "fix"), "Yes, fix in Knack", session, citybaseId)}`;
 }
 
-export function fixResultView(citybaseId: number, v: Verification, fixed: Set<Disagreement>, lines: string[]): Html {
+export function fixResultView(
+	citybaseId: number,
+	v: Verification,
+	fixed: Set<Disagreement>,
+	lines: string[],
+	fieldMap: FieldMapName,
+): Html {
 	const all = v.disagreements.every((d) => fixed.has(d));
 	return html`<h1>Fix of payment ${citybaseId}</h1>
 ${
 	v.disagreements.length === 0
 		? notice("info", "Knack already agreed with the log: nothing was written.")
 		: all
-			? notice("success", `Fixed: Knack now agrees with the log on all ${v.disagreements.length} fields.`)
+			? notice(
+					"success",
+					`Fixed: Knack now agrees with the log on ${v.disagreements.length === 1 ? "that field" : `all ${v.disagreements.length} fields`}.`,
+				)
 			: notice("error", `${v.disagreements.length - fixed.size} of ${v.disagreements.length} fields are still wrong.`)
 }
 ${lines.length > 0 ? html`<ul>${lines.map((l) => html`<li>${l}</li>`)}</ul>` : ""}
-${v.disagreements.length > 0 ? disagreementsTable(v.disagreements, fixed) : ""}
+${v.disagreements.length > 0 ? disagreementsTable(v.disagreements, fieldMap, fixed) : ""}
 <p><a class="button" href="${paymentPath(citybaseId)}">Back to payment ${citybaseId}</a></p>`;
 }
 
@@ -63,21 +82,22 @@ function unreadable(v: Verification): Html | string {
 	return notice("error", html`Could not read from Knack: <ul>${v.unreadable.map((u) => html`<li>${u}</li>`)}</ul>`);
 }
 
-function disagreementsTable(disagreements: Disagreement[], fixed?: Set<Disagreement>): Html {
-	return html`<table>
-<thead><tr><th scope="col">Record</th><th scope="col">Field</th><th scope="col">The log says</th><th scope="col">Knack has</th>${fixed ? html`<th scope="col">Now</th>` : ""}</tr></thead>
-<tbody>${disagreements.map(
-		(d) => html`<tr>
-<td>${d.record.kind} <code>${d.record.objectKey}/${d.record.recordId}</code></td>
-<td><code>${d.field}</code></td>
+function disagreementsTable(disagreements: Disagreement[], fieldMap: FieldMapName, fixed?: Set<Disagreement>): Html {
+	return scrolling(
+		"disagreements-title",
+		html`<table>
+<thead><tr><th scope="col">Field</th><th scope="col">The log says</th><th scope="col">Knack has</th>${fixed ? html`<th scope="col">Now</th>` : ""}<th scope="col">Record</th></tr></thead>
+<tbody>${disagreements.map((d) => {
+			const name = fieldName(fieldMap, d.record.objectKey, d.field);
+			return html`<tr>
+<td>${name ? html`${name} <code>${d.field}</code>` : d.field}</td>
 <td>${show(d.expected)}</td>
 <td class="error-text">${d.actual}</td>
 ${fixed ? html`<td class="${fixed.has(d) ? "ok" : "failed"}">${fixed.has(d) ? "fixed" : "not fixed"}</td>` : ""}
-</tr>`,
-	)}</tbody>
-</table>`;
-}
-
-function show(value: unknown): string {
-	return typeof value === "string" ? value : JSON.stringify(value);
+<td>${effectKindLabels[d.record.kind]} <code class="wrap">${d.record.objectKey}/${d.record.recordId}</code></td>
+</tr>`;
+		})}</tbody>
+</table>`,
+		"Fields where Knack and the log differ",
+	);
 }

@@ -5,7 +5,7 @@ import { isDailyQuota429, nextUtcMidnight, type Quota, readQuota } from "./quota
 import type { RateLimiter } from "./rateLimiter.ts";
 
 /**
- * The Knack REST client (SPEC §3): one HTTP call per method, never retried here (a
+ * The Knack REST client (docs/design.md §3): one HTTP call per method, never retried here (a
  * retried POST can create a duplicate record; the projector decides what to retry,
  * after looking for the record). Every answer is a value, never an exception.
  */
@@ -257,7 +257,8 @@ function retryAfter(headers: Headers, now: number): number | null {
 		const date = Date.parse(after);
 		if (Number.isFinite(date)) return Math.max(0, date - now);
 	}
-	// Knack's burst-limit reset is epoch seconds (NOTES §1, unverified); ignore anything implausible.
+	// Knack's burst-limit reset is epoch seconds as reported, not as confirmed by Knack
+	// (docs/design.md §3): anything implausible is ignored.
 	const reset = Number(headers.get("x-ratelimit-reset"));
 	if (Number.isFinite(reset) && reset > 0) {
 		const wait = reset * 1000 - now;

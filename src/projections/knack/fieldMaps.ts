@@ -1,5 +1,5 @@
 /**
- * Facts of the two Knack apps (SPEC §1, §4): object keys and field ids, as data.
+ * Facts of the two Knack apps (docs/design.md §1, §4): object keys and field ids, as data.
  * `PRODUCTION` applies when the service runs as production, `UAT` otherwise; object
  * keys are the same in both. Nothing else in the code names a `field_N` or `object_N`.
  */

@@ -7,11 +7,12 @@ import {
 	fieldMaps,
 	objects,
 	type ParentKind,
+	type RefundFields,
 	transactionStatus,
 } from "./fieldMaps.ts";
 
 /**
- * What happens to a payment in Knack (SPEC §1.3, §4), decided from data alone:
+ * What happens to a payment in Knack (docs/design.md §1, §4), decided from data alone:
  * given an accepted payment and when its delivery was recorded, the ordered list of
  * Knack writes it needs. No I/O; `run.ts` performs them.
  *
@@ -167,31 +168,49 @@ function parentOf(payment: Payment): ParentKind | null {
 export type KnackRecord = Record<string, unknown> & { id?: string };
 
 /**
- * The refund record's body (SPEC §4 "Refund insert"), from the original transaction
- * record `source`. Connections are written as the connected record's id, Knack's way
- * of writing a connection (the Flask service wrote the display identifier).
+ * What a refund record copies from the original transaction record, in the order its
+ * body lists them: a formatted value (`field_N`), or a connection, written as the
+ * connected record's id (`field_N_raw[0].id`), Knack's way of writing a connection
+ * (the Flask service wrote the display identifier). The plan and the dry run both read
+ * this list, so a field added here is copied and shown alike.
  */
-export function refundBody(payment: Payment, context: PlanContext, source: KnackRecord): Record<string, unknown> {
+const refundCopies = [
+	{ field: "customer_name", copy: "value" },
+	{ field: "event_name", copy: "value" },
+	{ field: "type", copy: "value" },
+	{ field: "banner_reservations_lpb", copy: "connection" },
+	{ field: "banner_reservations_ots", copy: "connection" },
+	{ field: "sub_description", copy: "value" },
+] as const satisfies readonly { field: keyof RefundFields; copy: CopyKind }[];
+
+export type CopyKind = "value" | "connection";
+
+/** Reads one copied field (`field_N`) of the refund's source record. */
+export type RefundSource = (field: string, copy: CopyKind) => unknown;
+
+/** The source as Knack answered its GET; a missing value or an empty connection is copied as null. */
+export function recordSource(record: KnackRecord): RefundSource {
+	return (field, copy) => {
+		if (copy === "value") return record[field] ?? null;
+		const raw = record[`${field}_raw`];
+		const first = Array.isArray(raw) ? (raw[0] as { id?: unknown } | undefined) : undefined;
+		return typeof first?.id === "string" ? first.id : null;
+	};
+}
+
+/** The refund record's body (docs/design.md §4, "Refund record"), its copied fields read from `source`. */
+export function refundBody(payment: Payment, context: PlanContext, source: RefundSource): Record<string, unknown> {
 	const fields = fieldMaps[context.fieldMap][payment.app];
 	const refund = fields.refund;
 	if (!refund) throw new Error(`${payment.app} has no refund records`);
 	const date = knackDate(context.recordedAt);
-	const connectedId = (field: string): string | null => {
-		const raw = source[`${field}_raw`];
-		const first = Array.isArray(raw) ? (raw[0] as { id?: unknown } | undefined) : undefined;
-		return typeof first?.id === "string" ? first.id : null;
-	};
-	return {
+	const body: Record<string, unknown> = {
 		[fields.transactions.transaction_status]: transactionStatus.refunded,
 		[refund.invoice_id]: payment.invoice,
 		[refund.total_amount]: `-${payment.totalAmountText}`,
 		[refund.created_date]: date,
 		[fields.transactions.transaction_paid_date]: date,
-		[refund.customer_name]: source[refund.customer_name] ?? null,
-		[refund.event_name]: source[refund.event_name] ?? null,
-		[refund.type]: source[refund.type] ?? null,
-		[refund.banner_reservations_lpb]: connectedId(refund.banner_reservations_lpb),
-		[refund.banner_reservations_ots]: connectedId(refund.banner_reservations_ots),
-		[refund.sub_description]: source[refund.sub_description] ?? null,
 	};
+	for (const { field, copy } of refundCopies) body[refund[field]] = source(refund[field], copy);
+	return body;
 }

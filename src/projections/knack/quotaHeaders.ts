@@ -1,7 +1,7 @@
 import type { QuotaState } from "./budget.ts";
 
 /**
- * Knack's six limit headers, read from any answer (NOTES §1): X-PlanLimit-Limit,
+ * Knack's six limit headers, read from any answer (docs/design.md §3): X-PlanLimit-Limit,
  * -Remaining and -Reset for the daily plan quota, X-RateLimit-Limit, -Remaining and
  * -Reset for the burst window. Their documented units: the plan reset is milliseconds
  * until the plan day ends (about 00:00 UTC), the burst reset epoch seconds. A value in

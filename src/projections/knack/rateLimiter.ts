@@ -3,7 +3,7 @@ import { type BudgetPolicy, type Decision, decide, type Priority, priorityRank }
 
 /**
  * Keeps every Knack call, of every process that shares the store, under Knack's per-app
- * limit and the daily quota (SPEC §3; NOTES §1), as `budget.ts` decides.
+ * limit and the daily quota (docs/design.md §3), as `budget.ts` decides.
  *
  * - The store decides: each call takes a grant in a short transaction of the shared
  *   budget, so two service instances and a replay beside them stay at the cap together.

@@ -3,33 +3,45 @@ import type { Session } from "../../console/session.ts";
 import { csrfMatches } from "../../console/session.ts";
 import { notice } from "../../console/views/layout.ts";
 import type { ConsoleContext } from "./context.ts";
-import { field, redirect, sameOrigin, sessionOf } from "./http.ts";
+import { field, pageOf, redirect, sameOrigin, sessionOf, signInPath } from "./http.ts";
 
 /**
  * The two doors every console route goes through: a page needs a live session (else
- * the sign-in form), and a POST that changes something needs, besides, a request from
- * the console's own pages and the session's CSRF token.
+ * the sign-in form, which returns to it), and a POST that changes something needs,
+ * besides, a request from the console's own pages and the session's CSRF token.
  */
 export type Page = (session: Session, request: Request) => Response | Promise<Response>;
 
 export function signedIn(c: ConsoleContext, handler: Page) {
-	return ({ request }: { request: Request }) => {
-		const session = sessionOf(request, c.sessions);
-		if (!session) return redirect("/admin/login");
-		return failSafe(c, session, () => handler(session, request));
-	};
+	return ({ request }: { request: Request }) =>
+		admit(c, request, pageOf(request), (session) => handler(session, request));
 }
 
 export function signedInPost(
 	c: ConsoleContext,
 	handler: (session: Session, body: unknown, request: Request) => Promise<Response>,
 ) {
-	return ({ request, body }: { request: Request; body: unknown }) => {
-		const session = sessionOf(request, c.sessions);
-		if (!session) return redirect("/admin/login");
-		if (!sameOrigin(request) || !csrfMatches(session, field(body, "csrf"))) return forged(c, session);
-		return failSafe(c, session, () => handler(session, body, request));
-	};
+	return ({ request, body }: { request: Request; body: unknown }) =>
+		admit(c, request, null, (session) => {
+			if (!sameOrigin(request) || !csrfMatches(session, field(body, "csrf"))) return forged(c, session);
+			return handler(session, body, request);
+		});
+}
+
+/**
+ * Runs `handler` for the request's live session, or sends it to sign in, to come back to
+ * `next` afterwards. A POST comes back to nothing: its form would be sent again.
+ */
+function admit(
+	c: ConsoleContext,
+	request: Request,
+	next: string | null,
+	handler: (session: Session) => Response | Promise<Response>,
+) {
+	return failSafe(c, null, async () => {
+		const session = await sessionOf(request, c.sessions);
+		return session ? failSafe(c, session, () => handler(session)) : redirect(signInPath(next));
+	});
 }
 
 export function forged(c: ConsoleContext, session: Session | null): Response {
@@ -41,12 +53,19 @@ export function forged(c: ConsoleContext, session: Session | null): Response {
 	);
 }
 
-/** An unexpected failure is logged and shown as such, never as a half-drawn page. */
-async function failSafe(c: ConsoleContext, session: Session, run: () => Response | Promise<Response>) {
+/**
+ * An unexpected failure (the store's included, while it looks a session up) is logged
+ * and shown as such, never as a half-drawn page or a signed-out console.
+ */
+export async function failSafe(
+	c: ConsoleContext,
+	session: Session | null,
+	run: () => Response | Promise<Response>,
+): Promise<Response> {
 	try {
 		return await run();
 	} catch (error) {
-		c.app.logger.error("console page failed", { error: (error as Error).message, operator: session.name });
+		c.app.logger.error("console page failed", { error: (error as Error).message, operator: session?.name ?? null });
 		return c.render(
 			"Something went wrong",
 			session,

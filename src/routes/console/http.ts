@@ -43,12 +43,49 @@ export function clearSessionCookie(secure: boolean): string {
 	return `${sessionCookie}=; Path=/admin; HttpOnly; SameSite=Strict; Max-Age=0${secure ? "; Secure" : ""}`;
 }
 
-export function sessionOf(request: Request, sessions: SessionStore): Session | null {
+/** The session id the browser presented, live or not; null when it sent none. */
+export function sessionIdOf(request: Request): string | null {
 	for (const part of (request.headers.get("cookie") ?? "").split(";")) {
 		const [name, ...value] = part.trim().split("=");
-		if (name === sessionCookie) return sessions.get(value.join("="));
+		if (name === sessionCookie) return value.join("=");
 	}
 	return null;
+}
+
+export async function sessionOf(request: Request, sessions: SessionStore): Promise<Session | null> {
+	const id = sessionIdOf(request);
+	return id === null ? null : sessions.get(id);
+}
+
+/** Stands in for the console's own origin when reading a path: only a path on it is taken. */
+const local = "http://console.invalid";
+
+/**
+ * A page of the console to return to after sign-in, or null. Only a local path under
+ * /admin is taken, as the URL parser reads it (so `//host`, `/\host`, `/admin/../x`
+ * and absolute URLs are refused): anything else would make sign-in an open redirect.
+ */
+export function adminPath(value: unknown): string | null {
+	if (typeof value !== "string" || !value.startsWith("/")) return null;
+	let url: URL;
+	try {
+		url = new URL(value, local);
+	} catch {
+		return null;
+	}
+	if (url.origin !== local || (url.pathname !== "/admin" && !url.pathname.startsWith("/admin/"))) return null;
+	return url.pathname + url.search;
+}
+
+/** The page a request asked for (its path and query), whether its URL is absolute or not. */
+export function pageOf(request: Request): string {
+	const url = new URL(request.url, local);
+	return url.pathname + url.search;
+}
+
+/** The sign-in form, set to return to `next` when that is a console page other than the front one. */
+export function signInPath(next: string | null): string {
+	return next === null || next === "/admin" ? "/admin/login" : `/admin/login?next=${encodeURIComponent(next)}`;
 }
 
 /**

@@ -16,7 +16,7 @@ import { repairRoutes } from "./repairs.ts";
  * loopback only, as /metrics does.
  */
 export function consoleRoutes(ctx: AppContext) {
-	const c = consoleContext(ctx, createSessionStore({ clock: ctx.clock }));
+	const c = consoleContext(ctx, createSessionStore({ store: ctx.operator.storage.sessions, clock: ctx.clock }));
 	const tokenGuarded = ctx.config.adminToken !== null;
 	return new Elysia({ name: "console" })
 		.onRequest(({ request, server }) => {

@@ -1,7 +1,7 @@
 import { Elysia } from "elysia";
 import { recentActivity } from "../../application/operator/activity.ts";
-import { pendingDeliveries } from "../../application/operator/pending.ts";
 import { searchPayments } from "../../application/operator/search.ts";
+import { stuckDeliveries } from "../../application/operator/stuck.ts";
 import { findPayments, type PaymentTimeline } from "../../application/operator/timeline.ts";
 import { html } from "../../console/html.ts";
 import { todayView } from "../../console/views/chart.ts";
@@ -9,9 +9,12 @@ import { paymentPath } from "../../console/views/format.ts";
 import { paymentView } from "../../console/views/payment.ts";
 import { searchView } from "../../console/views/search.ts";
 import { stuckView } from "../../console/views/stuck.ts";
-import type { ConsoleContext } from "./context.ts";
+import { type ConsoleContext, waitingForKnack } from "./context.ts";
 import { signedIn } from "./guard.ts";
 import { redirect } from "./http.ts";
+
+/** How many deliveries of each kind (incomplete, dead-lettered) the Stuck page reads. */
+const STUCK_LIMIT = 500;
 
 /** The pages that only read: search with today's figures, a payment's timeline, what is stuck. */
 export function pageRoutes(c: ConsoleContext) {
@@ -47,8 +50,15 @@ export function pageRoutes(c: ConsoleContext) {
 		.get(
 			"/admin/stuck",
 			signedIn(c, async (session) => {
-				const rows = await pendingDeliveries(c.operator(session), 500);
-				return c.render("Stuck payments", session, stuckView(rows), { current: "stuck" });
+				const rows = await stuckDeliveries(c.operator(session), STUCK_LIMIT);
+				return c.render(
+					"Stuck payments",
+					session,
+					stuckView(rows, STUCK_LIMIT, waitingForKnack(c.app.health.report())),
+					{
+						current: "stuck",
+					},
+				);
 			}),
 		)
 		.get(

@@ -4,6 +4,7 @@ import type { StatusOutcome } from "../../application/operator/replayer.ts";
 import {
 	type Disagreement,
 	deliveriesToFix,
+	fixCalls,
 	fixDisagreements,
 	invoicesToVerify,
 	verifyInvoices,
@@ -24,6 +25,7 @@ import { notFound, paymentOf } from "./pages.ts";
  */
 export function repairRoutes(c: ConsoleContext) {
 	const environment = c.app.config.environment;
+	const { fieldMap } = c.app.operator;
 
 	const retryConfirm = async (session: Session, request: Request) => {
 		const payment = await paymentOf(c, session, request);
@@ -38,7 +40,7 @@ export function repairRoutes(c: ConsoleContext) {
 		return c.render(
 			`Retry payment ${payment.citybaseId}`,
 			session,
-			retryConfirmView(payment.citybaseId, planned, session, environment),
+			retryConfirmView(payment.citybaseId, planned, session, environment, fieldMap),
 		);
 	};
 
@@ -46,11 +48,14 @@ export function repairRoutes(c: ConsoleContext) {
 		const payment = await paymentOf(c, session, request);
 		if (!payment) return notFound(c, session, request);
 		const verification = await verify(c, session, payment.citybaseId);
-		const writers = deliveriesToFix(verification.disagreements);
+		const fixes = deliveriesToFix(verification.disagreements).map((writer) => ({
+			writer,
+			calls: fixCalls(writer, fieldMap),
+		}));
 		return c.render(
 			`Fix payment ${payment.citybaseId}`,
 			session,
-			fixConfirmView(payment.citybaseId, verification, writers, session, environment),
+			fixConfirmView(payment.citybaseId, verification, fixes, session, environment, fieldMap),
 		);
 	};
 
@@ -85,7 +90,11 @@ export function repairRoutes(c: ConsoleContext) {
 				const payment = await paymentOf(c, session, request);
 				if (!payment) return notFound(c, session, request);
 				const verification = await verify(c, session, payment.citybaseId);
-				return c.render(`Verify payment ${payment.citybaseId}`, session, verifyView(payment.citybaseId, verification));
+				return c.render(
+					`Verify payment ${payment.citybaseId}`,
+					session,
+					verifyView(payment.citybaseId, verification, fieldMap),
+				);
 			}),
 		)
 		.get("/admin/payments/:id/fix", signedIn(c, fixConfirm))
@@ -107,7 +116,7 @@ export function repairRoutes(c: ConsoleContext) {
 				return c.render(
 					`Fix of payment ${payment.citybaseId}`,
 					session,
-					fixResultView(payment.citybaseId, verification, fixed, lines),
+					fixResultView(payment.citybaseId, verification, fixed, lines, fieldMap),
 				);
 			}),
 		);

@@ -11,6 +11,7 @@ import { createPostgresPending } from "./pending.ts";
 import { createPostgresProbe } from "./probe.ts";
 import { createPostgresOperatorQueries } from "./queries.ts";
 import { createPostgresReadModelStore } from "./readModel.ts";
+import { createPostgresSessionStore } from "./sessions.ts";
 import { createPostgresTransfer } from "./transfer.ts";
 
 /**
@@ -33,6 +34,7 @@ export async function openPostgresStorage(
 		transfer: createPostgresTransfer(open, keyring),
 		// A read-only session cannot record grants: it keeps its own budget, as a read-only SQLite copy does.
 		budget: readOnly ? createLocalBudgetStore() : createPostgresBudgetStore(open),
+		sessions: createPostgresSessionStore(open),
 		probe: createPostgresProbe(open),
 		async close() {
 			await open.client.end({ timeout: 5 });

@@ -12,6 +12,7 @@ import { createSqliteProbe } from "./probe.ts";
 import { createSqliteOperatorQueries } from "./queries.ts";
 import { createSqliteReadModelStore } from "./readModel.ts";
 import { openReadOnlyDatabase } from "./readOnlyDatabase.ts";
+import { createSqliteSessionStore } from "./sessions.ts";
 import { createSqliteTransfer } from "./transfer.ts";
 
 /**
@@ -36,6 +37,7 @@ export function openSqliteStorage(
 		cursors: createSqliteCursorStore(open),
 		transfer: createSqliteTransfer(open, keyring),
 		budget: budget.budget,
+		sessions: createSqliteSessionStore(open),
 		probe: createSqliteProbe(path, committer),
 		async close() {
 			budget.close();

@@ -3,8 +3,11 @@ import { EventTypes } from "../../events/types.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { type Assessment, assess, type DeliveryState, type StatusHistory, statusHistories } from "./history.ts";
 
-/** What Knack is still owed: incomplete and dead-lettered deliveries, oldest first, and why. */
-export interface PendingDelivery {
+/**
+ * What Knack is still owed, as an operator sees it (the CLI's `pending`, the console's
+ * Stuck page): incomplete and dead-lettered deliveries, oldest first, and why.
+ */
+export interface StuckDelivery {
 	delivery: DeliveryState;
 	payment: Payment;
 	assessment: Assessment;
@@ -12,10 +15,10 @@ export interface PendingDelivery {
 	attempts: number;
 }
 
-export async function pendingDeliveries(
+export async function stuckDeliveries(
 	deps: Pick<OperatorDeps, "storage" | "fieldMap">,
 	limit: number,
-): Promise<PendingDelivery[]> {
+): Promise<StuckDelivery[]> {
 	const { events, queries } = deps.storage;
 	const seqs = [
 		...(await events.incomplete(limit)).map((d) => d.deliverySeq),
@@ -23,7 +26,7 @@ export async function pendingDeliveries(
 	].sort((a, b) => a - b);
 
 	const histories = new Map<number, StatusHistory[]>();
-	const rows: PendingDelivery[] = [];
+	const rows: StuckDelivery[] = [];
 	for (const deliverySeq of new Set(seqs)) {
 		const accepted = await events.accepted(deliverySeq);
 		if (!accepted) continue;

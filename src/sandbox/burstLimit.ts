@@ -9,7 +9,7 @@ const WINDOW_MS = 1000;
 /** Far above anything a test or benchmark sends, so in effect off, but the headers still count. */
 export const DEFAULT_RATE_LIMIT_PER_SECOND = 1_000_000;
 
-export class RateLimiter {
+export class BurstLimit {
 	private windows = new Map<string, number[]>();
 
 	constructor(private readonly limit: number) {}
