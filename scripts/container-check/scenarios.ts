@@ -161,10 +161,6 @@ async function scenario(name: string, body: () => Promise<string | undefined>): 
 	}
 }
 
-function skipped(name: string, why: string) {
-	console.log(`skip - ${name}: ${why}`);
-}
-
 /** The compose file with its published ports moved to free ports on 127.0.0.1. */
 async function loopbackPorts(file: string): Promise<Record<string, number>> {
 	let text = readFileSync(join(app, file), "utf8");
@@ -385,6 +381,7 @@ const haFiles = ["docker-compose.production-ha.yml", "docker-compose.check.yml"]
 let proxy = "";
 let sandbox = "";
 let password = "";
+const adminToken = `check-${crypto.randomUUID()}`;
 
 async function haUp(): Promise<string> {
 	password = `check${crypto.randomUUID().replaceAll("-", "")}`;
@@ -404,6 +401,7 @@ KNACK_SMART_MOBILITY_APP_ID=${sandboxCredentials.SMART_MOBILITY.appId}
 KNACK_SMART_MOBILITY_API_KEY=${sandboxCredentials.SMART_MOBILITY.apiKey}
 POSTBACK_AUTH=none
 EVENT_LOG_ENCRYPTION=none
+ADMIN_TOKEN=${adminToken}
 `,
 	);
 	// One role per instance, each acting as citybase (which owns the schema), so that one
@@ -499,7 +497,9 @@ function lastState(log: string, server: string): "UP" | "DOWN" | null {
 
 /** Which server the proxy sent each request to, from its log (one line per request). */
 function servedBy(log: string, path: string): string[] {
-	return [...log.matchAll(new RegExp(`citybase citybase/(\\S+) .*"[A-Z]+ ${path} HTTP`, "g"))].map((m) => m[1] ?? "");
+	return [...log.matchAll(new RegExp(`citybase citybase/(\\S+) .*"[A-Z]+ ${path}[^ ]* HTTP`, "g"))].map(
+		(m) => m[1] ?? "",
+	);
 }
 
 async function psql(sql: string): Promise<string> {
@@ -534,6 +534,39 @@ async function spreadOverBoth(): Promise<string> {
 	expect((counts["ha-1"] ?? 0) > 0 && (counts["ha-2"] ?? 0) > 0, `served by ${JSON.stringify(counts)}`);
 	expect((await recorded(ids)) === ids.length, "not every postback is in the log");
 	return `10 postbacks 200: ${counts["ha-1"]} on ha-1, ${counts["ha-2"]} on ha-2`;
+}
+
+/** Signs in through the proxy, then loads console pages: each must come back signed in, from either instance. */
+async function consoleAcrossInstances(): Promise<string> {
+	const operator = "Container Check";
+	const login = await fetch(`${proxy}/admin/login`, {
+		method: "POST",
+		headers: { "content-type": "application/x-www-form-urlencoded" },
+		body: new URLSearchParams({ token: adminToken, name: operator, next: "/admin" }),
+		redirect: "manual",
+		signal: AbortSignal.timeout(10_000),
+	});
+	const cookie = login.headers.get("set-cookie")?.split(";")[0];
+	expect(login.status === 303 || login.status === 302, `sign-in answered ${login.status}`);
+	expect(cookie, "sign-in set no session cookie");
+	const before = servedBy(await proxyLog(), "/admin").length;
+	const pages = ["/admin", "/admin/stuck", "/admin", "/admin/stuck", "/admin", "/admin/stuck"];
+	for (const page of pages) {
+		const response = await fetch(`${proxy}${page}`, {
+			headers: { cookie },
+			redirect: "manual",
+			signal: AbortSignal.timeout(10_000),
+		});
+		const body = await response.text();
+		expect(
+			response.status === 200 && body.includes(`Signed in as <strong>${operator}</strong>`),
+			`${page} answered ${response.status} ${response.headers.get("location") ?? ""}, not signed in`,
+		);
+	}
+	const servers = servedBy(await proxyLog(), "/admin").slice(before);
+	const counts = Object.fromEntries(["ha-1", "ha-2"].map((s) => [s, servers.filter((x) => x === s).length]));
+	expect((counts["ha-1"] ?? 0) > 0 && (counts["ha-2"] ?? 0) > 0, `pages served by ${JSON.stringify(counts)}`);
+	return `signed in once through the proxy; ${pages.length} page loads all signed in, ${counts["ha-1"]} from ha-1 and ${counts["ha-2"]} from ha-2`;
 }
 
 async function readOnlyStore(): Promise<string> {
@@ -660,10 +693,7 @@ if (await scenario("stand-in base images (debootstrap, npm's bun, Debian's postg
 		await scenario("the development profile with .env from env-template unchanged", developmentProfile);
 		if (await scenario("production-ha: two instances, PostgreSQL, HAProxy", haUp)) {
 			await scenario("production-ha: postbacks through the proxy reach both instances", spreadOverBoth);
-			skipped(
-				"production-ha: a console session works across both instances",
-				"console sessions are kept in one process's memory until they are kept in the store (issue 21, item 4)",
-			);
+			await scenario("production-ha: a console session works across both instances", consoleAcrossInstances);
 			await scenario("production-ha: an instance whose store cannot be written leaves the pool", readOnlyStore);
 			await scenario("production-ha: one instance stopped, the next postbacks all 200 within 2 s", oneStopped);
 			await scenario("production-ha: one instance killed, the next postbacks all 200 within 2 s", oneKilled);
