@@ -516,28 +516,33 @@ async function recorded(ids: number[]): Promise<number> {
 	return Number(await psql(`select count(distinct citybase_id) from events where citybase_id in (${ids.join(",")})`));
 }
 
-async function postMany(count: number): Promise<{ ids: number[]; answers: Answer[] }> {
+/** Ten new payments through the proxy, one after another: each answered 200 and in the log; which server took each. */
+async function tenThroughProxy(): Promise<string[]> {
+	const before = servedBy(await proxyLog(), "/citybase_postback").length;
 	const ids: number[] = [];
 	const answers: Answer[] = [];
-	for (let i = 0; i < count; i++) {
+	for (let i = 0; i < 10; i++) {
 		const { id, body } = freshPostback(fixtures[i % fixtures.length]);
 		ids.push(id);
 		answers.push(await post(proxy, body));
 	}
-	return { ids, answers };
-}
-
-async function spreadOverBoth(): Promise<string> {
-	const before = servedBy(await proxyLog(), "/citybase_postback").length;
-	const { ids, answers } = await postMany(10);
 	expect(
 		answers.every((a) => a.status === 200),
 		`answers ${answers.map((a) => a.status)}`,
 	);
-	const servers = servedBy(await proxyLog(), "/citybase_postback").slice(before);
+	expect((await recorded(ids)) === ids.length, "not every postback is in the log");
+	return servedBy(await proxyLog(), "/citybase_postback").slice(before);
+}
+
+/** How many of the requests each instance took; both must have taken some. */
+function onBoth(servers: string[]): Record<string, number> {
 	const counts = Object.fromEntries(["ha-1", "ha-2"].map((s) => [s, servers.filter((x) => x === s).length]));
 	expect((counts["ha-1"] ?? 0) > 0 && (counts["ha-2"] ?? 0) > 0, `served by ${JSON.stringify(counts)}`);
-	expect((await recorded(ids)) === ids.length, "not every postback is in the log");
+	return counts;
+}
+
+async function spreadOverBoth(): Promise<string> {
+	const counts = onBoth(await tenThroughProxy());
 	return `10 postbacks 200: ${counts["ha-1"]} on ha-1, ${counts["ha-2"]} on ha-2`;
 }
 
@@ -568,9 +573,7 @@ async function consoleAcrossInstances(): Promise<string> {
 			`${page} answered ${response.status} ${response.headers.get("location") ?? ""}, not signed in`,
 		);
 	}
-	const servers = servedBy(await proxyLog(), "/admin").slice(before);
-	const counts = Object.fromEntries(["ha-1", "ha-2"].map((s) => [s, servers.filter((x) => x === s).length]));
-	expect((counts["ha-1"] ?? 0) > 0 && (counts["ha-2"] ?? 0) > 0, `pages served by ${JSON.stringify(counts)}`);
+	const counts = onBoth(servedBy(await proxyLog(), "/admin").slice(before));
 	return `signed in once through the proxy; ${pages.length} page loads all signed in, ${counts["ha-1"]} from ha-1 and ${counts["ha-2"]} from ha-2`;
 }
 
@@ -583,18 +586,11 @@ async function readOnlyStore(): Promise<string> {
 		await outOfPool("ha-1");
 		const out = performance.now() - faulted;
 		const answer = await readiness("citybase-production-ha-1");
-		const before = servedBy(await proxyLog(), "/citybase_postback").length;
-		const { ids, answers } = await postMany(10);
-		expect(
-			answers.every((a) => a.status === 200),
-			`answers ${answers.map((a) => a.status)}`,
-		);
-		const servers = servedBy(await proxyLog(), "/citybase_postback").slice(before);
+		const servers = await tenThroughProxy();
 		expect(
 			servers.every((s) => s === "ha-2"),
 			`served by ${servers.join(", ")}`,
 		);
-		expect((await recorded(ids)) === ids.length, "not every postback is in the log");
 		notes.push(`readiness of an instance whose store is read-only: ${answer}`);
 		return `ha-1 out ${seconds(out)} after its store turned read-only (readiness: ${answer}); 10 postbacks 200, all on ha-2`;
 	} finally {
