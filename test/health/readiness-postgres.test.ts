@@ -62,7 +62,7 @@ async function readOnly(on: boolean) {
 }
 
 test.skipIf(skip)(
-	"a read-only database: NOT_READY with the server's error and nothing else, then READY again",
+	"a read-only database: NOT_READY saying so, then READY again",
 	async () => {
 		expect(await until((a) => a.code === 200)).toEqual({
 			code: 200,
