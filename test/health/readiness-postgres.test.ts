@@ -61,22 +61,19 @@ async function readOnly(on: boolean) {
 	}
 }
 
-test.skipIf(skip)(
-	"a read-only database: NOT_READY saying so, then READY again",
-	async () => {
-		expect(await until((a) => a.code === 200)).toEqual({
-			code: 200,
-			status: "READY",
-			reason: "the event log accepts writes",
-		});
-		await readOnly(true);
-		// The probe that meets the cut connection says so first; the next meets the read-only session.
-		expect(await until((a) => a.reason.includes("read-only"))).toEqual({
-			code: 503,
-			status: "NOT_READY",
-			reason: "a test write to the event log failed: the database is read-only (25006)",
-		});
-		await readOnly(false);
-		expect((await until((a) => a.code === 200)).status).toBe("READY");
-	},
-);
+test.skipIf(skip)("a read-only database: NOT_READY saying so, then READY again", async () => {
+	expect(await until((a) => a.code === 200)).toEqual({
+		code: 200,
+		status: "READY",
+		reason: "the event log accepts writes",
+	});
+	await readOnly(true);
+	// The probe that meets the cut connection says so first; the next meets the read-only session.
+	expect(await until((a) => a.reason.includes("read-only"))).toEqual({
+		code: 503,
+		status: "NOT_READY",
+		reason: "a test write to the event log failed: the database is read-only (25006)",
+	});
+	await readOnly(false);
+	expect((await until((a) => a.code === 200)).status).toBe("READY");
+});
