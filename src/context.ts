@@ -16,5 +16,5 @@ export interface AppContext {
 	metrics: Metrics;
 	/** what the console's operator functions work with; each request adds who is signed in */
 	operator: Omit<OperatorDeps, "actor">;
-	health: Pick<HealthMonitor, "report">;
+	health: Pick<HealthMonitor, "report" | "readiness">;
 }
