@@ -18,7 +18,7 @@ export interface AppContext {
 	metrics: Metrics;
 	/** what the console's operator functions work with; each request adds who is signed in */
 	operator: Omit<OperatorDeps, "actor">;
-	health: Pick<HealthMonitor, "report">;
+	health: Pick<HealthMonitor, "report" | "readiness">;
 	/** the payments read model, which the console brings up to date before it reads it */
 	readModel: Pick<PaymentsReadModel, "catchUp">;
 	/** operator work that outlives its request (Retry all shown) */

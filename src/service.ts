@@ -1,7 +1,9 @@
+import type { AnyElysia } from "elysia";
 import { createApp } from "./app.ts";
 import { createJobRunner, type JobRunner } from "./application/operator/jobs.ts";
 import { createRecoveryWorker, type RecoveryWorker } from "./application/recovery.ts";
 import { type Config, fieldMapName } from "./config.ts";
+import type { AppContext } from "./context.ts";
 import type { KnackAppName } from "./events/payload.ts";
 import { registerHealthGauges } from "./health/gauges.ts";
 import { createHealthMonitor, type HealthMonitor } from "./health/monitor.ts";
@@ -11,6 +13,7 @@ import type { KnackCredentials } from "./projections/knack/client.ts";
 import { knackClientFor } from "./projections/knack/factory.ts";
 import { createProjector, type Projector } from "./projections/knack/run.ts";
 import { createPaymentsReadModel, type PaymentsReadModel } from "./projections/payments.ts";
+import { answerEscapedError } from "./routes/framing.ts";
 import { serverBodyLimit } from "./routes/postback.ts";
 import { openStorage } from "./storage/open.ts";
 import type { EventStore, Storage } from "./storage/storage.ts";
@@ -31,6 +34,8 @@ export interface ServiceOptions {
 	recovery?: boolean;
 	/** the CloudWatch sink, when logging there, for its metrics */
 	cloudWatch?: { stats(): { sent: number; dropped: number } } | null;
+	/** the HTTP app made of the context; `createApp` unless a test puts something in front of its routes */
+	app?: (ctx: AppContext) => AnyElysia;
 }
 
 export interface Service {
@@ -102,18 +107,18 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		budget: { perSecond: config.knack.rateLimitPerSecond, dailyReserve: config.knack.dailyReserve },
 	};
 	const jobs = createJobRunner(operator, { leaseMs: config.postback.claimLeaseMs });
-	const app = createApp({ config, store, projector, logger, clock, metrics, operator, health, jobs, readModel }).listen(
-		{
-			hostname: config.host,
-			port: config.port,
-			// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end
-			// before it answers 413; Bun's bound only stops a body far past any real postback.
-			maxRequestBodySize: serverBodyLimit(config.postback.maxBodyBytes),
-			// Seconds a connection may sit idle (a slow client dribbling its body) before it is
-			// closed; a handler still working on a postback is not cut off by it.
-			idleTimeout: 15,
-		},
-	);
+	const context = { config, store, projector, logger, clock, metrics, operator, health, jobs, readModel };
+	const app = (options.app ?? createApp)(context).listen({
+		hostname: config.host,
+		port: config.port,
+		// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end
+		// before it answers 413; Bun's bound only stops a body far past any real postback.
+		maxRequestBodySize: serverBodyLimit(config.postback.maxBodyBytes),
+		// Seconds a connection may sit idle (a slow client dribbling its body) before it is
+		// closed; a handler still working on a postback is not cut off by it.
+		idleTimeout: 15,
+		error: answerEscapedError(logger),
+	});
 	const server = app.server;
 	if (!server) throw new Error("the HTTP server did not start");
 	if (options.recovery !== false) recovery.start();
@@ -145,12 +150,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		health,
 		jobs,
 		/**
-		 * Stops accepting, lets postbacks in flight finish within the grace period, then
-		 * closes the store. A postback cut off here is never half-recorded: its writes
+		 * Fails readiness, stops accepting, lets postbacks in flight finish within the grace
+		 * period, then closes the store. A postback cut off here is never half-recorded: its writes
 		 * so far are not in the log, its claim expires, and recovery (or CityBase's
 		 * retry) finishes it, looking up any insert it may have made.
 		 */
 		async stop() {
+			health.shuttingDown();
 			const drained = server.stop();
 			const inTime = await Promise.race([
 				drained.then(() => true),

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { EventTypes } from "../src/events/types.ts";
+import { EventTypes, type Outcome } from "../src/events/types.ts";
+import { doubtOf, oldDoubt } from "./support/events.ts";
 import { appIds, type Harness, startHarness } from "./support/harness.ts";
 import { postback } from "./support/payloads.ts";
 
@@ -117,6 +118,14 @@ test("a claim left by a process that died is taken over after its lease, and the
 	]);
 	expect(writes()).toEqual(["PUT object_161", "PUT object_180"]);
 	expect(messagesFor(id)).toHaveLength(1);
+	// The doubt is an event of its own, before the lookup that resolved it: no failed call is recorded.
+	const outcomes = (await h.service.store.outcomesOf(id, "successful")).map((e) => `${e.type} ${e.effectKey}`);
+	expect(outcomes).toEqual([
+		`effect.doubted ${id}:successful:message`,
+		`effect.succeeded ${id}:successful:message`,
+		`effect.succeeded ${id}:successful:parent`,
+		`effect.succeeded ${id}:successful:transaction`,
+	]);
 });
 
 test("a takeover that fails before its lookup leaves the doubt in the log, so the next holder looks up too", async () => {
@@ -171,7 +180,8 @@ describe("the log tells what was done", () => {
 		]);
 		const failed = rows[3]?.data;
 		expect(failed).toMatchObject({ knackStatus: 500, method: "PUT", objectKey: "object_180", certain: false });
-		expect(rows[1]?.data?.recordId).toMatch(/^[0-9a-f]{24}$/);
+		const written = rows[1];
+		expect(written?.type === EventTypes.effectSucceeded && written.data.recordId).toMatch(/^[0-9a-f]{24}$/);
 	});
 });
 
@@ -212,13 +222,53 @@ describe("recovery finishes what CityBase gave up on", () => {
 		expect((await r.service.store.counts()).incomplete).toBe(0);
 		const attempts = (await r.service.store.byPayment(body.data.id as number))
 			.filter((e) => e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed)
-			.map((e) => `${e.type} ${(e.data as { kind: string }).kind} by ${(e.data as { by: string }).by}`);
+			.map((e) => `${e.type} ${e.data.kind} by ${e.data.by}`);
 		expect(attempts).toContain("effect.failed parent by postback");
 		expect(attempts.slice(-2)).toEqual([
 			"effect.succeeded parent by recovery",
 			"effect.succeeded transaction by recovery",
 		]);
 	});
+
+	const oldStyle = (id: number): Outcome => ({
+		type: EventTypes.effectFailed,
+		effectKey: `${id}:successful:message`,
+		data: oldDoubt("recovery"),
+	});
+	const doubt = (id: number): Outcome => ({
+		type: EventTypes.effectDoubted,
+		effectKey: `${id}:successful:message`,
+		data: doubtOf(oldDoubt("recovery")),
+	});
+
+	test.each([
+		["a doubt (effect.doubted)", doubt],
+		["an old log's doubt (an effect.failed that called nothing)", oldStyle],
+	])(
+		"%s left by recovery's takeover is no attempt: the next pass looks the insert up and finishes",
+		async (_, left) => {
+			// The message is refused (a 400 is not retried), so the postback leaves it undone, certain it was not written.
+			r.sandbox.inject({ method: "POST", objectKey: "object_181", status: 400 });
+			const body = successful();
+			const id = body.data.id as number;
+			expect((await r.post(body)).status).toBe(400);
+			// Then recovery took the claim over from a holder that had written the message, recorded its doubt and died.
+			r.sandbox.put(appIds.STREET_BANNER, "object_181", { field_3378: id, field_3367: "successful" });
+			const [delivery] = await r.service.store.incomplete();
+			expect(delivery?.payment.citybaseId).toBe(id);
+			await r.service.store.recordOutcomes(delivery?.deliverySeq ?? 0, [left(id)], Date.now(), {});
+			r.sandbox.clearCalls();
+			await Bun.sleep(600);
+			// RECOVERY_MAX_ATTEMPTS is 1: counted as an attempt, the doubt would dead-letter the delivery.
+			expect(await r.service.recovery.runOnce()).toEqual({ finished: 1, failed: 0, deadLettered: 0 });
+			expect(r.sandbox.calls()[0]).toMatchObject({ method: "GET", objectKey: "object_181" });
+			expect(recoveryWrites()).toEqual(["PUT object_161", "PUT object_180"]);
+			const messages = r.sandbox
+				.records(appIds.STREET_BANNER, "object_181")
+				.filter((m) => m.field_3378_raw === id || m.field_3378 === id);
+			expect(messages).toHaveLength(1);
+		},
+	);
 
 	test("a delivery that keeps failing is dead-lettered, as an event, and left for an operator", async () => {
 		r.sandbox.inject({ method: "PUT", objectKey: "object_161", status: 500, times: 10_000 });

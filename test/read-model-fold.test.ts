@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { decodeEvent, type EventRow } from "../src/events/decode.ts";
 import type { Payment } from "../src/events/payload.ts";
 import { EventTypes, type StoredEvent } from "../src/events/types.ts";
 import type { OpenDelivery, PaymentRow } from "../src/projections/paymentRow.ts";
@@ -59,18 +60,19 @@ const suffixesAgain = (events: StoredEvent[]) =>
 // A small log, in positions as the store writes them: a delivery is `delivery.received`
 // at seq N and its verdict at N + 1; Knack outcomes follow under the delivery's seq.
 let seq = 0;
-const event = (e: Partial<StoredEvent> & Pick<StoredEvent, "type">): StoredEvent => ({
-	seq: ++seq,
-	recordedAt: 1_755_000_000_000 + seq * 1000,
-	deliverySeq: null,
-	citybaseId: null,
-	paymentStatus: null,
-	invoice: null,
-	effectKey: null,
-	body: null,
-	data: null,
-	...e,
-});
+const event = (e: Partial<EventRow> & Pick<EventRow, "type">): StoredEvent =>
+	decodeEvent({
+		seq: ++seq,
+		recordedAt: 1_755_000_000_000 + seq * 1000,
+		deliverySeq: null,
+		citybaseId: null,
+		paymentStatus: null,
+		invoice: null,
+		effectKey: null,
+		body: null,
+		data: null,
+		...e,
+	});
 
 const payment = (citybaseId: number, status: string, extra: Partial<Payment> = {}): Payment => ({
 	citybaseId,
@@ -99,7 +101,8 @@ function delivery(p: Payment): [StoredEvent, StoredEvent] {
 }
 
 function effect(of: StoredEvent, kind: string, type: StoredEvent["type"], data: Record<string, unknown>): StoredEvent {
-	const p = (of.data as { payment: Payment }).payment;
+	if (of.type !== EventTypes.accepted) throw new Error("an effect follows its delivery's acceptance");
+	const p = of.data.payment;
 	return event({
 		type,
 		deliverySeq: of.deliverySeq,
@@ -128,7 +131,7 @@ const deadLettered = (of: StoredEvent) =>
 const errorOf = (f: StoredEvent, knackStatus: number | null = 503) => ({
 	at: f.recordedAt,
 	status: f.paymentStatus as string,
-	kind: (f.data as { kind: "message" }).kind,
+	kind: f.type === EventTypes.effectFailed ? f.data.kind : "message",
 	method: "PUT",
 	objectKey: "object_180",
 	recordId: null,
@@ -155,9 +158,10 @@ const paidApplied = applied(paidAgain);
 const [r4, refunded] = delivery(payment(1, "refunded"));
 const refundMessage = succeeded(refunded, "message", "6b0000000000000000000003");
 const refundRecord = succeeded(refunded, "refund", "6b0000000000000000000004");
-// Payment 2 again: a redelivery whose every Knack write fails, so its acceptance is the
-// last thing that changed the row.
+// Payment 2 again: a redelivery whose claim was taken over (a doubt) and whose every Knack
+// write fails, so its acceptance is the last thing that changed the row.
 const [r5, voidedAgain] = delivery(payment(2, "voided", { app: "SMART_MOBILITY", invoice: "INV-2" }));
+const voidedAgainDoubted = effect(voidedAgain, "message", EventTypes.effectDoubted, {});
 const voidedAgainFailed = failed(voidedAgain, "message");
 const rejected = event({ type: EventTypes.rejected, data: { reason: "Malformed JSON" } });
 
@@ -179,6 +183,7 @@ const log = [
 	refundRecord,
 	r5,
 	voidedAgain,
+	voidedAgainDoubted,
 	voidedAgainFailed,
 	rejected,
 ];

@@ -4,8 +4,7 @@ import { EventTypes, type Outcome } from "../../src/events/types.ts";
 import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
 import { openStorage } from "../../src/storage/open.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
-import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
-import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
+import { sqliteStorage } from "../../src/storage/sqlite/index.ts";
 import type { EventStore } from "../../src/storage/storage.ts";
 import { type Child, cpuSeconds, peakRssMiB, spawnBun } from "./processes.ts";
 import { acceptedDeliveries, logEnd, type Sandbox, type ServiceSettings, startService } from "./stack.ts";
@@ -222,9 +221,10 @@ export async function storeRun(dir: string, seconds: number, inFlight: number, r
  * SQLite's own adapter, opened directly, since the filling needs its connection.
  */
 export async function outcomeRun(dir: string, logged: number, calls: number, run: number): Promise<Sample> {
-	const open = openDatabase(join(dir, `outcomes-${run}.sqlite`));
-	const { sqlite } = open;
-	const store = createSqliteEventStore(open, createGroupCommitter(open.db));
+	const path = join(dir, `outcomes-${run}.sqlite`);
+	const sqlite = openDatabase(path);
+	const storage = sqliteStorage(sqlite, path);
+	const store = storage.events;
 	const latencies: number[] = [];
 	try {
 		sqlite.run("PRAGMA synchronous = OFF");
@@ -251,7 +251,7 @@ export async function outcomeRun(dir: string, logged: number, calls: number, run
 			latencies.push(performance.now() - started);
 		}
 	} finally {
-		sqlite.close();
+		await storage.close();
 	}
 	return timings(latencies, latencies.reduce((a, b) => a + b, 0) / 1000);
 }

@@ -1,4 +1,4 @@
-import { type EffectFailedData, EventTypes } from "../events/types.ts";
+import { EventTypes } from "../events/types.ts";
 import type { Logger } from "../logging/logger.ts";
 import type { Projector } from "../projections/knack/run.ts";
 import type { EventStore } from "../storage/storage.ts";
@@ -48,15 +48,16 @@ export function createRecoveryWorker(options: RecoveryOptions): RecoveryWorker {
 			if ((quotaResets.get(delivery.payment.app) ?? 0) > now) continue;
 			const log = logger.child({ citybase_id: delivery.payment.citybaseId, delivery_seq: delivery.deliverySeq });
 
-			// Only the worker's own attempts count: how many the postback's request made
+			// Only the worker's own failed calls count: how many the postback's request made
 			// before its deadline depends on Knack's answers and on retry jitter. A 429 is
-			// Knack's limits speaking, not the delivery failing, so it does not count either.
+			// Knack's limits speaking, not the delivery failing, so it does not count either;
+			// nor does a takeover's doubt (`effect.doubted`), which called nothing.
 			const attempts = (await store.outcomesOf(delivery.payment.citybaseId, delivery.payment.status)).filter(
 				(e) =>
 					e.type === EventTypes.effectFailed &&
 					e.deliverySeq === delivery.deliverySeq &&
-					(e.data as EffectFailedData).by === "recovery" &&
-					(e.data as EffectFailedData).knackStatus !== 429,
+					e.data.by === "recovery" &&
+					e.data.knackStatus !== 429,
 			).length;
 			const age = now - delivery.receivedAt;
 			if (attempts >= options.maxAttempts || age >= options.maxAgeMs) {

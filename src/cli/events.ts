@@ -3,7 +3,7 @@ import { truncate } from "../application/operator/text.ts";
 import { deliveryDetail, LookupError, listDeliveries } from "../application/operator/timeline.ts";
 import type { OpenedBody } from "../events/bodyCipher.ts";
 import { bodyForDisplay } from "../events/bodyDisplay.ts";
-import { type AcceptedData, EventTypes, type RejectedData, type StoredEvent } from "../events/types.ts";
+import { EventTypes, type StoredEvent } from "../events/types.ts";
 import type { DeliveryFilter } from "../storage/storage.ts";
 import {
 	type Args,
@@ -146,8 +146,8 @@ export const eventsShow: Command = {
 				bodyKey: bodyKey(detail.body),
 				verdict:
 					verdict?.type === EventTypes.accepted
-						? { accepted: true, payment: (verdict.data as AcceptedData).payment }
-						: { accepted: false, reason: (verdict?.data as RejectedData | undefined)?.reason ?? null },
+						? { accepted: true, payment: verdict.data.payment }
+						: { accepted: false, reason: verdict?.data.reason ?? null },
 				events: rest.map((e) => ({ seq: e.seq, type: e.type, recordedAt: isoTime(e.recordedAt), ...e.data })),
 			});
 			return ExitCode.ok;
@@ -159,13 +159,13 @@ export const eventsShow: Command = {
 			`  from ${request.remoteAddress ?? "?"}, request id ${request.requestId ?? "-"}, content type ${request.contentType ?? "-"}`,
 		);
 		if (verdict?.type === EventTypes.accepted) {
-			const { payment } = verdict.data as AcceptedData;
+			const { payment } = verdict.data;
 			out.line(
 				`  accepted: payment ${payment.citybaseId} ${payment.status}, ${payment.app}, invoice ${payment.invoice}, ` +
 					`transaction ${payment.knackRecordId}, parent ${payment.parentRecordId ?? "-"}, banner ${payment.bannerType ?? "-"}`,
 			);
 		} else {
-			out.line(`  rejected: ${(verdict?.data as RejectedData | undefined)?.reason ?? "no verdict recorded"}`);
+			out.line(`  rejected: ${verdict?.data.reason ?? "no verdict recorded"}`);
 		}
 		out.line();
 		out.line(`body (${bodyState(detail.body)}):`);

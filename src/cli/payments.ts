@@ -111,7 +111,7 @@ function statusJson(history: StatusHistory, a: Assessment) {
 				objectKey: e.objectKey,
 				recordId: e.recordId,
 				done: outcome !== undefined,
-				knackRecordId: (outcome?.data as { recordId?: string | null } | undefined)?.recordId ?? null,
+				knackRecordId: outcome?.data.recordId ?? null,
 			};
 		}),
 		unfinished: a.unfinished.map((e) => e.kind),

@@ -4,7 +4,8 @@ import { Payment } from "./payload.ts";
 /**
  * Every kind of event the log holds, and the shape of its `data`. A delivery is
  * recorded first (`delivery.received`, with the exact bytes), then its verdict, then
- * one outcome per Knack write, then whether the delivery is done.
+ * its outcomes (one per Knack write attempted, one per insert a claim's takeover left in
+ * doubt), then whether the delivery is done.
  */
 export const EventTypes = {
 	received: "delivery.received",
@@ -12,6 +13,8 @@ export const EventTypes = {
 	rejected: "delivery.rejected",
 	effectSucceeded: "effect.succeeded",
 	effectFailed: "effect.failed",
+	/** an insert that may be in Knack though no outcome says so (a claim taken over): no call was made */
+	effectDoubted: "effect.doubted",
 	applied: "delivery.applied",
 	deadLettered: "delivery.dead_lettered",
 	/** a person's repair (a replay, a verify fix): who, what and how it went; never folded into payment state */
@@ -71,6 +74,19 @@ export const EffectFailedData = T.Object({
 	certain: T.Boolean(),
 	durationMs: T.Number(),
 });
+/**
+ * The claim on a (payment, status) was taken over from a holder whose lease ran out: it
+ * died mid-projection, so this insert of its plan may have reached Knack unrecorded.
+ * Nothing was sent; the insert is looked for in Knack before it is sent again, by this
+ * holder or, should it die too, by the next. `by` is the taker. Not an attempt: recovery
+ * counts only failed calls.
+ */
+export const EffectDoubtedData = T.Object({
+	kind: EffectKind,
+	by: ProjectedBy,
+	method: T.String(),
+	objectKey: T.String(),
+});
 export const AppliedData = T.Object({ performed: T.Integer(), skipped: T.Integer() });
 export const DeadLetteredData = T.Object({ reason: T.String(), attempts: T.Integer() });
 export const OperatorActionData = T.Object({
@@ -86,22 +102,32 @@ export const OperatorActionData = T.Object({
 	payments: T.Optional(T.Array(T.Integer())),
 });
 
+/** Each event type's `data` schema: the import checks against it, and `StoredEvent` takes its types from it. */
+export const EventData = {
+	[EventTypes.received]: ReceivedData,
+	[EventTypes.accepted]: AcceptedData,
+	[EventTypes.rejected]: RejectedData,
+	[EventTypes.effectSucceeded]: EffectSucceededData,
+	[EventTypes.effectFailed]: EffectFailedData,
+	[EventTypes.effectDoubted]: EffectDoubtedData,
+	[EventTypes.applied]: AppliedData,
+	[EventTypes.deadLettered]: DeadLetteredData,
+	[EventTypes.operatorAction]: OperatorActionData,
+} as const satisfies Record<EventType, unknown>;
+
 export type ReceivedData = Static<typeof ReceivedData>;
 export type AcceptedData = Static<typeof AcceptedData>;
 export type RejectedData = Static<typeof RejectedData>;
 export type EffectSucceededData = Static<typeof EffectSucceededData>;
 export type EffectFailedData = Static<typeof EffectFailedData>;
+export type EffectDoubtedData = Static<typeof EffectDoubtedData>;
 export type AppliedData = Static<typeof AppliedData>;
 export type DeadLetteredData = Static<typeof DeadLetteredData>;
 export type OperatorActionData = Static<typeof OperatorActionData>;
 
-export type Outcome =
-	| { type: typeof EventTypes.effectSucceeded; effectKey: string; data: EffectSucceededData }
-	| { type: typeof EventTypes.effectFailed; effectKey: string; data: EffectFailedData };
-
-export interface StoredEvent {
+/** What every event has, whatever its type: its position, when, and what it is about. */
+export interface EventEnvelope {
 	seq: number;
-	type: EventType;
 	recordedAt: number;
 	deliverySeq: number | null;
 	citybaseId: number | null;
@@ -109,21 +135,28 @@ export interface StoredEvent {
 	invoice: string | null;
 	effectKey: string | null;
 	body: Uint8Array | null;
-	data: Record<string, unknown> | null;
 }
+
+/**
+ * An event as read from the log: a union discriminated on `type`, so a check of the type
+ * gives `data` its shape. `StoredEvent<typeof EventTypes.effectFailed>` is one kind alone.
+ * Only a store's decoder (`decodeEvent`) makes one from a row.
+ */
+export type StoredEvent<K extends EventType = EventType> = {
+	[Type in EventType]: EventEnvelope & { type: Type; data: Static<(typeof EventData)[Type]> };
+}[K];
+
+/** The events a projection run records about the effects of a plan, written by `EventStore.recordOutcomes`. */
+export const outcomeTypes = [EventTypes.effectSucceeded, EventTypes.effectFailed, EventTypes.effectDoubted] as const;
+export type OutcomeType = (typeof outcomeTypes)[number];
+const outcomeTypeSet = new Set<EventType>(outcomeTypes);
+export const isOutcome = (e: StoredEvent): e is StoredEvent<OutcomeType> => outcomeTypeSet.has(e.type);
+
+export type Outcome = { [K in OutcomeType]: { type: K; effectKey: string; data: StoredEvent<K>["data"] } }[OutcomeType];
 
 /** An accepted delivery, as the projector needs it. */
 export interface AcceptedDelivery {
 	deliverySeq: number;
 	receivedAt: number;
 	payment: Payment;
-}
-
-/** The delivery a stored `delivery.accepted` event stands for (it carries the parsed payment). */
-export function acceptedDelivery(event: Pick<StoredEvent, "deliverySeq" | "recordedAt" | "data">): AcceptedDelivery {
-	return {
-		deliverySeq: event.deliverySeq as number,
-		receivedAt: event.recordedAt,
-		payment: (event.data as AcceptedData).payment,
-	};
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { type AcceptedData, type EffectFailedData, EventTypes, type StoredEvent } from "../events/types.ts";
+import { EventTypes, type StoredEvent } from "../events/types.ts";
 import type { ReadModelStore } from "../storage/storage.ts";
 import type { LastError, OpenDelivery, PaymentRow, Trouble } from "./paymentRow.ts";
 
@@ -19,7 +19,7 @@ export function foldPayment(row: PaymentRow | undefined, event: StoredEvent): Pa
 		return row;
 	}
 	if (event.type === EventTypes.accepted) {
-		const { payment } = event.data as AcceptedData;
+		const { payment } = event.data;
 		const deliverySeq = event.deliverySeq ?? event.seq;
 		const open = [
 			...(row?.open ?? []),
@@ -50,7 +50,7 @@ export function foldPayment(row: PaymentRow | undefined, event: StoredEvent): Pa
 	}
 	if (!row) return row;
 	if (event.type === EventTypes.effectSucceeded && event.effectKey) {
-		const recordId = (event.data as { recordId: string | null }).recordId;
+		const { recordId } = event.data;
 		return { ...row, knackRecords: { ...row.knackRecords, [event.effectKey]: recordId }, updatedAt: event.recordedAt };
 	}
 	if (event.type === EventTypes.effectFailed && row.open.length > 0) {
@@ -87,18 +87,17 @@ export function troubleOf(error: LastError | null): Trouble {
 	return "knack-5xx";
 }
 
-function lastErrorOf(event: StoredEvent): LastError {
-	const data = event.data as Partial<EffectFailedData>;
+function lastErrorOf({ recordedAt, paymentStatus, data }: StoredEvent<typeof EventTypes.effectFailed>): LastError {
 	return {
-		at: event.recordedAt,
-		status: event.paymentStatus ?? "",
-		kind: data.kind ?? "message",
-		method: data.method ?? "",
-		objectKey: data.objectKey ?? "",
-		recordId: data.recordId ?? null,
-		knackStatus: data.knackStatus ?? null,
+		at: recordedAt,
+		status: paymentStatus ?? "",
+		kind: data.kind,
+		method: data.method,
+		objectKey: data.objectKey,
+		recordId: data.recordId,
+		knackStatus: data.knackStatus,
 		// The whole text is in the log; the Stuck page shows the start of it.
-		error: (data.error ?? "").slice(0, 300),
+		error: data.error.slice(0, 300),
 	};
 }
 

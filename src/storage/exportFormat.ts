@@ -2,17 +2,7 @@ import { Type as T, type TSchema } from "@sinclair/typebox";
 import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { decryptBody } from "../events/bodyCipher.ts";
 import type { Keyring } from "../events/bodyKeys.ts";
-import {
-	AcceptedData,
-	AppliedData,
-	DeadLetteredData,
-	EffectFailedData,
-	EffectSucceededData,
-	EventTypes,
-	OperatorActionData,
-	ReceivedData,
-	RejectedData,
-} from "../events/types.ts";
+import { EventData, EventTypes } from "../events/types.ts";
 import { type ImportedEvent, TransferError } from "./storage.ts";
 
 /**
@@ -46,19 +36,8 @@ const ExportedEvent = T.Object(
 
 const lineCheck = TypeCompiler.Compile(ExportedEvent);
 /** Each event's `data` is checked against its type's schema: a log that reads back wrong is worse than none. */
-const dataChecks = new Map(
-	(
-		[
-			[EventTypes.received, ReceivedData],
-			[EventTypes.accepted, AcceptedData],
-			[EventTypes.rejected, RejectedData],
-			[EventTypes.effectSucceeded, EffectSucceededData],
-			[EventTypes.effectFailed, EffectFailedData],
-			[EventTypes.applied, AppliedData],
-			[EventTypes.deadLettered, DeadLetteredData],
-			[EventTypes.operatorAction, OperatorActionData],
-		] as const
-	).map(([type, schema]) => [type as string, TypeCompiler.Compile(schema as TSchema)]),
+const dataChecks = new Map<string, ReturnType<typeof TypeCompiler.Compile>>(
+	Object.entries(EventData).map(([type, schema]) => [type, TypeCompiler.Compile(schema as TSchema)]),
 );
 
 export function parseExportLine(line: string, lineNumber: number): ImportedEvent {

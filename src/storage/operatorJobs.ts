@@ -1,4 +1,4 @@
-import type { SqlText } from "./sqlText.ts";
+import { command, type Dialect, type Executor, placeholders } from "./sql.ts";
 import type { OperatorJob, OperatorJobStore } from "./storage.ts";
 
 /**
@@ -9,9 +9,9 @@ import type { OperatorJob, OperatorJobStore } from "./storage.ts";
  */
 type StoredJob = Record<keyof OperatorJob, unknown>;
 
-const columns = (db: SqlText, j = "") =>
-	`${j}id as "id", ${j}who as "who", ${j}"by" as "by", ${j}what as "what", ${db.json(`${j}payments`)} as "payments",
-	 ${j}created_at as "createdAt", ${j}state as "state", ${db.json(`${j}results`)} as "results", ${j}note as "note",
+const columns = (d: Dialect, j = "") =>
+	`${j}id as "id", ${j}who as "who", ${j}"by" as "by", ${j}what as "what", ${d.json(`${j}payments`)} as "payments",
+	 ${j}created_at as "createdAt", ${j}state as "state", ${d.json(`${j}results`)} as "results", ${j}note as "note",
 	 ${j}holder as "holder", ${j}lease_until as "leaseUntil", ${j}audit_from as "auditFrom", ${j}audited as "audited",
 	 ${j}finished_at as "finishedAt"`;
 
@@ -21,15 +21,15 @@ const toJob = (r: StoredJob): OperatorJob => ({
 	by: r.by as OperatorJob["by"],
 	what: r.what as string,
 	payments: JSON.parse(r.payments as string),
-	createdAt: Number(r.createdAt),
+	createdAt: r.createdAt as number,
 	state: r.state as OperatorJob["state"],
 	results: JSON.parse(r.results as string),
 	note: (r.note as string | null) ?? null,
 	holder: (r.holder as string | null) ?? null,
-	leaseUntil: Number(r.leaseUntil),
-	auditFrom: Number(r.auditFrom),
+	leaseUntil: r.leaseUntil as number,
+	auditFrom: r.auditFrom as number,
 	audited: Boolean(r.audited),
-	finishedAt: r.finishedAt === null ? null : Number(r.finishedAt),
+	finishedAt: r.finishedAt as number | null,
 });
 
 /** Each column a save may change, and how its value is stored. */
@@ -42,16 +42,18 @@ const saved: Record<string, [column: string, store: (value: never) => unknown]> 
 	finishedAt: ["finished_at", (v: number | null) => v],
 };
 
-export function createOperatorJobStore(db: SqlText): OperatorJobStore {
-	const select = `select ${columns(db)} from operator_jobs`;
+export function createOperatorJobStore(db: Executor, d: Dialect): OperatorJobStore {
+	const select = `select ${columns(d)} from operator_jobs`;
 	return {
 		async create(job) {
 			// Its payments first: one that stops between the two leaves rows that name no job, which nothing reads.
 			if (job.payments.length > 0) {
-				await db.query(
-					`insert into operator_job_payments (citybase_id, job_id) values ${job.payments.map(() => "(?, ?)").join(", ")}
-					 on conflict do nothing`,
-					...job.payments.flatMap((id) => [id, job.id]),
+				await db.run(
+					command(
+						`insert into operator_job_payments (citybase_id, job_id) values ${placeholders(job.payments.length, 2)}
+						 on conflict do nothing`,
+						...job.payments.flatMap((id) => [id, job.id]),
+					),
 				);
 			}
 			await db.query(
@@ -82,7 +84,7 @@ export function createOperatorJobStore(db: SqlText): OperatorJobStore {
 		},
 		async covering(citybaseId) {
 			const rows = await db.query<StoredJob>(
-				`select ${columns(db, "j.")} from operator_job_payments p join operator_jobs j on j.id = p.job_id
+				`select ${columns(d, "j.")} from operator_job_payments p join operator_jobs j on j.id = p.job_id
 				 where p.citybase_id = ? order by j.created_at desc`,
 				citybaseId,
 			);
@@ -93,7 +95,7 @@ export function createOperatorJobStore(db: SqlText): OperatorJobStore {
 				`update operator_jobs set holder = ?, lease_until = ?
 				 where state = 'running' and lease_until <= ? and id = (select id from operator_jobs
 				 where state = 'running' and lease_until <= ? order by created_at limit 1)
-				 returning ${columns(db)}`,
+				 returning ${columns(d)}`,
 				holder,
 				leaseUntil,
 				now,

@@ -1,5 +1,5 @@
-import type { PaymentRow, Trouble } from "../projections/paymentRow.ts";
-import type { SqlText } from "./sqlText.ts";
+import { paymentColumns, paymentRowOf, type StoredPaymentRow } from "./readModel.ts";
+import type { Dialect, Executor } from "./sql.ts";
 import type { PaymentMatch, PaymentQueries, SearchField, StuckCount, StuckCursor, StuckFilter } from "./storage.ts";
 
 /**
@@ -10,46 +10,13 @@ import type { PaymentMatch, PaymentQueries, SearchField, StuckCount, StuckCursor
  * a search is a range of the search keys' primary key; recent payments a range of
  * `payments_recent`.
  */
-type StoredRow = Record<keyof PaymentRow, unknown>;
-
-export function createPaymentQueries(db: SqlText): PaymentQueries {
-	const columns = (p: string) =>
-		`${p}citybase_id as "citybaseId", ${p}app as "app", ${p}invoice as "invoice", ${p}latest_status as "latestStatus",
-		 ${p}total_amount as "totalAmount", ${p}knack_record_id as "knackRecordId", ${p}parent_record_id as "parentRecordId",
-		 ${db.json(`${p}knack_records`)} as "knackRecords", ${p}deliveries as "deliveries",
-		 ${p}last_delivery_seq as "lastDeliverySeq", ${p}updated_at as "updatedAt", ${p}received_at as "receivedAt",
-		 ${db.json(`${p}open_deliveries`)} as "open", ${p}stuck_since as "stuckSince", ${p}stuck_status as "stuckStatus",
-		 ${p}trouble as "trouble", ${db.json(`${p}last_error`)} as "lastError"`;
-	const { decode, encode } = db.text;
-	const orNull = <T>(value: unknown, as: (v: never) => T): T | null =>
-		value === null || value === undefined ? null : as(value as never);
-	const toRow = (r: StoredRow): PaymentRow => ({
-		citybaseId: Number(r.citybaseId),
-		app: r.app as string,
-		invoice: decode(r.invoice as string),
-		latestStatus: decode(r.latestStatus as string),
-		totalAmount: r.totalAmount as string,
-		knackRecordId: decode(r.knackRecordId as string),
-		parentRecordId: orNull(r.parentRecordId, decode),
-		knackRecords: JSON.parse(r.knackRecords as string),
-		deliveries: Number(r.deliveries),
-		lastDeliverySeq: Number(r.lastDeliverySeq),
-		updatedAt: Number(r.updatedAt),
-		receivedAt: Number(r.receivedAt),
-		open: JSON.parse(r.open as string),
-		stuckSince: orNull(r.stuckSince, Number),
-		stuckStatus: orNull(r.stuckStatus, decode),
-		trouble: orNull(r.trouble, (t: Trouble) => t),
-		lastError: orNull(r.lastError, JSON.parse),
-	});
+export function createPaymentQueries(db: Executor, d: Dialect): PaymentQueries {
+	const columns = (p: string) => paymentColumns(d, p);
+	const { decode, encode } = d.text;
+	const toRow = paymentRowOf(d);
 
 	/** The combinations with stuck payments, as stored (a status encoded), with their counts. */
-	const combinations = async () =>
-		(
-			await db.query<{ app: string; status: string; trouble: Trouble; n: unknown }>(
-				"select app, status, trouble, n from stuck_counts where n > 0",
-			)
-		).map((c) => ({ ...c, n: Number(c.n) }));
+	const combinations = () => db.query<StuckCount>("select app, status, trouble, n from stuck_counts where n > 0");
 	const matching = async (filter: StuckFilter) =>
 		(await combinations()).filter(
 			(c) =>
@@ -101,7 +68,7 @@ export function createPaymentQueries(db: SqlText): PaymentQueries {
 				: { text: "", params: [] };
 			const order = `order by stuck_since ${direction}, citybase_id ${direction}`;
 			const union = ranges(combos, filter, extra, columns(""), `${order} limit ?`, [limit]);
-			const rows = await db.query<StoredRow>(
+			const rows = await db.query<StoredPaymentRow>(
 				`select * from (${union.text}) as page order by "stuckSince" ${direction}, "citybaseId" ${direction} limit ?`,
 				...union.params,
 				limit,
@@ -119,17 +86,17 @@ export function createPaymentQueries(db: SqlText): PaymentQueries {
 			if (filter.stuckBefore === undefined) return combos.reduce((n, c) => n + c.n, 0);
 			if (combos.length === 0) return 0;
 			const union = ranges(combos, filter, { text: "", params: [] }, "1 as one", "limit ?", [cap]);
-			const [row] = await db.query<{ n: unknown }>(
+			const [row] = await db.query<{ n: number }>(
 				`select count(*) as n from (select one from (${union.text}) as matching limit ?) as counted`,
 				...union.params,
 				cap,
 			);
-			return Number(row?.n ?? 0);
+			return row?.n ?? 0;
 		},
 
 		async search(prefix, limit) {
 			if (prefix === "") return [];
-			const rows = await db.query<StoredRow & { key: string; field: SearchField }>(
+			const rows = await db.query<StoredPaymentRow & { key: string; field: SearchField }>(
 				`select k.key as "key", k.field as "field", ${columns("p.")} from payment_keys k
 				 join payments p on p.citybase_id = k.citybase_id
 				 where k.key >= ? and k.key < ? order by k.key, k.citybase_id limit ?`,
@@ -142,14 +109,14 @@ export function createPaymentQueries(db: SqlText): PaymentQueries {
 
 		async recent({ before, after, limit }) {
 			if (after !== undefined && before === undefined) {
-				const rows = await db.query<StoredRow>(
+				const rows = await db.query<StoredPaymentRow>(
 					`select ${columns("")} from payments where last_delivery_seq > ? order by last_delivery_seq limit ?`,
 					after,
 					limit,
 				);
 				return rows.map(toRow).reverse();
 			}
-			const rows = await db.query<StoredRow>(
+			const rows = await db.query<StoredPaymentRow>(
 				`select ${columns("")} from payments where last_delivery_seq < ? order by last_delivery_seq desc limit ?`,
 				before ?? Number.MAX_SAFE_INTEGER,
 				limit,
@@ -158,8 +125,8 @@ export function createPaymentQueries(db: SqlText): PaymentQueries {
 		},
 
 		async foldedTo() {
-			const [row] = await db.query<{ position: unknown }>("select position from checkpoints where name = 'payments'");
-			return Number(row?.position ?? 0);
+			const [row] = await db.query<{ position: number }>("select position from checkpoints where name = 'payments'");
+			return row?.position ?? 0;
 		},
 	};
 }

@@ -1,5 +1,5 @@
 import type { PaymentRow } from "../projections/paymentRow.ts";
-import type { Statement } from "./sqlText.ts";
+import { chunks, command, type Dialect, placeholders, textFor, type Work } from "./sql.ts";
 import type { SearchField } from "./storage.ts";
 
 /**
@@ -85,33 +85,36 @@ export function indexChanges(loaded: ReadonlyMap<number, PaymentRow>, changed: P
 	return { counts, added, removed };
 }
 
-/**
- * The statements that apply `changes`, the same text on both databases but the insert of
- * new keys, a page's worth in one statement whose form each database has its own of.
- * `encode` stores text that came from a postback as the database must.
- */
-export function indexStatements(
-	changes: IndexChanges,
-	encode: (value: string) => string,
-	insertKeys: (keys: SearchKey[]) => Statement,
-): Statement[] {
-	const statements: Statement[] = changes.counts.map(({ app, status, trouble, delta }) => [
-		`insert into stuck_counts (app, status, trouble, n) values (?, ?, ?, ?)
-		 on conflict (app, status, trouble) do update set n = stuck_counts.n + excluded.n`,
-		[app, encode(status), trouble, delta],
-	]);
-	if (changes.counts.some((c) => c.delta < 0)) statements.push(["delete from stuck_counts where n <= 0", []]);
+const addKeys = textFor(
+	(rows) => `insert into payment_keys (key, citybase_id, field) values ${placeholders(rows, 3)} on conflict do nothing`,
+);
+
+/** Applies `changes`, in the transaction that folds the page; text from a postback stored as the dialect stores it. */
+export function* applyIndexChanges(d: Dialect, changes: IndexChanges): Work<void> {
+	for (const { app, status, trouble, delta } of changes.counts) {
+		yield* command(
+			`insert into stuck_counts (app, status, trouble, n) values (?, ?, ?, ?)
+			 on conflict (app, status, trouble) do update set n = stuck_counts.n + excluded.n`,
+			app,
+			d.text.encode(status),
+			trouble,
+			delta,
+		);
+	}
+	if (changes.counts.some((c) => c.delta < 0)) yield* command("delete from stuck_counts where n <= 0");
 	for (const { key, citybaseId } of changes.removed) {
-		statements.push(["delete from payment_keys where key = ? and citybase_id = ?", [encode(key), citybaseId]]);
+		yield* command("delete from payment_keys where key = ? and citybase_id = ?", d.text.encode(key), citybaseId);
 	}
-	if (changes.added.length > 0) {
-		statements.push(insertKeys(changes.added.map((k) => ({ ...k, key: encode(k.key) }))));
+	for (const chunk of chunks(changes.added)) {
+		yield* command(
+			addKeys(chunk.length),
+			...chunk.flatMap(({ key, citybaseId, field }) => [d.text.encode(key), citybaseId, field]),
+		);
 	}
-	return statements;
 }
 
 /** What `reset` empties beside the rows. */
-export const resetIndexStatements: Statement[] = [
-	["delete from stuck_counts", []],
-	["delete from payment_keys", []],
-];
+export function* resetIndex(): Work<void> {
+	yield* command("delete from stuck_counts");
+	yield* command("delete from payment_keys");
+}

@@ -5,9 +5,10 @@ import type { PaymentRow, Trouble } from "../projections/paymentRow.ts";
 
 /**
  * The storage boundary: everything persistent, behind promises, so a network database
- * can stand behind it as well as a local file. Each adapter (`sqlite/`, one folder per
- * database) implements all of it; nothing outside an adapter sees SQL, drizzle tables
- * or a database handle. `test/storage/contract.ts` is the suite every adapter passes.
+ * can stand behind it as well as a local file. It is written once, over SQL (`sql.ts`,
+ * `sqlStorage.ts`), with a dialect for each database (`sqlite/`, `postgres/`); nothing
+ * outside storage sees SQL, a table or a database handle. `test/storage/contract.ts` is
+ * the suite every store passes.
  */
 export interface Storage {
 	/** where the data lives, for messages to operators (a file path, a server) */
@@ -59,7 +60,7 @@ export interface OperatorAction {
 /**
  * A projection claim to take together with a delivery's append, in its transaction, so
  * a postback's projection starts without a durable write of its own. The projector
- * names the key and the holder (`Projector.claimRequest`).
+ * names the key and the holder (`Projector.claimRequest`). How a claim works: `claims.ts`.
  */
 export interface ClaimRequest {
 	key: string;
@@ -98,13 +99,7 @@ export interface EventStore {
 		finish: {
 			release?: { key: string; holder: string };
 			applied?: AppliedData;
-			/**
-			 * For a delivery found with nothing left to do: drops the key's claim if its lease ran
-			 * out before `at`, or if it was taken for this same delivery (by its append, or an
-			 * earlier attempt at it). Either holder died after the writes were done (by it or
-			 * elsewhere), and its doubt no longer matters; the key's work is done, so nobody else
-			 * would ever take that claim over. A live claim of another delivery is left alone.
-			 */
+			/** For a delivery found with nothing left to do: drops the key's stale claim (see `claims.ts`). */
 			dropStaleClaim?: { key: string; at: number };
 		},
 	): Promise<void>;

@@ -1,4 +1,4 @@
-import { type EffectSucceededData, EventTypes, finishingTypes } from "../../src/events/types.ts";
+import { EventTypes, finishingTypes } from "../../src/events/types.ts";
 import { openStorage, type StorageConfig } from "../../src/storage/open.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 
@@ -49,7 +49,7 @@ export function readLog(store: StorageConfig): Promise<LogCounts> {
 			else if (e.type === EventTypes.accepted) accepted.add(e.deliverySeq as number);
 			else if (e.type === EventTypes.effectFailed) counts.failedAttempts++;
 			else if (e.type === EventTypes.effectSucceeded) {
-				if ((e.data as EffectSucceededData).via === "call") counts.written++;
+				if (e.data.via === "call") counts.written++;
 				else counts.foundByLookup++;
 			}
 			if (e.type === EventTypes.deadLettered) counts.deadLettered++;

@@ -82,8 +82,8 @@ async function until(storage: Storage, id: string, done: (job: OperatorJob) => b
 async function retryAllAudits(storage: Storage, job: string): Promise<OperatorActionData[]> {
 	const found: OperatorActionData[] = [];
 	for await (const e of storage.events.range(1, await storage.events.lastSeq())) {
-		if (e.type === EventTypes.operatorAction && (e.data as OperatorActionData).job === job) {
-			found.push(e.data as OperatorActionData);
+		if (e.type === EventTypes.operatorAction && e.data.job === job) {
+			found.push(e.data);
 		}
 	}
 	return found;

@@ -1,22 +1,15 @@
 import { expect, test } from "bun:test";
 import { describeEffect, describeEvent } from "../../src/application/operator/describeEvent.ts";
-import { EventTypes, type StoredEvent } from "../../src/events/types.ts";
+import { decodeEvent } from "../../src/events/decode.ts";
+import { type EventType, EventTypes, isOutcome } from "../../src/events/types.ts";
+import { eventRow, oldDoubt } from "../support/events.ts";
 
 /** An event's wording, as the CLI prints it and the console lays it out: one place, plain data in. */
 
-const event = (type: StoredEvent["type"], data: Record<string, unknown>): StoredEvent => ({
-	seq: 7,
-	type,
-	recordedAt: 0,
-	deliverySeq: 3,
-	citybaseId: 70_000_001,
-	paymentStatus: "successful",
-	invoice: "INV-1",
-	effectKey: "70000001:successful:message",
-	body: null,
-	data,
-});
+const event = (type: EventType, data: Record<string, unknown>) => decodeEvent(eventRow(type, data));
 const call = { kind: "message", method: "POST", objectKey: "object_181", durationMs: 5 };
+const takenOver =
+	"claim taken over from a holder whose lease ran out: may be in Knack already, looked up before it is sent";
 
 test.each([
 	[
@@ -59,9 +52,24 @@ test.each([
 		{ name: "delivery.applied", call: "", result: "2 written, 1 already done" },
 	],
 	["a delivery accepted", event(EventTypes.accepted, {}), { name: "delivery accepted", call: "", result: "" }],
+	[
+		"an insert a takeover left in doubt, by recovery: no call",
+		event(EventTypes.effectDoubted, { kind: "message", by: "recovery", method: "POST", objectKey: "object_181" }),
+		{ name: "message in doubt by recovery", call: "POST object_181", result: takenOver },
+	],
+	[
+		"the same doubt in an old log, recorded as a failed call that never called Knack",
+		event(EventTypes.effectFailed, oldDoubt("recovery")),
+		{ name: "message in doubt by recovery", call: "POST object_181", result: takenOver },
+	],
 ])("%s", (_, e, expected) => {
 	expect(describeEvent(e)).toEqual(expected);
 });
+
+function outcome(e: ReturnType<typeof event>) {
+	if (!isOutcome(e)) throw new Error(`${e.type} is no outcome`);
+	return e;
+}
 
 test("the console's phrases for one failed write: the status, and the doubt beside Knack's text", () => {
 	const failed = event(EventTypes.effectFailed, {
@@ -72,11 +80,25 @@ test("the console's phrases for one failed write: the status, and the doubt besi
 		error: "boom",
 		certain: false,
 	});
-	expect(describeEffect(failed)).toMatchObject({
-		written: false,
+	expect(describeEffect(outcome(failed))).toMatchObject({
+		state: "failed",
 		by: null,
 		knackStatus: 500,
 		note: "may have been applied",
 		error: "boom",
+	});
+});
+
+test("the console's phrases for a doubt: not a failed call, and why it is in doubt", () => {
+	const doubted = event(EventTypes.effectFailed, oldDoubt("postback"));
+	expect(describeEffect(outcome(doubted))).toEqual({
+		state: "doubted",
+		kind: "message",
+		by: null,
+		method: "POST",
+		objectKey: "object_181",
+		recordId: null,
+		knackStatus: null,
+		note: takenOver,
 	});
 });

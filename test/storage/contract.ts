@@ -13,6 +13,7 @@ import {
 	type Storage,
 	TransferError,
 } from "../../src/storage/storage.ts";
+import { doubtOf, oldDoubt } from "../support/events.ts";
 import { postback } from "../support/payloads.ts";
 
 /**
@@ -47,14 +48,19 @@ async function append(storage: Storage, id: number, status = "successful", invoi
 }
 
 function outcome(key: string, type: Outcome["type"] = EventTypes.effectSucceeded): Outcome {
-	const call = { kind: "message", by: "postback", method: "POST", objectKey: "object_181", durationMs: 5 } as const;
-	return type === EventTypes.effectSucceeded
-		? { type, effectKey: key, data: { ...call, recordId: "r1", knackStatus: 200, via: "call" } }
-		: {
+	const call = { kind: "message", by: "postback", method: "POST", objectKey: "object_181" } as const;
+	switch (type) {
+		case EventTypes.effectSucceeded:
+			return { type, effectKey: key, data: { ...call, durationMs: 5, recordId: "r1", knackStatus: 200, via: "call" } };
+		case EventTypes.effectFailed:
+			return {
 				type,
 				effectKey: key,
-				data: { ...call, recordId: null, knackStatus: 503, error: "unavailable", certain: false },
+				data: { ...call, durationMs: 5, recordId: null, knackStatus: 503, error: "unavailable", certain: false },
 			};
+		case EventTypes.effectDoubted:
+			return { type, effectKey: key, data: { ...call, by: "recovery" } };
+	}
 }
 
 async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
@@ -337,6 +343,40 @@ export function storageContract(name: string, open: OpenStore): void {
 				expect(await storage.events.outcomesOf(601, "refunded")).toEqual([]);
 				expect((await storage.events.incomplete()).map((d) => d.deliverySeq)).toEqual([first, refund]);
 				expect(await storage.events.counts()).toMatchObject({ incomplete: 2, deadLettered: 0 });
+			});
+
+			test("a takeover's doubt is an outcome of its own kind; an old log's, recorded as a failure, reads as one everywhere", async () => {
+				const seq = (await append(storage, 651)).deliverySeq;
+				const old: Outcome = {
+					type: EventTypes.effectFailed,
+					effectKey: "651:successful:message",
+					data: oldDoubt("recovery"),
+				};
+				await storage.events.recordOutcomes(
+					seq,
+					[old, outcome("651:successful:message", EventTypes.effectDoubted)],
+					30,
+					{},
+				);
+				const doubted = {
+					type: EventTypes.effectDoubted,
+					effectKey: "651:successful:message",
+					data: doubtOf(oldDoubt("recovery")),
+				};
+				const read = await storage.events.outcomesOf(651, "successful");
+				expect(read).toEqual([
+					expect.objectContaining({ ...doubted, seq: seq + 2 }),
+					expect.objectContaining({ ...doubted, seq: seq + 3 }),
+				]);
+				expect(await storage.events.get(seq + 2)).toEqual(read[0] ?? null);
+				expect((await storage.events.byPayment(651)).slice(-2)).toEqual(read);
+				expect((await storage.queries.paymentsEvents([651])).get(651)?.slice(-2)).toEqual(read);
+				const folded: StoredEvent[] = [];
+				await storage.readModel.foldPage(100, (page) => folded.push(...page));
+				expect(folded.slice(-2)).toEqual(read.map((e) => ({ ...e, body: null })));
+				// Stored as written: an export carries the old row as it is.
+				const exported = await collect(storage.transfer.events());
+				expect(exported.slice(-2).map((e) => e.type)).toEqual([EventTypes.effectFailed, EventTypes.effectDoubted]);
 			});
 
 			test("a dead letter is finished for recovery but stays open for operators until applied", async () => {
@@ -882,12 +922,13 @@ export function storageContract(name: string, open: OpenStore): void {
 		describe("export, import and backup", () => {
 			test("an export imported into an empty store reproduces the log; a second import adds nothing", async () => {
 				const a = (await append(storage, 1401)).deliverySeq;
-				await storage.events.recordOutcomes(a, [outcome("1401:successful:message")], 3, {
+				const message = "1401:successful:message";
+				await storage.events.recordOutcomes(a, [outcome(message, EventTypes.effectDoubted), outcome(message)], 3, {
 					applied: { performed: 1, skipped: 0 },
 				});
 				await storage.events.appendDelivery(delivery("not json"), { accepted: false, reason: "Invalid JSON" });
 				const exported = await collect(storage.transfer.events({ pageSize: 2 }));
-				expect(exported.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+				expect(exported.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
 
 				const copyDir = join(dir, "copy");
 				const copy = await open(copyDir);
@@ -895,14 +936,14 @@ export function storageContract(name: string, open: OpenStore): void {
 					const importer = copy.transfer.importer();
 					const batch = exported.map((event, i) => ({ event, lineNumber: i + 1 }));
 					for (const { event, lineNumber } of batch) expect(await importer.check(event, lineNumber)).toBe("new");
-					expect(await importer.apply(batch)).toEqual({ inserted: 6, skipped: 0 });
-					expect(await importer.apply(batch)).toEqual({ inserted: 0, skipped: 6 });
+					expect(await importer.apply(batch)).toEqual({ inserted: 7, skipped: 0 });
+					expect(await importer.apply(batch)).toEqual({ inserted: 0, skipped: 7 });
 					expect(await collect(copy.transfer.events())).toEqual(exported);
 					expect(await copy.events.outcomesOf(1401, "successful")).toEqual(
 						await storage.events.outcomesOf(1401, "successful"),
 					);
 					// The log goes on after the imported positions.
-					expect((await append(copy, 1402)).deliverySeq).toBe(7);
+					expect((await append(copy, 1402)).deliverySeq).toBe(8);
 				} finally {
 					await copy.close();
 				}

@@ -7,8 +7,7 @@ import { createLogger } from "../../src/logging/logger.ts";
 import type { KnackClient } from "../../src/projections/knack/client.ts";
 import { createProjector } from "../../src/projections/knack/run.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
-import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
-import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
+import { sqliteStorage } from "../../src/storage/sqlite/index.ts";
 import { postback } from "../support/payloads.ts";
 import { walCommits } from "../support/walCommits.ts";
 
@@ -40,10 +39,11 @@ test("a fresh postback waits for two commits, its append (which takes the claim)
 	const dir = mkdtempSync(join(tmpdir(), "citybase-commits-"));
 	const path = join(dir, "events.sqlite");
 	const opened = openDatabase(path);
+	const storage = sqliteStorage(opened, path);
 	try {
 		// No checkpoint may reset the WAL while the commits are counted.
-		opened.sqlite.run("PRAGMA wal_autocheckpoint = 0");
-		const store = createSqliteEventStore(opened, createGroupCommitter(opened.db));
+		opened.run("PRAGMA wal_autocheckpoint = 0");
+		const store = storage.events;
 		const writes: string[] = [];
 		const logger = createLogger({ sinks: [] });
 		const projector = createProjector({
@@ -79,7 +79,7 @@ test("a fresh postback waits for two commits, its append (which takes the claim)
 		expect(writes.length).toBeGreaterThan(0);
 		expect(await deliver()).toEqual({ outcome: "duplicate", commits: 2 });
 	} finally {
-		opened.sqlite.close();
+		await storage.close();
 		rmSync(dir, { recursive: true, force: true });
 	}
 });

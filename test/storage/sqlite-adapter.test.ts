@@ -7,10 +7,11 @@ import { drizzle } from "drizzle-orm/bun-sqlite";
 import { migrate as drizzleMigrate } from "drizzle-orm/bun-sqlite/migrator";
 import { readMigrationFiles } from "drizzle-orm/migrator";
 import { decryptBody } from "../../src/events/bodyCipher.ts";
+import { createGroupCommitter } from "../../src/storage/groupCommit.ts";
+import { command } from "../../src/storage/sql.ts";
 import { openDatabase } from "../../src/storage/sqlite/database.ts";
-import { createSqliteEventStore } from "../../src/storage/sqlite/eventStore.ts";
-import { createGroupCommitter } from "../../src/storage/sqlite/groupCommit.ts";
-import { events } from "../../src/storage/sqlite/schema.ts";
+import { sqliteDialect, sqliteExecutor } from "../../src/storage/sqlite/dialect.ts";
+import { sqliteStorage } from "../../src/storage/sqlite/index.ts";
 import { keyring as keyringOf } from "../support/keys.ts";
 import { walCommits } from "../support/walCommits.ts";
 
@@ -38,7 +39,7 @@ test("processes opening new databases at the same moment all start, and each mig
 const [dir, start] = process.argv.slice(2);
 for (let i = 0; i < ${files}; i++) {
 	while (Date.now() < Number(start) + i * 30) {}
-	openDatabase(dir + "/race-" + i + ".sqlite").sqlite.close();
+	openDatabase(dir + "/race-" + i + ".sqlite").close();
 }`;
 		const opener = join(dir, "open.ts");
 		await Bun.write(opener, script);
@@ -65,9 +66,9 @@ test("a database migrated by drizzle's own migrator is recognised: nothing is ap
 		const before = ledgerRows(byDrizzle);
 		byDrizzle.close();
 		const reopened = openDatabase(path);
-		expect(ledgerRows(reopened.sqlite)).toEqual(before);
+		expect(ledgerRows(reopened)).toEqual(before);
 		expect(before).toHaveLength(readMigrationFiles({ migrationsFolder }).length);
-		reopened.sqlite.close();
+		reopened.close();
 	}));
 
 test("writes asked for together commit together; a failing one rolls back only itself", () =>
@@ -75,34 +76,41 @@ test("writes asked for together commit together; a failing one rolls back only i
 		const path = join(dir, "group.sqlite");
 		const database = openDatabase(path);
 		// No checkpoint may reset the WAL while the commits are counted.
-		database.sqlite.run("PRAGMA wal_autocheckpoint = 0");
-		const committer = createGroupCommitter(database.db);
+		database.run("PRAGMA wal_autocheckpoint = 0");
+		const committer = createGroupCommitter(sqliteExecutor(database), sqliteDialect);
 		const before = walCommits(`${path}-wal`);
 		const row = (type: string) => ({ type, recordedAt: 1 });
 		const results = await Promise.allSettled([
-			committer.write((tx) => tx.insert(events).values(row("a")).run()),
-			committer.write(() => {
-				throw new Error("this write fails");
+			committer.append(row("a")),
+			committer.write(function* () {
+				yield* command("insert into nowhere values (1)");
 			}),
-			committer.write((tx) => {
-				tx.insert(events).values(row("half-done")).run();
+			committer.write(function* (log) {
+				log.append(row("half-done"));
+				yield* command("insert into checkpoints (name, position) values ('half-done', 1)");
 				throw new Error("and takes its own half-done insert with it");
 			}),
-			committer.write((tx) => tx.insert(events).values(row("b")).run()),
+			committer.append(row("b")),
 		]);
 		expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "rejected", "fulfilled"]);
-		const types = database.sqlite.query<{ type: string }, []>("select type from events order by seq").all();
-		expect(types.map((t) => t.type)).toEqual(["a", "b"]);
+		const types = database.query<{ type: string; seq: number }, []>("select type, seq from events order by seq").all();
+		// The failed writes gave their positions back: the log has no gap.
+		expect(types).toEqual([
+			{ type: "a", seq: 1 },
+			{ type: "b", seq: 2 },
+		]);
+		expect(database.query("select * from checkpoints").all()).toEqual([]);
 		// Together means one transaction (one fsync) for the four writes, not one per write.
 		expect(walCommits(`${path}-wal`) - before).toBe(1);
-		database.sqlite.close();
+		database.close();
 	}));
 
 test("an append is durable before it resolves: synchronous=FULL on its connection, and a second connection sees it at once", () =>
 	withDir(async (dir) => {
 		const path = join(dir, "durable.sqlite");
 		const opened = openDatabase(path);
-		const store = createSqliteEventStore(opened, createGroupCommitter(opened.db));
+		const storage = sqliteStorage(opened, path);
+		const store = storage.events;
 		const body = new TextEncoder().encode("{}");
 		const appended = await Promise.all(
 			[1, 2, 3].map(() =>
@@ -113,7 +121,7 @@ test("an append is durable before it resolves: synchronous=FULL on its connectio
 			),
 		);
 		const reader = openDatabase(path);
-		const count = reader.sqlite.query<{ n: number }, []>("select count(*) as n from events").get();
+		const count = reader.query<{ n: number }, []>("select count(*) as n from events").get();
 		expect(count?.n).toBe(6);
 		expect(new Set(appended.map((a) => a.deliverySeq)).size).toBe(3);
 		// What makes a resolved append survive a power cut is the fsync of the WAL at each
@@ -121,19 +129,32 @@ test("an append is durable before it resolves: synchronous=FULL on its connectio
 		// OFF lose the last commits on a power cut. No test here can cut the power, and
 		// kill -9 loses nothing even with OFF (the WAL is already in the OS's cache), so the
 		// setting in force on the connection that committed is the observable checked.
-		const synchronous = opened.sqlite.query<{ synchronous: number }, []>("PRAGMA synchronous").get();
+		const synchronous = opened.query<{ synchronous: number }, []>("PRAGMA synchronous").get();
 		expect(synchronous?.synchronous).toBeGreaterThanOrEqual(2);
-		const journal = opened.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get();
+		const journal = opened.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get();
 		expect(journal?.journal_mode).toBe("wal");
-		reader.sqlite.close();
-		opened.sqlite.close();
+		reader.close();
+		await storage.close();
+	}));
+
+test("the write probe has a table of its own: it never touches a claim, whatever its key", () =>
+	withDir(async (dir) => {
+		const path = join(dir, "probe.sqlite");
+		const opened = openDatabase(path);
+		const storage = sqliteStorage(opened, path);
+		await storage.events.claim("health-probe", "a", 1, Date.now(), 60_000);
+		await storage.probe.write();
+		expect([...(await storage.queries.currentClaims()).keys()]).toEqual(["health-probe"]);
+		expect(opened.query("select * from health_probe").all()).toEqual([]);
+		await storage.close();
 	}));
 
 test("the log refuses updates and deletes, whoever asks: the triggers are in the file", () =>
 	withDir(async (dir) => {
 		const path = join(dir, "append-only.sqlite");
 		const opened = openDatabase(path);
-		const store = createSqliteEventStore(opened, createGroupCommitter(opened.db));
+		const storage = sqliteStorage(opened, path);
+		const store = storage.events;
 		await store.appendDelivery(
 			{ receivedAt: 1, body: new Uint8Array(), contentType: null, remoteAddress: null, requestId: null },
 			{ accepted: false, reason: "test" },
@@ -143,7 +164,7 @@ test("the log refuses updates and deletes, whoever asks: the triggers are in the
 		expect(() => other.run("delete from events")).toThrow("append-only");
 		expect(other.query<{ n: number }, []>("select count(*) as n from events").get()?.n).toBe(2);
 		other.close();
-		opened.sqlite.close();
+		await storage.close();
 	}));
 
 const keyring = keyringOf(["k1", 7]);
@@ -152,7 +173,8 @@ test("with keys, a body is sealed at the position it is stored at, in a group co
 	withDir(async (dir) => {
 		const path = join(dir, "sealed.sqlite");
 		const opened = openDatabase(path);
-		const store = createSqliteEventStore(opened, createGroupCommitter(opened.db), keyring);
+		const storage = sqliteStorage(opened, path, { keyring });
+		const store = storage.events;
 		const append = (text: string) =>
 			store.appendDelivery(
 				{
@@ -180,10 +202,10 @@ test("with keys, a body is sealed at the position it is stored at, in a group co
 
 		// Positions removed by hand (past the trigger) stay used, as AUTOINCREMENT keeps them.
 		const last = await store.lastSeq();
-		opened.sqlite.run("drop trigger events_no_delete");
-		opened.sqlite.run("delete from events where seq >= ?", [last - 1]);
+		opened.run("drop trigger events_no_delete");
+		opened.run("delete from events where seq >= ?", [last - 1]);
 		const { deliverySeq } = await append('{"after": "delete"}');
 		expect(deliverySeq).toBe(last + 1);
 		expect(await opens(deliverySeq)).toBe('{"after": "delete"}');
-		opened.sqlite.close();
+		await storage.close();
 	}));

@@ -1,10 +1,10 @@
 import {
-	type AppliedData,
-	type DeadLetteredData,
 	type EffectFailedData,
 	type EffectSucceededData,
+	type EventType,
 	EventTypes,
-	type OperatorActionData,
+	isOutcome,
+	type OutcomeType,
 	type StoredEvent,
 } from "../../events/types.ts";
 
@@ -25,16 +25,19 @@ export interface EventDescription {
 /** A Knack write's outcome, in the phrases every face uses. */
 export type EffectDescription = {
 	kind: EffectSucceededData["kind"];
-	/** who made the call when it was not the postback's own request (the usual case, left unsaid) */
+	/** who made the call (or took the claim over) when it was not the postback's own request (the usual case, left unsaid) */
 	by: string | null;
 	method: string;
 	objectKey: string;
 	recordId: string | null;
-	/** Knack's status; null when it gave no answer */
+	/** Knack's status; null when it gave no answer, or was not called */
 	knackStatus: number | null;
-	/** "found already in Knack" (an insert looked up, nothing sent) or "may have been applied" (a failure without a clear answer) */
+	/**
+	 * "found already in Knack" (an insert looked up, nothing sent), "may have been applied"
+	 * (a failure without a clear answer), or why an insert is in doubt
+	 */
 	note: string | null;
-} & ({ written: true } | { written: false; error: string });
+} & ({ state: "written" } | { state: "failed"; error: string } | { state: "doubted" });
 
 const noAnswer = "no answer";
 
@@ -77,45 +80,76 @@ export function failedStatus(knackStatus: number | null): string {
 	return `failed ${knackStatus ?? `(${noAnswer})`}`;
 }
 
-export function isEffect(e: StoredEvent): boolean {
-	return e.type === EventTypes.effectSucceeded || e.type === EventTypes.effectFailed;
+/** Call only for an outcome event (`isOutcome`). */
+export function describeEffect(e: StoredEvent<OutcomeType>): EffectDescription {
+	const { kind, by, method, objectKey } = e.data;
+	const call = { kind, by: by === "postback" ? null : by, method, objectKey };
+	switch (e.type) {
+		case EventTypes.effectSucceeded: {
+			const { recordId, knackStatus, via } = e.data;
+			return {
+				...call,
+				recordId,
+				knackStatus,
+				state: "written",
+				note: via === "lookup" ? "found already in Knack" : null,
+			};
+		}
+		case EventTypes.effectFailed: {
+			const { recordId, knackStatus, certain, error } = e.data;
+			return { ...call, recordId, knackStatus, state: "failed", note: certain ? null : "may have been applied", error };
+		}
+		case EventTypes.effectDoubted:
+			return { ...call, recordId: null, knackStatus: null, state: "doubted", note: takenOver };
+	}
 }
 
-/** Call only for an effect event (`isEffect`). */
-export function describeEffect(e: StoredEvent): EffectDescription {
-	const data = e.data as EffectSucceededData | EffectFailedData;
-	const { kind, method, objectKey, recordId, knackStatus } = data;
-	const call = { kind, by: data.by === "postback" ? null : data.by, method, objectKey, recordId, knackStatus };
-	if (e.type === EventTypes.effectSucceeded) {
-		const found = (data as EffectSucceededData).via === "lookup";
-		return { ...call, written: true, note: found ? "found already in Knack" : null };
-	}
-	const { certain, error } = data as EffectFailedData;
-	return { ...call, written: false, note: certain ? null : "may have been applied", error };
-}
+/** Why a claim's takeover leaves an insert in doubt, and what is done about it. */
+const takenOver =
+	"claim taken over from a holder whose lease ran out: may be in Knack already, looked up before it is sent";
+
+const effectNames: Record<EffectDescription["state"], string> = {
+	written: "written",
+	failed: "failed",
+	doubted: "in doubt",
+};
 
 export function describeEvent(e: StoredEvent): EventDescription {
-	if (isEffect(e)) {
+	if (isOutcome(e)) {
 		const effect = describeEffect(e);
-		const name = `${effect.kind} ${effect.written ? "written" : "failed"}${effect.by ? ` by ${effect.by}` : ""}`;
-		const result = effect.written
-			? `${effect.knackStatus} record ${effect.recordId ?? "-"}${effect.note ? `, ${effect.note}` : ""}`
-			: `${failureText(effect)}${effect.note ? ` (${effect.note})` : ""}`;
-		return { name, call: callTarget(effect.method, effect.objectKey, effect.recordId), result };
+		const name = `${effect.kind} ${effectNames[effect.state]}${effect.by ? ` by ${effect.by}` : ""}`;
+		return { name, call: callTarget(effect.method, effect.objectKey, effect.recordId), result: effectResult(effect) };
 	}
-	const said = others[e.type];
-	return said ? { call: "", ...said(e) } : { name: e.type, call: "", result: "" };
+	return { call: "", ...describeOther(e) };
 }
 
-const others: Partial<Record<StoredEvent["type"], (e: StoredEvent) => { name: string; result: string }>> = {
+function effectResult(effect: EffectDescription): string {
+	switch (effect.state) {
+		case "written":
+			return `${effect.knackStatus} record ${effect.recordId ?? "-"}${effect.note ? `, ${effect.note}` : ""}`;
+		case "failed":
+			return `${failureText(effect)}${effect.note ? ` (${effect.note})` : ""}`;
+		case "doubted":
+			return effect.note ?? "";
+	}
+}
+
+type Said = { name: string; result: string };
+
+const others: { [K in EventType]?: (e: StoredEvent<K>) => Said } = {
 	[EventTypes.accepted]: () => ({ name: "delivery accepted", result: "" }),
-	[EventTypes.applied]: (e) => {
-		const { performed, skipped } = e.data as AppliedData;
-		return { name: e.type, result: `${performed} written, ${skipped} already done` };
-	},
-	[EventTypes.deadLettered]: (e) => ({ name: e.type, result: (e.data as DeadLetteredData).reason }),
+	[EventTypes.applied]: (e) => ({
+		name: e.type,
+		result: `${e.data.performed} written, ${e.data.skipped} already done`,
+	}),
+	[EventTypes.deadLettered]: (e) => ({ name: e.type, result: e.data.reason }),
 	[EventTypes.operatorAction]: (e) => {
-		const { action, who, by, result } = e.data as OperatorActionData;
+		const { action, who, by, result } = e.data;
 		return { name: `${action} by ${who} (${by})`, result };
 	},
 };
+
+function describeOther<K extends EventType>(e: StoredEvent<K>): Said {
+	const said = others[e.type];
+	return said ? said(e) : { name: e.type, result: "" };
+}

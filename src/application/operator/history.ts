@@ -1,9 +1,9 @@
 import type { Payment } from "../../events/payload.ts";
 import {
-	type AcceptedData,
 	type DeadLetteredData,
-	type EffectFailedData,
 	EventTypes,
+	type finishingTypes,
+	isOutcome,
 	type StoredEvent,
 } from "../../events/types.ts";
 import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
@@ -30,7 +30,7 @@ export interface StatusHistory {
 	status: string;
 	/** oldest first */
 	deliveries: DeliveryState[];
-	/** `effect.succeeded` and `effect.failed`, oldest first */
+	/** its outcomes (`outcomeTypes`: written, failed, in doubt), oldest first */
 	outcomes: StoredEvent[];
 }
 
@@ -39,11 +39,11 @@ export interface Assessment {
 	delivery: DeliveryState;
 	plan: Plan;
 	/** effect key → the outcome that completed it */
-	done: Map<string, StoredEvent>;
+	done: Map<string, StoredEvent<typeof EventTypes.effectSucceeded>>;
 	unfinished: PlannedEffect[];
 	/** inserts that may have reached Knack although no success was recorded: looked up before a retry */
 	unsure: Set<string>;
-	lastFailure: (StoredEvent & { data: EffectFailedData }) | null;
+	lastFailure: StoredEvent<typeof EventTypes.effectFailed> | null;
 	/** every outcome recorded for this (payment, status), oldest first */
 	outcomes: StoredEvent[];
 }
@@ -52,7 +52,7 @@ export interface Assessment {
 export function statusHistories(events: Iterable<StoredEvent>): StatusHistory[] {
 	const byKey = new Map<string, StatusHistory>();
 	const deliveries = new Map<number, DeliveryState>();
-	const finishing: StoredEvent[] = [];
+	const finishing: StoredEvent<(typeof finishingTypes)[number]>[] = [];
 	for (const event of events) {
 		if (event.citybaseId === null || event.paymentStatus === null) continue;
 		const key = `${event.citybaseId}:${event.paymentStatus}`;
@@ -66,13 +66,13 @@ export function statusHistories(events: Iterable<StoredEvent>): StatusHistory[] 
 				deliverySeq: event.deliverySeq,
 				acceptedSeq: event.seq,
 				receivedAt: event.recordedAt,
-				payment: (event.data as AcceptedData).payment,
+				payment: event.data.payment,
 				applied: false,
 				deadLettered: null,
 			};
 			history.deliveries.push(delivery);
 			deliveries.set(event.deliverySeq, delivery);
-		} else if (event.type === EventTypes.effectSucceeded || event.type === EventTypes.effectFailed) {
+		} else if (isOutcome(event)) {
 			history.outcomes.push(event);
 		} else if (event.type === EventTypes.applied || event.type === EventTypes.deadLettered) {
 			finishing.push(event);
@@ -82,7 +82,7 @@ export function statusHistories(events: Iterable<StoredEvent>): StatusHistory[] 
 		const delivery = event.deliverySeq === null ? undefined : deliveries.get(event.deliverySeq);
 		if (!delivery) continue;
 		if (event.type === EventTypes.applied) delivery.applied = true;
-		else delivery.deadLettered = event.data as DeadLetteredData;
+		else delivery.deadLettered = event.data;
 	}
 	const histories = [...byKey.values()].filter((h) => h.deliveries.length > 0);
 	for (const h of histories) {
@@ -96,12 +96,12 @@ export function statusHistories(events: Iterable<StoredEvent>): StatusHistory[] 
 export function assess(history: StatusHistory, fieldMap: FieldMapName): Assessment {
 	const delivery = history.deliveries.find((d) => !d.applied) ?? (history.deliveries[0] as DeliveryState);
 	const plan = planPostback(delivery.payment, { fieldMap, recordedAt: delivery.receivedAt });
-	const done = new Map<string, StoredEvent>();
+	const done: Assessment["done"] = new Map();
 	let lastFailure: Assessment["lastFailure"] = null;
 	for (const outcome of history.outcomes) {
 		if (outcome.effectKey === null) continue;
 		if (outcome.type === EventTypes.effectSucceeded) done.set(outcome.effectKey, outcome);
-		else lastFailure = outcome as StoredEvent & { data: EffectFailedData };
+		else if (outcome.type === EventTypes.effectFailed) lastFailure = outcome;
 	}
 	const { remaining: unfinished, unsure } = effectProgress(plan.effects, history.outcomes);
 	return { delivery, plan, done, unfinished, unsure, lastFailure, outcomes: history.outcomes };

@@ -1,4 +1,4 @@
-import { EventTypes, type OperatorActionData } from "../../events/types.ts";
+import { EventTypes } from "../../events/types.ts";
 import type { JobResult, OperatorJob } from "../../storage/storage.ts";
 import type { Actor, OperatorDeps } from "./deps.ts";
 import { statusHistories } from "./history.ts";
@@ -125,7 +125,7 @@ export function createJobRunner(deps: Omit<OperatorDeps, "actor">, options: JobR
 	async function auditRecorded(job: OperatorJob): Promise<boolean> {
 		const last = await storage.events.lastSeq();
 		for await (const event of storage.events.range(job.auditFrom + 1, last)) {
-			if (event.type === EventTypes.operatorAction && (event.data as OperatorActionData).job === job.id) return true;
+			if (event.type === EventTypes.operatorAction && event.data.job === job.id) return true;
 		}
 		return false;
 	}

@@ -1,4 +1,5 @@
 import { operatorRate, remainingQuota } from "../../projections/knack/budget.ts";
+import { claimKey, leaseRunning } from "../../storage/claims.ts";
 import { recordAction } from "./audit.ts";
 import type { ConfirmKnackWrites, OperatorDeps } from "./deps.ts";
 import { type PlannedCall, plannedCalls } from "./dryRun.ts";
@@ -44,18 +45,19 @@ export async function dryRunReplay(
 	const summary: DryRunSummary = { calls: 0, perApp: new Map(), statuses: 0, nothing: 0, interrupted: false };
 	for await (const { history, scanned } of selectedStatuses(deps.storage, selection)) {
 		const assessment = assess(history, deps.fieldMap);
-		const claim = claims.get(`${history.citybaseId}:${history.status}`);
+		const claim = claims.get(claimKey(history.citybaseId, history.status));
+		const live = claim !== undefined && leaseRunning(claim, Date.now());
 		const calls = plannedCalls(assessment, {
 			force: options.force,
 			fieldMap: deps.fieldMap,
-			inheritedClaim: claim !== undefined && claim.expiresAt <= Date.now(),
+			inheritedClaim: claim !== undefined && !live,
 		});
 		summary.calls += calls.length;
 		const app = assessment.delivery.payment.app;
 		if (calls.length > 0) summary.perApp.set(app, (summary.perApp.get(app) ?? 0) + calls.length);
 		if (calls.length > 0) summary.statuses++;
 		else summary.nothing++;
-		const heldBy = claim && claim.expiresAt > Date.now() ? claim.holder : null;
+		const heldBy = claim && live ? claim.holder : null;
 		await options.onStatus({ history, assessment, calls, heldBy });
 		await options.onProgress?.(scanned);
 		if (options.signal?.aborted) {

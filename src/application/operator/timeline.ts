@@ -1,6 +1,6 @@
 import { decryptBody, type OpenedBody } from "../../events/bodyCipher.ts";
 import type { Keyring } from "../../events/bodyKeys.ts";
-import { type AcceptedData, EventTypes, type ReceivedData, type StoredEvent } from "../../events/types.ts";
+import { EventTypes, type ReceivedData, type StoredEvent } from "../../events/types.ts";
 import type { DeliveryFilter, DeliveryRow, DeliverySummary } from "../../storage/storage.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { type Assessment, assess, type StatusHistory, statusHistories } from "./history.ts";
@@ -36,7 +36,7 @@ function groupByPayment(events: StoredEvent[]): [number, StoredEvent[]][] {
 	const owner = new Map<number, number>();
 	for (const e of events) {
 		if (e.type === EventTypes.accepted && e.deliverySeq !== null) {
-			owner.set(e.deliverySeq, (e.data as AcceptedData).payment.citybaseId);
+			owner.set(e.deliverySeq, e.data.payment.citybaseId);
 		}
 	}
 	const groups = new Map<number, StoredEvent[]>();
@@ -81,12 +81,12 @@ export async function listDeliveries(
 
 export interface DeliveryDetail {
 	deliverySeq: number;
-	received: StoredEvent;
+	received: StoredEvent<typeof EventTypes.received>;
 	request: ReceivedData;
 	/** the body as CityBase sent it, opened with the keys given; `received.body` is as stored */
 	body: OpenedBody;
 	/** `delivery.accepted` or `delivery.rejected`; undefined if none was recorded */
-	verdict: StoredEvent | undefined;
+	verdict: StoredEvent<typeof EventTypes.accepted | typeof EventTypes.rejected> | undefined;
 	/** every later event of the delivery: Knack outcomes, applied, dead-lettered */
 	outcomes: StoredEvent[];
 	/** the delivery's events after `delivery.received`, verdict included */
@@ -111,11 +111,14 @@ export async function deliveryDetail(
 	const deliverySeq = event.deliverySeq ?? event.seq;
 	const [received, ...rest] = await events.ofDelivery(deliverySeq);
 	if (!received || received.type !== EventTypes.received) throw new LookupError(`event ${seq} belongs to no delivery`);
-	const verdict = rest.find((e) => e.type === EventTypes.accepted || e.type === EventTypes.rejected);
+	const verdict = rest.find(
+		(e): e is NonNullable<DeliveryDetail["verdict"]> =>
+			e.type === EventTypes.accepted || e.type === EventTypes.rejected,
+	);
 	return {
 		deliverySeq,
 		received,
-		request: received.data as ReceivedData,
+		request: received.data,
 		body: await decryptBody(keyring, received.body ?? new Uint8Array(), received.seq),
 		verdict,
 		outcomes: rest.filter((e) => e !== verdict),

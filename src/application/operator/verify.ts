@@ -1,5 +1,5 @@
 import type { KnackAppName } from "../../events/payload.ts";
-import { type EffectSucceededData, EventTypes, type StoredEvent } from "../../events/types.ts";
+import { EventTypes, type StoredEvent } from "../../events/types.ts";
 import type { KnackClient } from "../../projections/knack/client.ts";
 import type { FieldMapName } from "../../projections/knack/fieldMaps.ts";
 import type { KnackRecord } from "../../projections/knack/plan.ts";
@@ -252,7 +252,7 @@ export function expectations(events: StoredEvent[], fieldMap: FieldMapName): Rec
 	const records = new Map<string, RecordExpectation>();
 	for (const event of events) {
 		if (event.type !== EventTypes.effectSucceeded || event.deliverySeq === null) continue;
-		const data = event.data as EffectSucceededData;
+		const { data } = event;
 		if (data.method !== "PUT" || (data.kind !== "transaction" && data.kind !== "parent") || !data.recordId) continue;
 		const delivery = deliveries.get(event.deliverySeq);
 		if (!delivery) continue;

@@ -1,13 +1,13 @@
 import {
 	callTarget,
 	describeEffect,
+	type EffectDescription,
 	failedStatus,
 	failureText,
-	isEffect,
 } from "../../application/operator/describeEvent.ts";
 import { isUnfinished, latestPayment } from "../../application/operator/search.ts";
 import type { PaymentTimeline } from "../../application/operator/timeline.ts";
-import { EventTypes, type OperatorActionData, type StoredEvent } from "../../events/types.ts";
+import { EventTypes, isOutcome, type StoredEvent } from "../../events/types.ts";
 import type { OperatorJob } from "../../storage/storage.ts";
 import { type Html, html } from "../html.ts";
 import { jobPath, paymentPath, stateBadge, timeCell } from "./format.ts";
@@ -81,7 +81,7 @@ ${scrolling(
 }
 
 function writesSection(timeline: StoredEvent[]): Html {
-	const writes = timeline.filter(isEffect);
+	const writes = timeline.filter(isOutcome);
 	return html`<section aria-labelledby="writes">
 <h2 id="writes">Knack calls</h2>
 ${
@@ -101,8 +101,8 @@ ${
 <td>${effect.kind}${effect.by ? html` <span class="note">by ${effect.by}</span>` : ""}</td>
 <td><code>${effect.method} ${effect.objectKey}</code></td>
 <td><code>${effect.recordId ?? "-"}</code></td>
-<td>${effect.written ? html`<span class="ok">${effect.knackStatus} written${note}</span>` : html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`}</td>
-<td class="error-text">${effect.written ? "" : `${effect.error}${note}`}</td>
+<td>${resultCells[effect.state](effect, note)}</td>
+<td class="error-text">${effect.state === "failed" ? `${effect.error}${note}` : ""}</td>
 </tr>`;
 				})}</tbody>
 </table>`,
@@ -111,6 +111,13 @@ ${
 </section>`;
 }
 
+/** A write's Result cell, by how it ended; `note` is the description's note in brackets, or "". */
+const resultCells: Record<EffectDescription["state"], (effect: EffectDescription, note: string) => Html> = {
+	written: (effect, note) => html`<span class="ok">${effect.knackStatus} written${note}</span>`,
+	failed: (effect) => html`<span class="failed">${failedStatus(effect.knackStatus)}</span>`,
+	doubted: (_, note) => html`<span class="note">in doubt${note}</span>`,
+};
+
 /**
  * Who repaired it by hand: its own repairs, in its events, and the retries of many payments
  * it was part of (each one action in the log, naming every payment it covers).
@@ -118,10 +125,13 @@ ${
 function repairsSection(payment: PaymentTimeline, jobs: OperatorJob[]): Html {
 	const repairs = payment.timeline
 		.filter((e) => e.type === EventTypes.operatorAction)
-		.map((e) => {
-			const data = e.data as OperatorActionData;
-			return { at: e.recordedAt, who: data.who, by: data.by, what: html`${data.what}`, result: data.result };
-		});
+		.map(({ recordedAt, data }) => ({
+			at: recordedAt,
+			who: data.who,
+			by: data.by,
+			what: html`${data.what}`,
+			result: data.result,
+		}));
 	const retries = jobs.map((job) => ({
 		at: job.createdAt,
 		who: job.who,

@@ -1,6 +1,7 @@
 import type { Payment } from "../../events/payload.ts";
 import { type AcceptedDelivery, EventTypes, type Outcome, type ProjectedBy } from "../../events/types.ts";
 import type { Logger } from "../../logging/logger.ts";
+import * as claims from "../../storage/claims.ts";
 import type { ClaimRequest, ClaimResult, EventStore } from "../../storage/storage.ts";
 import type { Priority } from "./budget.ts";
 import type { CallOptions, KnackClient, KnackFailure } from "./client.ts";
@@ -113,7 +114,18 @@ export function createProjector(options: ProjectorOptions): Projector {
 		const log = logger.child({ citybase_id: payment.citybaseId, delivery_seq: deliverySeq });
 		for (const warning of plan.warnings) log.warn(warning, { invoice: payment.invoice });
 		const call = { deadline, priority: priorities[by] };
-		return { delivery, plan, context, log, by, force, deadline, call, claimKey: claimKeyOf(payment), holder };
+		return {
+			delivery,
+			plan,
+			context,
+			log,
+			by,
+			force,
+			deadline,
+			call,
+			claimKey: claims.claimKey(payment.citybaseId, payment.status),
+			holder,
+		};
 	}
 
 	/** The claim taken on its own: waited for while a live other holds it, not taken once the work is found done. */
@@ -155,7 +167,9 @@ export function createProjector(options: ProjectorOptions): Projector {
 			inherited,
 		});
 		// Keep that doubt in the log: if this run fails before resolving it, the next holder finds a free claim.
-		const doubts = inherited ? progress.remaining.filter((e) => e.lookup).map((e) => inheritedDoubt(e, run.by)) : [];
+		const doubts = inherited
+			? progress.remaining.filter((e) => e.lookup).map((e) => claims.takeoverDoubt(e, run.by))
+			: [];
 		if (doubts.length > 0) await store.recordOutcomes(deliverySeq, doubts, clock(), {});
 		return progress;
 	}
@@ -317,7 +331,7 @@ export function createProjector(options: ProjectorOptions): Projector {
 	return {
 		project,
 		claimRequest: (payment) => ({
-			key: claimKeyOf(payment),
+			key: claims.claimKey(payment.citybaseId, payment.status),
 			holder: nextHolder(),
 			now: Date.now(),
 			leaseMs: options.leaseMs,
@@ -344,9 +358,6 @@ function failed(failure: Failure): ProjectionResult {
 	return { ok: false, ...answerFor(failure), reason: "knack" };
 }
 
-/** One claim per (payment, status): the logical key of its effects, less the effect kind. */
-const claimKeyOf = (payment: Payment) => `${payment.citybaseId}:${payment.status}`;
-
 /** Where each projector's calls stand in the Knack budget. */
 const priorities: Record<ProjectedBy, Priority> = { postback: "live", recovery: "recovery", replay: "operator" };
 
@@ -355,23 +366,4 @@ function answerFor(failure: KnackFailure): { status: number; text: string } {
 	if (failure.status !== null) return { status: failure.status, text: failure.text };
 	const status = failure.reason === "timeout" ? 504 : failure.reason === "network" ? 502 : 503;
 	return { status, text: failure.text };
-}
-
-/** An insert a holder whose lease ran out may have made: recorded as an attempt without a clear answer. */
-function inheritedDoubt(effect: PlannedEffect, by: ProjectedBy): Outcome {
-	return {
-		type: EventTypes.effectFailed,
-		effectKey: effect.key,
-		data: {
-			kind: effect.kind,
-			by,
-			objectKey: effect.objectKey,
-			durationMs: 0,
-			method: effect.method,
-			recordId: null,
-			knackStatus: null,
-			error: "claim taken over from a holder whose lease ran out: its insert may have reached Knack",
-			certain: false,
-		},
-	};
 }

@@ -1,21 +1,13 @@
+import { statSync } from "node:fs";
+import { open as openFile } from "node:fs/promises";
 import type { Keyring } from "../../events/bodyKeys.ts";
-import { createLocalBudgetStore } from "../localBudget.ts";
-import { createOperatorJobStore } from "../operatorJobs.ts";
-import { createPaymentQueries } from "../paymentQueries.ts";
-import { refuseWrites } from "../readOnly.ts";
-import type { OpenOptions, Storage } from "../storage.ts";
-import { createPostgresBudgetStore } from "./budget.ts";
-import { createPostgresCursorStore } from "./cursors.ts";
+import { createBudgetStore } from "../budget.ts";
+import { exportLine, parseExportLine } from "../exportFormat.ts";
+import { sqlStorage } from "../sqlStorage.ts";
+import { type OpenOptions, type Storage, TransferError } from "../storage.ts";
+import { exportedEvents } from "../transfer.ts";
 import { openDatabase, redactedLocation } from "./database.ts";
-import { createPostgresEventStore } from "./eventStore.ts";
-import { createGroupCommitter } from "./groupCommit.ts";
-import { createPostgresPending } from "./pending.ts";
-import { createPostgresProbe } from "./probe.ts";
-import { createPostgresOperatorQueries } from "./queries.ts";
-import { createPostgresReadModelStore } from "./readModel.ts";
-import { createPostgresSessionStore } from "./sessions.ts";
-import { postgresText } from "./sqlText.ts";
-import { createPostgresTransfer } from "./transfer.ts";
+import { postgresDialect } from "./dialect.ts";
 
 /**
  * The shared store: one PostgreSQL database that several instances use at once, migrated
@@ -26,25 +18,67 @@ export async function openPostgresStorage(
 	url: string,
 	{ readOnly = false, keyring = null }: OpenOptions & { keyring?: Keyring | null } = {},
 ): Promise<Storage> {
-	const open = await openDatabase(url, { readOnly });
-	const pending = createPostgresPending(open);
-	const text = postgresText(open);
-	const storage: Storage = {
+	const { client, exec } = await openDatabase(url, { readOnly });
+	// A read-only session cannot record grants: it keeps its own budget, as a read-only SQLite copy does.
+	const budget = readOnly
+		? (await import("../sqlite/index.ts")).localBudget()
+		: { store: createBudgetStore(exec, postgresDialect), close() {} };
+	return sqlStorage({
+		exec,
+		dialect: postgresDialect,
 		location: redactedLocation(url),
-		events: createPostgresEventStore(open, createGroupCommitter(open.db), keyring, pending),
-		readModel: createPostgresReadModelStore(open),
-		payments: createPaymentQueries(text),
-		queries: createPostgresOperatorQueries(open, pending),
-		cursors: createPostgresCursorStore(open),
-		transfer: createPostgresTransfer(open, keyring),
-		// A read-only session cannot record grants: it keeps its own budget, as a read-only SQLite copy does.
-		budget: readOnly ? createLocalBudgetStore() : createPostgresBudgetStore(open),
-		sessions: createPostgresSessionStore(open),
-		jobs: createOperatorJobStore(text),
-		probe: createPostgresProbe(open),
-		async close() {
-			await open.client.end({ timeout: 5 });
+		keyring,
+		readOnly,
+		budget: budget.store,
+		/**
+		 * The log as an NDJSON export at `path` (the format `import` reads), from one
+		 * repeatable-read snapshot so the service may keep writing; then checked by reading
+		 * every line back. Never overwrites a file. Not pg_dump: it need not be installed
+		 * beside the service, and an export restores into either store.
+		 */
+		async backup(path) {
+			const file = await openFile(path, "wx").catch((error: NodeJS.ErrnoException) => {
+				if (error.code === "EEXIST")
+					throw new TransferError(`${path} already exists: a backup never overwrites a file`);
+				throw error;
+			});
+			try {
+				await exec.snapshot(async (reader) => {
+					let chunk = "";
+					for await (const event of exportedEvents(reader, postgresDialect, Number.NEGATIVE_INFINITY, 2000)) {
+						chunk += `${exportLine(event)}\n`;
+						if (chunk.length > 1 << 20) {
+							await file.write(chunk);
+							chunk = "";
+						}
+					}
+					await file.write(chunk);
+				});
+				await file.sync();
+			} finally {
+				await file.close();
+			}
+			return { events: await checkBackup(path), bytes: statSync(path).size };
 		},
-	};
-	return readOnly ? refuseWrites(storage) : storage;
+		// The disk is the server's, out of this process's sight.
+		freeBytes: async () => null,
+		async close() {
+			budget.close();
+			await client.end({ timeout: 5 });
+		},
+	});
+}
+
+async function checkBackup(path: string): Promise<number> {
+	let count = 0;
+	let previous = 0;
+	for (const [i, line] of (await Bun.file(path).text()).split("\n").entries()) {
+		if (line === "") continue;
+		const { seq } = parseExportLine(line, i + 1);
+		if (seq <= previous)
+			throw new TransferError(`the backup at ${path} failed its check: line ${i + 1} is out of order`);
+		previous = seq;
+		count++;
+	}
+	return count;
 }
