@@ -1,4 +1,4 @@
-import { command, type Dialect, type Executor, placeholders } from "./sql.ts";
+import { chunks, command, type Dialect, type Executor, placeholders, textFor } from "./sql.ts";
 import type { OperatorJob, OperatorJobStore } from "./storage.ts";
 
 /**
@@ -32,6 +32,11 @@ const toJob = (r: StoredJob): OperatorJob => ({
 	finishedAt: r.finishedAt as number | null,
 });
 
+const coveredPayments = textFor(
+	(rows) =>
+		`insert into operator_job_payments (citybase_id, job_id) values ${placeholders(rows, 2)} on conflict do nothing`,
+);
+
 /** Each column a save may change, and how its value is stored. */
 const saved: Record<string, [column: string, store: (value: never) => unknown]> = {
 	results: ["results", (v: object) => JSON.stringify(v)],
@@ -45,36 +50,31 @@ const saved: Record<string, [column: string, store: (value: never) => unknown]> 
 export function createOperatorJobStore(db: Executor, d: Dialect): OperatorJobStore {
 	const select = `select ${columns(d)} from operator_jobs`;
 	return {
-		async create(job) {
-			// Its payments first: one that stops between the two leaves rows that name no job, which nothing reads.
-			if (job.payments.length > 0) {
-				await db.run(
-					command(
-						`insert into operator_job_payments (citybase_id, job_id) values ${placeholders(job.payments.length, 2)}
-						 on conflict do nothing`,
-						...job.payments.flatMap((id) => [id, job.id]),
-					),
+		// The job and the payments it covers in one transaction: a payment's page never names a job that is not there.
+		create: (job) =>
+			db.transaction(function* () {
+				yield* command(
+					`insert into operator_jobs (id, who, "by", what, payments, created_at, state, results, note, holder, lease_until,
+					 audit_from, audited, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+					job.id,
+					job.who,
+					job.by,
+					job.what,
+					JSON.stringify(job.payments),
+					job.createdAt,
+					job.state,
+					JSON.stringify(job.results),
+					job.note,
+					job.holder,
+					job.leaseUntil,
+					job.auditFrom,
+					job.audited,
+					job.finishedAt,
 				);
-			}
-			await db.query(
-				`insert into operator_jobs (id, who, "by", what, payments, created_at, state, results, note, holder, lease_until,
-				 audit_from, audited, finished_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				job.id,
-				job.who,
-				job.by,
-				job.what,
-				JSON.stringify(job.payments),
-				job.createdAt,
-				job.state,
-				JSON.stringify(job.results),
-				job.note,
-				job.holder,
-				job.leaseUntil,
-				job.auditFrom,
-				job.audited,
-				job.finishedAt,
-			);
-		},
+				for (const chunk of chunks(job.payments)) {
+					yield* command(coveredPayments(chunk.length), ...chunk.flatMap((id) => [id, job.id]));
+				}
+			}),
 		async get(id) {
 			const [row] = await db.query<StoredJob>(`${select} where id = ?`, id);
 			return row ? toJob(row) : null;
