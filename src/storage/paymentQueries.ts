@@ -67,14 +67,27 @@ export function createPaymentQueries(db: Executor, d: Dialect): PaymentQueries {
 					}
 				: { text: "", params: [] };
 			const order = `order by stuck_since ${direction}, citybase_id ${direction}`;
-			const union = ranges(combos, filter, extra, columns(""), `${order} limit ?`, [limit]);
-			const rows = await db.query<StoredPaymentRow>(
+			// The page's places first, from the index alone, then only its rows: each range reads up to
+			// `limit` entries, and a whole row for each would be most of the cost.
+			const union = ranges(
+				combos,
+				filter,
+				extra,
+				'stuck_since as "stuckSince", citybase_id as "citybaseId"',
+				`${order} limit ?`,
+				[limit],
+			);
+			const places = await db.query<StuckCursor>(
 				`select * from (${union.text}) as page order by "stuckSince" ${direction}, "citybaseId" ${direction} limit ?`,
 				...union.params,
 				limit,
 			);
-			const page = rows.map(toRow);
-			return backwards ? page.reverse() : page;
+			if (places.length === 0) return [];
+			const rows = await db.query<StoredPaymentRow>(
+				`select ${columns("")} from payments where ${d.inList("citybase_id")} order by stuck_since, citybase_id`,
+				d.list(places.map((p) => p.citybaseId)),
+			);
+			return rows.map(toRow);
 		},
 
 		async stuckCounts() {
