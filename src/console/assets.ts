@@ -117,8 +117,9 @@ table.stuck td:first-child { min-width: 9em; }
   .search .row { flex-wrap: wrap; }
   h1 { font-size: 1.5em; }
   .scroll th, .scroll td { min-width: 6.5em; }
-  /* Wide enough that a row stays a few lines high; the box scrolls sideways to the rest. */
-  table.stuck { min-width: 58em; }
+  /* Wide enough, and its error wide enough, that a row stays a few lines high; the box scrolls sideways to the rest. */
+  table.stuck { min-width: 64em; }
+  table.stuck td.long { min-width: 22em; }
 }
 `;
 
