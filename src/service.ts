@@ -1,5 +1,6 @@
 import type { AnyElysia } from "elysia";
 import { createApp } from "./app.ts";
+import { createJobRunner, type JobRunner } from "./application/operator/jobs.ts";
 import { createRecoveryWorker, type RecoveryWorker } from "./application/recovery.ts";
 import { type Config, fieldMapName } from "./config.ts";
 import type { AppContext } from "./context.ts";
@@ -45,6 +46,7 @@ export interface Service {
 	recovery: RecoveryWorker;
 	readModel: PaymentsReadModel;
 	health: HealthMonitor;
+	jobs: JobRunner;
 	stop(): Promise<void>;
 }
 
@@ -104,23 +106,24 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		holderPrefix: `console-${process.pid}`,
 		budget: { perSecond: config.knack.rateLimitPerSecond, dailyReserve: config.knack.dailyReserve },
 	};
-	const app = (options.app ?? createApp)({ config, store, projector, logger, clock, metrics, operator, health }).listen(
-		{
-			hostname: config.host,
-			port: config.port,
-			// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end
-			// before it answers 413; Bun's bound only stops a body far past any real postback.
-			maxRequestBodySize: serverBodyLimit(config.postback.maxBodyBytes),
-			// Seconds a connection may sit idle (a slow client dribbling its body) before it is
-			// closed; a handler still working on a postback is not cut off by it.
-			idleTimeout: 15,
-			error: answerEscapedError(logger),
-		},
-	);
+	const jobs = createJobRunner(operator, { leaseMs: config.postback.claimLeaseMs });
+	const context = { config, store, projector, logger, clock, metrics, operator, health, jobs, readModel };
+	const app = (options.app ?? createApp)(context).listen({
+		hostname: config.host,
+		port: config.port,
+		// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end
+		// before it answers 413; Bun's bound only stops a body far past any real postback.
+		maxRequestBodySize: serverBodyLimit(config.postback.maxBodyBytes),
+		// Seconds a connection may sit idle (a slow client dribbling its body) before it is
+		// closed; a handler still working on a postback is not cut off by it.
+		idleTimeout: 15,
+		error: answerEscapedError(logger),
+	});
 	const server = app.server;
 	if (!server) throw new Error("the HTTP server did not start");
 	if (options.recovery !== false) recovery.start();
 	health.start();
+	jobs.start();
 	// The read model trails the log by at most a second; it is a convenience for
 	// operators, so a failure here is logged and never reaches a postback.
 	// One catch-up at a time, awaited on stop so none runs against a closed store.
@@ -145,6 +148,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		recovery,
 		readModel,
 		health,
+		jobs,
 		/**
 		 * Fails readiness, stops accepting, lets postbacks in flight finish within the grace
 		 * period, then closes the store. A postback cut off here is never half-recorded: its writes
@@ -167,6 +171,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 			clearInterval(readModelTimer);
 			await catchingUp;
 			await recovery.stop();
+			await jobs.stop();
 			await health.stop();
 			await storage.close();
 		},
