@@ -16,6 +16,7 @@ import { paymentsShow } from "./cli/payments.ts";
 import { pending } from "./cli/pending.ts";
 import { rebuild } from "./cli/rebuild.ts";
 import { replay } from "./cli/replay.ts";
+import { stuck } from "./cli/stuck.ts";
 import { backupCommand, exportCommand, importCommand } from "./cli/transfer.ts";
 import { verify } from "./cli/verify.ts";
 
@@ -29,6 +30,7 @@ export const commands: Command[] = [
 	eventsShow,
 	paymentsShow,
 	pending,
+	stuck,
 	replay,
 	rebuild,
 	verify,

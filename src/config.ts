@@ -50,6 +50,8 @@ export interface Config {
 	eventLogKeys: Keyring | null;
 	/** how long a stopping service waits for postbacks in flight */
 	shutdownGraceMs: number;
+	/** how long a stopping service goes on serving with readiness failed, so a balancer stops sending first */
+	shutdownDrainMs: number;
 	logLevel: "debug" | "info" | "warn" | "error";
 	/** the thresholds behind GET / (docs/design.md §9) */
 	health: HealthConfig;
@@ -243,6 +245,8 @@ export function loadConfig(env: Env = process.env): Config {
 		adminToken,
 		eventLogKeys: keyring,
 		shutdownGraceMs: seconds("SHUTDOWN_GRACE_SECONDS", 20),
+		shutdownDrainMs:
+			read(env, "SHUTDOWN_DRAIN_SECONDS", T.Number({ minimum: 0 }), 2, "a number of seconds (0 or more)") * 1000,
 		logLevel: logLevel as Config["logLevel"],
 		health: healthConfig(env, dailyReserve(env)),
 		secrets,

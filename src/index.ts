@@ -4,6 +4,8 @@ import { logGroupName } from "./logging/cloudwatch.ts";
 import { cloudWatchConfigFromEnv, createServiceLogger } from "./logging/setup.ts";
 import type { DevelopmentSandbox } from "./sandbox/embedded.ts";
 import { startService } from "./service.ts";
+import { whyUnwritable } from "./storage/open.ts";
+import { StorageOpenError } from "./storage/storage.ts";
 
 declare module "bun:bundle" {
 	interface Registry {
@@ -30,8 +32,17 @@ async function serve() {
 		config = loadConfig();
 	} catch (error) {
 		if (!(error instanceof ConfigError)) throw error;
-		console.error(`atd-citybase: configuration error: ${error.message}`);
-		process.exit(1);
+		refuseToStart(`configuration error: ${error.message}`);
+	}
+	// A deploy mistake (a root-owned bind mount at /data) said in one line, before SQLite
+	// would end in a stack trace with SQLITE_CANTOPEN.
+	const unwritable = whyUnwritable(config);
+	if (unwritable) {
+		const uid = process.getuid?.() ?? "?";
+		const gid = process.getgid?.() ?? "?";
+		refuseToStart(
+			`cannot write the event log: ${unwritable} for uid ${uid}, which the service runs as; give it the folder (\`chown ${uid}:${gid}\` on the host) or mount a named volume there, as docker-compose.yml does`,
+		);
 	}
 
 	const { logger, cloudWatch } = createServiceLogger({
@@ -64,6 +75,12 @@ async function serve() {
 		cloudWatch,
 		knackCredentials: credentials,
 		knackApiUrl: sandbox?.url,
+	}).catch(async (error) => {
+		// A DATABASE_URL that does not answer, or refuses us: its host and the error, no stack.
+		if (!(error instanceof StorageOpenError)) throw error;
+		await sandbox?.stop();
+		await logger.close();
+		refuseToStart(error.message);
 	});
 	logger.info("atd-citybase listening", { url: service.url, database: service.storage.location });
 
@@ -72,7 +89,14 @@ async function serve() {
 		process.on(signal, async () => {
 			if (stopping) return;
 			stopping = true;
-			logger.info("stopping: finishing postbacks in flight", { signal });
+			// Readiness fails first and the server goes on answering for the drain, so a
+			// balancer polling readiness stops sending here before the port closes.
+			service.health.shuttingDown();
+			logger.info("stopping: readiness fails now; serving on for the drain, then finishing postbacks in flight", {
+				signal,
+				drain_ms: config.shutdownDrainMs,
+			});
+			await Bun.sleep(config.shutdownDrainMs);
 			await service.stop();
 			await sandbox?.stop();
 			logger.info("stopped", { signal });
@@ -92,10 +116,14 @@ async function developmentSandbox(config: Config): Promise<DevelopmentSandbox> {
 		const { developmentSandbox } = await import("./sandbox/embedded.ts");
 		return developmentSandbox(config.knack.sandboxPort, config.knack.sandboxHost);
 	}
-	console.error(
-		"atd-citybase: configuration error: KNACK_STREET_BANNER_APP_ID, KNACK_STREET_BANNER_API_KEY, " +
+	refuseToStart(
+		"configuration error: KNACK_STREET_BANNER_APP_ID, KNACK_STREET_BANNER_API_KEY, " +
 			"KNACK_SMART_MOBILITY_APP_ID, KNACK_SMART_MOBILITY_API_KEY must be set (this executable carries no Knack " +
 			"sandbox; `bun src/index.ts` starts one in development)",
 	);
+}
+
+function refuseToStart(reason: string): never {
+	console.error(`atd-citybase: ${reason}`);
 	process.exit(1);
 }

@@ -1,6 +1,9 @@
+import type { AnyElysia } from "elysia";
 import { createApp } from "./app.ts";
+import { createJobRunner, type JobRunner } from "./application/operator/jobs.ts";
 import { createRecoveryWorker, type RecoveryWorker } from "./application/recovery.ts";
 import { type Config, fieldMapName } from "./config.ts";
+import type { AppContext } from "./context.ts";
 import type { KnackAppName } from "./events/payload.ts";
 import { registerHealthGauges } from "./health/gauges.ts";
 import { createHealthMonitor, type HealthMonitor } from "./health/monitor.ts";
@@ -10,6 +13,7 @@ import type { KnackCredentials } from "./projections/knack/client.ts";
 import { knackClientFor } from "./projections/knack/factory.ts";
 import { createProjector, type Projector } from "./projections/knack/run.ts";
 import { createPaymentsReadModel, type PaymentsReadModel } from "./projections/payments.ts";
+import { answerEscapedError } from "./routes/framing.ts";
 import { serverBodyLimit } from "./routes/postback.ts";
 import { openStorage } from "./storage/open.ts";
 import type { EventStore, Storage } from "./storage/storage.ts";
@@ -30,6 +34,8 @@ export interface ServiceOptions {
 	recovery?: boolean;
 	/** the CloudWatch sink, when logging there, for its metrics */
 	cloudWatch?: { stats(): { sent: number; dropped: number } } | null;
+	/** the HTTP app made of the context; `createApp` unless a test puts something in front of its routes */
+	app?: (ctx: AppContext) => AnyElysia;
 }
 
 export interface Service {
@@ -40,6 +46,7 @@ export interface Service {
 	recovery: RecoveryWorker;
 	readModel: PaymentsReadModel;
 	health: HealthMonitor;
+	jobs: JobRunner;
 	stop(): Promise<void>;
 }
 
@@ -99,7 +106,9 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		holderPrefix: `console-${process.pid}`,
 		budget: { perSecond: config.knack.rateLimitPerSecond, dailyReserve: config.knack.dailyReserve },
 	};
-	const app = createApp({ config, store, projector, logger, clock, metrics, operator, health }).listen({
+	const jobs = createJobRunner(operator, { leaseMs: config.postback.claimLeaseMs });
+	const context = { config, store, projector, logger, clock, metrics, operator, health, jobs, readModel };
+	const app = (options.app ?? createApp)(context).listen({
 		hostname: config.host,
 		port: config.port,
 		// The route enforces MAX_BODY_BYTES itself, reading an oversized body to its end
@@ -108,11 +117,13 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		// Seconds a connection may sit idle (a slow client dribbling its body) before it is
 		// closed; a handler still working on a postback is not cut off by it.
 		idleTimeout: 15,
+		error: answerEscapedError(logger),
 	});
 	const server = app.server;
 	if (!server) throw new Error("the HTTP server did not start");
 	if (options.recovery !== false) recovery.start();
 	health.start();
+	jobs.start();
 	// The read model trails the log by at most a second; it is a convenience for
 	// operators, so a failure here is logged and never reaches a postback.
 	// One catch-up at a time, awaited on stop so none runs against a closed store.
@@ -137,13 +148,15 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 		recovery,
 		readModel,
 		health,
+		jobs,
 		/**
-		 * Stops accepting, lets postbacks in flight finish within the grace period, then
-		 * closes the store. A postback cut off here is never half-recorded: its writes
+		 * Fails readiness, stops accepting, lets postbacks in flight finish within the grace
+		 * period, then closes the store. A postback cut off here is never half-recorded: its writes
 		 * so far are not in the log, its claim expires, and recovery (or CityBase's
 		 * retry) finishes it, looking up any insert it may have made.
 		 */
 		async stop() {
+			health.shuttingDown();
 			const drained = server.stop();
 			const inTime = await Promise.race([
 				drained.then(() => true),
@@ -158,6 +171,7 @@ export async function startService(options: ServiceOptions): Promise<Service> {
 			clearInterval(readModelTimer);
 			await catchingUp;
 			await recovery.stop();
+			await jobs.stop();
 			await health.stop();
 			await storage.close();
 		},

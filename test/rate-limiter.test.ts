@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Priority } from "../src/projections/knack/budget.ts";
-import { createRateLimiter } from "../src/projections/knack/rateLimiter.ts";
+import { createRateLimiter, STALE_GRANT_MS } from "../src/projections/knack/rateLimiter.ts";
 import { openStorage } from "../src/storage/open.ts";
 import type { Storage } from "../src/storage/storage.ts";
 
@@ -72,7 +72,7 @@ test("apps have separate limits", async () => {
 	const perSecond = 5;
 	const [storage] = (await store()) as [Storage];
 	const limiter = limiterOn(storage, perSecond);
-	// Counted, not timed: the deadline (500 ms) is far inside the first window (1050 ms),
+	// Counted, not timed: the deadline (500 ms) is far inside the first window (1150 ms),
 	// so each grant either comes from the window already open or is refused. Both apps'
 	// N grants fit only if each app has a window of its own; a shared one refuses the
 	// second app's N. The extra acquire on the first app shows its window is really full.
@@ -176,4 +176,36 @@ test("the daily quota: operator work stops at the reserve, live calls at zero, a
 	// A plan day that has ended is unknown quota, not zero.
 	await storage.budget.recordQuota("A", quota(0, Date.now() - 1));
 	expect((await limiter.acquire("A", live())).ok).toBe(true);
+});
+
+/**
+ * A clock that runs `lateMs` ahead from its `from`-th reading on, every reading after
+ * that another `lateMs` further when `everyTime`: the store's answer coming that late,
+ * as on a loaded machine, without slowing the store itself.
+ */
+function lateningClock(lateMs: number, { from = 2, everyTime = false } = {}) {
+	let readings = 0;
+	let ahead = 0;
+	return () => {
+		readings++;
+		if (readings >= from && (everyTime || ahead === 0)) ahead += lateMs;
+		return Date.now() + ahead;
+	};
+}
+
+test("a grant the store answers too late is not used: it stays counted, and the call goes out on a fresh one", async () => {
+	const [storage] = (await store()) as [Storage];
+	const clock = lateningClock(STALE_GRANT_MS + 30);
+	const limiter = createRateLimiter({ budget: storage.budget, policy: { perSecond: 10, dailyReserve: 0 }, clock });
+	expect(await limiter.acquire("A", live())).toEqual({ ok: true });
+	// The late grant holds its slot of the second, so the cap counts it; the used one is the second.
+	expect(await storage.budget.recentGrants("A", clock())).toHaveLength(2);
+});
+
+test("a store slow on every answer slows Knack calls without stopping them: the fourth late grant is used", async () => {
+	const [storage] = (await store()) as [Storage];
+	const clock = lateningClock(STALE_GRANT_MS + 30, { everyTime: true });
+	const limiter = createRateLimiter({ budget: storage.budget, policy: { perSecond: 10, dailyReserve: 0 }, clock });
+	expect(await limiter.acquire("A", live())).toEqual({ ok: true });
+	expect(await storage.budget.recentGrants("A", clock())).toHaveLength(4);
 });

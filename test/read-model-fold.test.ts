@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { decodeEvent, type EventRow } from "../src/events/decode.ts";
 import type { Payment } from "../src/events/payload.ts";
 import { EventTypes, type StoredEvent } from "../src/events/types.ts";
-import type { PaymentRow } from "../src/projections/paymentRow.ts";
+import type { OpenDelivery, PaymentRow } from "../src/projections/paymentRow.ts";
 import { foldPayment } from "../src/projections/payments.ts";
 
 /**
@@ -100,7 +100,7 @@ function delivery(p: Payment): [StoredEvent, StoredEvent] {
 	return [received, accepted];
 }
 
-function effect(of: StoredEvent, kind: string, recordId: string | null, type: StoredEvent["type"]): StoredEvent {
+function effect(of: StoredEvent, kind: string, type: StoredEvent["type"], data: Record<string, unknown>): StoredEvent {
 	if (of.type !== EventTypes.accepted) throw new Error("an effect follows its delivery's acceptance");
 	const p = of.data.payment;
 	return event({
@@ -110,14 +110,40 @@ function effect(of: StoredEvent, kind: string, recordId: string | null, type: St
 		paymentStatus: p.status,
 		invoice: p.invoice,
 		effectKey: `${p.citybaseId}:${p.status}:${kind}`,
-		data: { kind, recordId },
+		data: { kind, ...data },
 	});
 }
 const succeeded = (of: StoredEvent, kind: string, recordId: string | null) =>
-	effect(of, kind, recordId, EventTypes.effectSucceeded);
-const failed = (of: StoredEvent, kind: string) => effect(of, kind, null, EventTypes.effectFailed);
+	effect(of, kind, EventTypes.effectSucceeded, { recordId });
+const failed = (of: StoredEvent, kind: string, knackStatus: number | null = 503) =>
+	effect(of, kind, EventTypes.effectFailed, {
+		recordId: null,
+		method: "PUT",
+		objectKey: "object_180",
+		knackStatus,
+		error: "Service Unavailable",
+	});
 const applied = (of: StoredEvent) =>
 	event({ type: EventTypes.applied, deliverySeq: of.deliverySeq, citybaseId: of.citybaseId, data: {} });
+const deadLettered = (of: StoredEvent) =>
+	event({ type: EventTypes.deadLettered, deliverySeq: of.deliverySeq, citybaseId: of.citybaseId, data: {} });
+/** What a row keeps of a failed write (`failed`). */
+const errorOf = (f: StoredEvent, knackStatus: number | null = 503) => ({
+	at: f.recordedAt,
+	status: f.paymentStatus as string,
+	kind: f.type === EventTypes.effectFailed ? f.data.kind : "message",
+	method: "PUT",
+	objectKey: "object_180",
+	recordId: null,
+	knackStatus,
+	error: "Service Unavailable",
+});
+const openOf = (accepted: StoredEvent, deadLettered = false) => ({
+	seq: accepted.deliverySeq as number,
+	receivedAt: accepted.recordedAt,
+	status: accepted.paymentStatus as string,
+	deadLettered,
+});
 
 // Payment 1: paid (the transaction update fails, then a redelivery finishes it), then
 // refunded. Payment 2: voided, its events interleaved with payment 1's.
@@ -135,7 +161,7 @@ const refundRecord = succeeded(refunded, "refund", "6b0000000000000000000004");
 // Payment 2 again: a redelivery whose claim was taken over (a doubt) and whose every Knack
 // write fails, so its acceptance is the last thing that changed the row.
 const [r5, voidedAgain] = delivery(payment(2, "voided", { app: "SMART_MOBILITY", invoice: "INV-2" }));
-const voidedAgainDoubted = effect(voidedAgain, "message", null, EventTypes.effectDoubted);
+const voidedAgainDoubted = effect(voidedAgain, "message", EventTypes.effectDoubted, {});
 const voidedAgainFailed = failed(voidedAgain, "message");
 const rejected = event({ type: EventTypes.rejected, data: { reason: "Malformed JSON" } });
 
@@ -180,6 +206,14 @@ const payment1: PaymentRow = {
 	deliveries: 3,
 	lastDeliverySeq: r4.seq,
 	updatedAt: refundRecord.recordedAt,
+	receivedAt: refunded.recordedAt,
+	// Its first delivery was never applied (the redelivery finished its writes; recovery would
+	// mark it), nor was the refund: both keep the payment stuck since the first.
+	open: [openOf(paid), openOf(refunded)],
+	stuckSince: paid.recordedAt,
+	stuckStatus: "successful",
+	trouble: "knack-5xx",
+	lastError: errorOf(paidTransactionFailed),
 };
 const payment2: PaymentRow = {
 	citybaseId: 2,
@@ -193,6 +227,12 @@ const payment2: PaymentRow = {
 	deliveries: 2,
 	lastDeliverySeq: r5.seq,
 	updatedAt: voidedAgain.recordedAt,
+	receivedAt: voidedAgain.recordedAt,
+	open: [openOf(voided), openOf(voidedAgain)],
+	stuckSince: voided.recordedAt,
+	stuckStatus: "voided",
+	trouble: "knack-5xx",
+	lastError: errorOf(voidedAgainFailed),
 };
 const afterLog = { 1: payment1, 2: payment2 };
 
@@ -212,11 +252,15 @@ describe("foldPayment: given the log, when folded, then one row per payment", ()
 					deliveries: 1,
 					lastDeliverySeq: r1.seq,
 					updatedAt: paid.recordedAt,
+					receivedAt: paid.recordedAt,
+					open: [openOf(paid)],
+					lastError: null,
+					trouble: "none",
 				},
 			});
 	});
 
-	test("a failed Knack write records nothing; its redelivery counts and adds what it wrote", () => {
+	test("a failed Knack write records no record, only the error; its redelivery counts and adds what it wrote", () => {
 		given(r1, paid, paidMessage, paidTransactionFailed, r3, paidAgain, paidTransaction)
 			.when(once)
 			.then({
@@ -230,6 +274,8 @@ describe("foldPayment: given the log, when folded, then one row per payment", ()
 					deliveries: 2,
 					lastDeliverySeq: r3.seq,
 					updatedAt: paidTransaction.recordedAt,
+					receivedAt: paidAgain.recordedAt,
+					open: [openOf(paid), openOf(paidAgain)],
 				},
 			});
 	});
@@ -241,7 +287,7 @@ describe("foldPayment: given the log, when folded, then one row per payment", ()
 	});
 
 	test("events of no payment, or that change nothing, leave the state as it is", () => {
-		given(...log, rejected, applied(refunded), failed(refunded, "message"))
+		given(...log, rejected, applied(paidAgain), deadLettered(paidAgain))
 			.when(once)
 			.then(afterLog);
 	});
@@ -258,6 +304,92 @@ describe("foldPayment: given the log, when folded, then one row per payment", ()
 		given(...log, repair)
 			.when(once)
 			.then(afterLog);
+	});
+});
+
+describe("foldPayment: what keeps a payment stuck, for the Stuck page", () => {
+	const [r, accepted] = delivery(payment(7, "successful"));
+	const [rAgain, again] = delivery(payment(7, "successful"));
+	const stuck = (extra: Partial<PaymentRow>) => ({
+		7: {
+			citybaseId: 7,
+			app: "STREET_BANNER",
+			invoice: "INV-7",
+			latestStatus: "successful",
+			totalAmount: "6000.0",
+			knackRecordId: "5f0000000000000000000001",
+			parentRecordId: null,
+			knackRecords: {},
+			deliveries: 1,
+			lastDeliverySeq: r.seq,
+			updatedAt: accepted.recordedAt,
+			receivedAt: accepted.recordedAt,
+			open: [openOf(accepted)],
+			stuckSince: accepted.recordedAt,
+			stuckStatus: "successful",
+			trouble: "none",
+			lastError: null,
+			...extra,
+		} satisfies PaymentRow,
+	});
+
+	test("accepted and not yet applied: stuck since it was received, no error yet; applied: not stuck", () => {
+		given(r, accepted).when(once).then(stuck({}));
+		given(r, accepted, applied(accepted))
+			.when(once)
+			.then(stuck({ open: [], stuckSince: null, stuckStatus: null, trouble: null }));
+	});
+
+	for (const [knackStatus, trouble] of [
+		[429, "quota"],
+		[400, "knack-4xx"],
+		[404, "knack-4xx"],
+		[500, "knack-5xx"],
+		[null, "knack-5xx"],
+	] as const) {
+		test(`a failure answered ${knackStatus ?? "nothing"} is the last error, its trouble ${trouble}`, () => {
+			const failure = failed(accepted, "transaction", knackStatus);
+			given(r, accepted, failure)
+				.when(once)
+				.then(stuck({ trouble, lastError: errorOf(failure, knackStatus) }));
+		});
+	}
+
+	test("dead-lettered, the trouble says so until a replay applies the delivery; then the error is forgotten", () => {
+		const failure = failed(accepted, "message", 500);
+		given(r, accepted, failure, deadLettered(accepted))
+			.when(once)
+			.then(stuck({ open: [openOf(accepted, true)], trouble: "dead-lettered", lastError: errorOf(failure, 500) }));
+		given(r, accepted, failure, deadLettered(accepted), applied(accepted))
+			.when(once)
+			.then(stuck({ open: [], stuckSince: null, stuckStatus: null, trouble: null, lastError: null }));
+	});
+
+	test("sent twice, one row, stuck since the first delivery, until both are finished", () => {
+		const twice = (open: OpenDelivery[], stuckSince: number | null) => ({
+			7: {
+				...stuck({})[7],
+				deliveries: 2,
+				lastDeliverySeq: rAgain.seq,
+				updatedAt: again.recordedAt,
+				receivedAt: again.recordedAt,
+				open,
+				...(stuckSince === null ? { stuckSince, stuckStatus: null, trouble: null } : { stuckSince }),
+			},
+		});
+		given(r, accepted, rAgain, again)
+			.when(once)
+			.then(twice([openOf(accepted), openOf(again)], accepted.recordedAt));
+		given(r, accepted, rAgain, again, applied(accepted))
+			.when(once)
+			.then(twice([openOf(again)], again.recordedAt));
+		given(r, accepted, rAgain, again, applied(accepted), applied(again)).when(once).then(twice([], null));
+	});
+
+	test("a failure while nothing is open (a forced replay of a finished payment) is not kept", () => {
+		given(r, accepted, applied(accepted), failed(accepted, "message"))
+			.when(once)
+			.then(stuck({ open: [], stuckSince: null, stuckStatus: null, trouble: null }));
 	});
 });
 

@@ -53,6 +53,30 @@ test("a postback in flight when SIGTERM arrives is finished and answered, then t
 	await expect(fetch(`${service.url}/`)).rejects.toThrow();
 });
 
+test("SIGTERM fails readiness first: the server goes on answering postbacks for the drain, then stops", async () => {
+	const service = await spawnService({ ...(await storeEnv()), SHUTDOWN_DRAIN_SECONDS: "1.5" }, sandbox.url);
+	expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+	const signalled = performance.now();
+	service.process.kill("SIGTERM");
+	// What a balancer polling readiness reads from the signal on.
+	let readiness = await fetch(`${service.url}/readyz`);
+	while (readiness.status === 200 && performance.now() - signalled < 1000) {
+		readiness = await fetch(`${service.url}/readyz`);
+	}
+	expect(readiness.status).toBe(503);
+	expect(await readiness.json()).toEqual({
+		status: "NOT_READY",
+		reason: "shutting down: finishing the postbacks in flight",
+	});
+	// A postback already on its way when the balancer noticed is still recorded and answered.
+	const during = await post(service.url, postback({ id: nextId++, status: "voided", knackRecordId: transaction }));
+	expect(during.status).toBe(200);
+	expect((await fetch(`${service.url}/livez`)).status).toBe(200);
+	expect(await service.exited).toBe(0);
+	expect(performance.now() - signalled).toBeGreaterThanOrEqual(1500);
+	await expect(fetch(`${service.url}/readyz`)).rejects.toThrow();
+});
+
 test("a postback cut off by the grace period is left incomplete, and finished after a restart without a duplicate", async () => {
 	const env = {
 		...(await storeEnv()),

@@ -1,4 +1,4 @@
-import { callTarget, failureText } from "../application/operator/describeEvent.ts";
+import { failureLine } from "../application/operator/describeEvent.ts";
 import { stuckDeliveries } from "../application/operator/stuck.ts";
 import { truncate } from "../application/operator/text.ts";
 import { type Command, flag, integerOption, jsonOption } from "./command.ts";
@@ -20,7 +20,14 @@ export const pending: Command = {
 	exits: ["pending"],
 	async run(args, ctx) {
 		const limit = integerOption(args, "limit", 1) ?? 1000;
-		const rows = await stuckDeliveries(await ctx.operator(), limit);
+		const deps = await ctx.operator();
+		const rows = await stuckDeliveries(deps, limit);
+		// At the limit, the list is the oldest only: say so, and how many wait in all, rather than pass it off as all.
+		const { incomplete } = await deps.storage.events.counts();
+		const capped =
+			incomplete > limit || rows.filter((r) => r.delivery.deadLettered).length >= limit
+				? `the oldest ${limit} of each kind shown (--limit); ${incomplete} deliveries wait for Knack in all (cli stuck counts and pages through their payments)`
+				: null;
 
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);
@@ -45,6 +52,7 @@ export const pending: Command = {
 				});
 			}
 			list.end();
+			if (capped) ctx.note(capped);
 			return rows.length === 0 ? ExitCode.ok : ExitCode.pending;
 		}
 		if (rows.length === 0) {
@@ -63,16 +71,11 @@ export const pending: Command = {
 				delivery.deadLettered ? "dead-lettered" : "incomplete",
 				String(attempts),
 				a.unfinished.length === 0 ? "none" : a.unfinished.map((e) => e.kind).join(", "),
-				a.lastFailure
-					? truncate(
-							`${callTarget(a.lastFailure.data.method, a.lastFailure.data.objectKey, a.lastFailure.data.recordId)} ${failureText(a.lastFailure.data)}`,
-							90,
-						)
-					: (delivery.deadLettered?.reason ?? "-"),
+				a.lastFailure ? truncate(failureLine(a.lastFailure.data), 90) : (delivery.deadLettered?.reason ?? "-"),
 			]),
 		);
 		ctx.out.line();
-		ctx.out.line(`${rows.length} pending`);
+		ctx.out.line(capped ? `${rows.length} pending: ${capped}` : `${rows.length} pending`);
 		return ExitCode.pending;
 	},
 };

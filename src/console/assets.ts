@@ -70,6 +70,17 @@ input[type="text"], input[type="password"], input[type="search"] { font: inherit
 .search .row { display: flex; gap: .75em; }
 .search .row .button { flex: none; }
 .hint { color: var(--muted); margin: .3em 0 0; font-size: .92em; }
+.lead { font-size: 1.1em; }
+select { font: inherit; max-width: 100%; padding: .45em .6em; border: 2px solid #6b6b6b; border-radius: 4px; background: #fff; color: var(--ink); }
+.filters { display: flex; flex-wrap: wrap; gap: .8em 1.25em; align-items: flex-end; background: #fff; border: 1px solid var(--line); border-radius: 6px; padding: 1em 1.25em; margin: 1em 0 1.5em; }
+.filters .field { flex: 1 1 12em; min-width: 0; }
+.filters .field label { display: block; font-weight: 700; margin-bottom: .3em; }
+.filters select { width: 100%; }
+.filter-actions { display: flex; flex-wrap: wrap; gap: .5em 1em; align-items: center; }
+.pager { display: flex; flex-wrap: wrap; gap: 1em; align-items: center; margin: 1em 0; }
+.retry-all { margin: 1.5em 0 2em; }
+table.stuck .badge { white-space: normal; }
+table.stuck td:first-child { min-width: 9em; }
 .notice { padding: .8em 1em; border-radius: 4px; margin: 1em 0; border-left: 6px solid; background: #fff; }
 .notice-error { border-color: var(--red); background: #fdecec; }
 .notice-success { border-color: #1e6b24; background: #e7f4e8; }
@@ -106,6 +117,9 @@ input[type="text"], input[type="password"], input[type="search"] { font: inherit
   .search .row { flex-wrap: wrap; }
   h1 { font-size: 1.5em; }
   .scroll th, .scroll td { min-width: 6.5em; }
+  /* Wide enough, and its error wide enough, that a row stays a few lines high; the box scrolls sideways to the rest. */
+  table.stuck { min-width: 64em; }
+  table.stuck td.long { min-width: 22em; }
 }
 `;
 

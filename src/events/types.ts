@@ -92,11 +92,14 @@ export const DeadLetteredData = T.Object({ reason: T.String(), attempts: T.Integ
 export const OperatorActionData = T.Object({
 	/** the name the operator gave: typed at the console's sign-in, the OS user for the CLI */
 	who: T.String(),
-	action: T.Union([T.Literal("replay"), T.Literal("verify-fix")]),
+	action: T.Union([T.Literal("replay"), T.Literal("verify-fix"), T.Literal("retry-all")]),
 	/** what was asked for, as the CLI would say it (`replay --payment 123`) */
 	what: T.String(),
 	result: T.String(),
 	by: T.Union([T.Literal("console"), T.Literal("cli")]),
+	/** a retry of many payments at once: its job, and the payments it covers (the action names no one payment) */
+	job: T.Optional(T.String()),
+	payments: T.Optional(T.Array(T.Integer())),
 });
 
 /** Each event type's `data` schema: the import checks against it, and `StoredEvent` takes its types from it. */

@@ -110,8 +110,8 @@ function duration(ms: number): string {
 const isNewer = (a: WriteOutcome | null, than: WriteOutcome | null): a is WriteOutcome =>
 	a !== null && (than === null || a.at > than.at);
 
-function store({ store }: Signals, config: HealthConfig): CheckResult {
-	const { write, probe, freeBytes } = store;
+/** The store's result: failing while its writes fail, which is also what readiness asks. */
+export function storeResult({ write, probe, freeBytes }: StoreSignals, config: HealthConfig): CheckResult {
 	const facts = { free_bytes: freeBytes };
 	const roomy = freeBytes === null || freeBytes >= config.storeMinFreeBytes;
 	// A later probe clears a postback's failed write only once there is room again: on a
@@ -275,7 +275,7 @@ function logs({ logs }: Signals, config: HealthConfig): CheckResult {
 }
 
 export const healthChecks: readonly CheckDefinition[] = [
-	{ name: "store", title: "Event log", evaluate: store },
+	{ name: "store", title: "Event log", evaluate: (signals, config) => storeResult(signals.store, config) },
 	{ name: "knack", title: "Knack", evaluate: knack },
 	{ name: "backlog", title: "Payments waiting for Knack", evaluate: backlog },
 	{ name: "logs", title: "CloudWatch logs", evaluate: logs },

@@ -7,6 +7,7 @@ import {
 	type CheckState,
 	type HealthConfig,
 	healthChecks,
+	storeResult,
 	type WriteOutcome,
 	worst,
 } from "./checks.ts";
@@ -24,6 +25,16 @@ import { watchWrites } from "./watchWrites.ts";
 export interface HealthReport {
 	status: CheckState;
 	checks: Record<string, CheckResult & { since: number }>;
+}
+
+/**
+ * "May this instance receive postbacks?" (docs/design.md §9), for a load balancer and a container
+ * engine: only what this instance needs to record one (its store accepts writes, it is
+ * not shutting down), never Knack or the backlog, whose troubles every instance shares.
+ */
+export interface Readiness {
+	ready: boolean;
+	reason: string;
 }
 
 export interface HealthMonitorOptions {
@@ -46,6 +57,10 @@ export interface HealthMonitor {
 	/** For the Knack client's `onCall` hook. */
 	knackCall(call: { app: string; status: number | null }): void;
 	report(): HealthReport;
+	/** From what is in memory, like `report()`: constant in cost. */
+	readiness(): Readiness;
+	/** Readiness fails from now on, so a balancer stops sending before the server stops. */
+	shuttingDown(): void;
 	/** Samples now, then every `sampleIntervalMs`. */
 	start(): void;
 	/** Stops sampling; resolves once a sample under way is done (before the store closes). */
@@ -59,8 +74,6 @@ const DAY_MS = 86_400_000;
  * of a postback's CPU under load, and a change of state is still logged within this.
  */
 const REEVALUATE_MS = 200;
-/** A quiet service has no write to judge the store by: past this, the sampler writes a probe. */
-const QUIET_PROBE_MS = 60_000;
 
 export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
 	const { config, probe, queries, budget, cloudWatch, logger, clock } = options;
@@ -77,6 +90,9 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 	let sampling: Promise<void> | null = null;
 	let evaluatedAt = Number.NEGATIVE_INFINITY;
 	let trailing: ReturnType<typeof setTimeout> | null = null;
+	let stopping = false;
+	let sampledAt = Number.NEGATIVE_INFINITY;
+	let wasReady: Readiness = { ready: true, reason: "" };
 
 	function signalChanged() {
 		const since = performance.now() - evaluatedAt;
@@ -143,11 +159,31 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 		});
 	}
 
+	function readiness(): Readiness {
+		const store = storeResult({ write, probe: probed, freeBytes }, config);
+		const answer: Readiness = stopping
+			? { ready: false, reason: "shutting down: finishing the postbacks in flight" }
+			: store.state === "failing"
+				? { ready: false, reason: store.reason }
+				: { ready: true, reason: "the event log accepts writes" };
+		if (answer.ready !== wasReady.ready) {
+			logger[answer.ready ? "info" : "warn"](answer.ready ? "ready for postbacks" : "not ready for postbacks", {
+				reason: answer.reason,
+			});
+		}
+		wasReady = answer;
+		return answer;
+	}
+
 	async function sample() {
 		const now = clock();
 		freeBytes = await probe.freeBytes().catch(() => null);
-		const latest = write && (!probed || write.at > probed.at) ? write : probed;
-		if (!latest || latest.error !== null || now - latest.at >= QUIET_PROBE_MS) {
+		// Without a write of its own since the last sample, the store has nothing to judge it
+		// by, and readiness would not see it stop accepting writes until a postback failed
+		// there: a probe (one row written and deleted) keeps both answers a sample old at most.
+		const wroteSince = write !== null && write.error === null && write.at > sampledAt;
+		sampledAt = now;
+		if (!wroteSince) {
 			probed = await probe.write().then(
 				() => ({ at: clock(), error: null }),
 				(error) => failed(clock(), error),
@@ -184,6 +220,11 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 			signalChanged();
 		},
 		report,
+		readiness,
+		shuttingDown() {
+			stopping = true;
+			readiness();
+		},
 		start() {
 			sampleOnce();
 			timer = setInterval(sampleOnce, config.sampleIntervalMs);

@@ -1,5 +1,6 @@
 import type { PaymentRow } from "../projections/paymentRow.ts";
 import { type EventRow, eventColumns, pages, toEvent } from "./eventLog.ts";
+import { applyIndexChanges, indexChanges, resetIndex } from "./readModelIndex.ts";
 import { command, type Dialect, type Executor, lock, query } from "./sql.ts";
 import type { CursorStore, ReadModelStore } from "./storage.ts";
 
@@ -7,24 +8,42 @@ const CHECKPOINT = "payments";
 const SET_CHECKPOINT =
 	"insert into checkpoints (name, position) values (?, ?) on conflict (name) do update set position = excluded.position";
 
-type StoredRow = Omit<PaymentRow, "knackRecords"> & { knackRecords: string };
+export type StoredPaymentRow = Omit<PaymentRow, "knackRecords" | "open" | "lastError"> & {
+	knackRecords: string;
+	open: string;
+	lastError: string | null;
+};
 
-/** The payments read model's table and checkpoint: a fold over the log, dropped and rebuilt at will. */
-export function createReadModelStore(exec: Executor, d: Dialect): ReadModelStore {
-	const select = `select citybase_id as "citybaseId", app, invoice, latest_status as "latestStatus",
-		total_amount as "totalAmount", knack_record_id as "knackRecordId", parent_record_id as "parentRecordId",
-		${d.json("knack_records")} as "knackRecords", deliveries, last_delivery_seq as "lastDeliverySeq",
-		updated_at as "updatedAt" from payments where `;
-	const toRow = (row: StoredRow): PaymentRow => ({
+/** The row's columns as PaymentRow's fields, the JSON ones as their text; `p`: a table alias and its dot, or "". */
+export const paymentColumns = (d: Dialect, p = "") =>
+	`${p}citybase_id as "citybaseId", ${p}app as "app", ${p}invoice as "invoice", ${p}latest_status as "latestStatus",
+	 ${p}total_amount as "totalAmount", ${p}knack_record_id as "knackRecordId", ${p}parent_record_id as "parentRecordId",
+	 ${d.json(`${p}knack_records`)} as "knackRecords", ${p}deliveries as "deliveries",
+	 ${p}last_delivery_seq as "lastDeliverySeq", ${p}updated_at as "updatedAt", ${p}received_at as "receivedAt",
+	 ${d.json(`${p}open_deliveries`)} as "open", ${p}stuck_since as "stuckSince", ${p}stuck_status as "stuckStatus",
+	 ${p}trouble as "trouble", ${d.json(`${p}last_error`)} as "lastError"`;
+
+/** A stored row as the read model's row: text from a postback decoded, JSON parsed. */
+export const paymentRowOf =
+	(d: Dialect) =>
+	(row: StoredPaymentRow): PaymentRow => ({
 		...row,
 		invoice: d.text.decode(row.invoice),
 		latestStatus: d.text.decode(row.latestStatus),
 		knackRecordId: d.text.decode(row.knackRecordId),
 		parentRecordId: row.parentRecordId === null ? null : d.text.decode(row.parentRecordId),
 		knackRecords: JSON.parse(row.knackRecords),
+		open: JSON.parse(row.open),
+		stuckStatus: row.stuckStatus === null ? null : d.text.decode(row.stuckStatus),
+		lastError: row.lastError === null ? null : JSON.parse(row.lastError),
 	});
+
+/** The payments read model's table and checkpoint: a fold over the log, dropped and rebuilt at will. */
+export function createReadModelStore(exec: Executor, d: Dialect): ReadModelStore {
+	const select = `select ${paymentColumns(d)} from payments where `;
+	const toRow = paymentRowOf(d);
 	const rows = async (where: string, ...params: unknown[]) =>
-		(await exec.query<StoredRow>(select + where, ...params)).map(toRow);
+		(await exec.query<StoredPaymentRow>(select + where, ...params)).map(toRow);
 	// No body (null): nothing is folded from one, and a page of them is megabytes read for nothing.
 	const page = `select ${eventColumns(d, "null")} from events where seq > ? order by seq limit ?`;
 
@@ -45,7 +64,7 @@ export function createReadModelStore(exec: Executor, d: Dialect): ReadModelStore
 				const ids = [...new Set(events.map((e) => e.citybaseId).filter((id) => id !== null))];
 				const loaded = new Map<number, PaymentRow>();
 				if (ids.length > 0) {
-					for (const row of yield* query<StoredRow>(select + d.inList("citybase_id"), d.list(ids))) {
+					for (const row of yield* query<StoredPaymentRow>(select + d.inList("citybase_id"), d.list(ids))) {
 						loaded.set(row.citybaseId, toRow(row));
 					}
 				}
@@ -54,6 +73,7 @@ export function createReadModelStore(exec: Executor, d: Dialect): ReadModelStore
 				// The fold hands back the very row it was given when no event changed it.
 				const changed = [...folded].filter(([id, row]) => loaded.get(id) !== row).map(([, row]) => row);
 				if (changed.length > 0) yield* d.upsertPayments(changed);
+				yield* applyIndexChanges(d, indexChanges(loaded, changed));
 				yield* command(SET_CHECKPOINT, CHECKPOINT, last.seq);
 				return events.length;
 			}),
@@ -61,6 +81,7 @@ export function createReadModelStore(exec: Executor, d: Dialect): ReadModelStore
 			exec.transaction(function* () {
 				yield* lock(d, "readModel");
 				yield* command("delete from payments");
+				yield* resetIndex();
 				yield* command("delete from checkpoints where name = ?", CHECKPOINT);
 			}),
 		get: async (citybaseId) => (await rows("citybase_id = ?", citybaseId))[0] ?? null,

@@ -39,6 +39,12 @@ export function refuseWrites(storage: Storage): Storage {
 			delete: reject("end a console session"),
 			prune: reject("prune console sessions"),
 		},
+		jobs: {
+			...storage.jobs,
+			create: reject("start an operator job"),
+			takeOver: reject("take over an operator job"),
+			save: reject("save an operator job's progress"),
+		},
 		probe: { ...storage.probe, write: reject("probe a write") },
 		transfer: {
 			...storage.transfer,

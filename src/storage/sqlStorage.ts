@@ -1,7 +1,9 @@
 import type { Keyring } from "../events/bodyKeys.ts";
 import { createEventStore } from "./eventLog.ts";
 import { createGroupCommitter } from "./groupCommit.ts";
+import { createOperatorJobStore } from "./operatorJobs.ts";
 import { createOperatorQueries } from "./operatorQueries.ts";
+import { createPaymentQueries } from "./paymentQueries.ts";
 import { createCursorStore, createReadModelStore } from "./readModel.ts";
 import { refuseWrites } from "./readOnly.ts";
 import { createSessionStore } from "./sessions.ts";
@@ -31,11 +33,13 @@ export function sqlStorage(parts: StoreParts): Storage {
 		location: parts.location,
 		events: createEventStore(exec, d, createGroupCommitter(exec, d), parts.keyring, unfinished),
 		readModel: createReadModelStore(exec, d),
+		payments: createPaymentQueries(exec, d),
 		queries: createOperatorQueries(exec, d, unfinished),
 		cursors: createCursorStore(exec),
 		transfer: createTransfer(exec, d, parts.keyring, parts.backup),
 		budget: parts.budget,
 		sessions: createSessionStore(exec),
+		jobs: createOperatorJobStore(exec, d),
 		probe: {
 			/**
 			 * A row of its own table inserted and deleted in one transaction: its pages are still

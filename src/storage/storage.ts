@@ -1,7 +1,7 @@
 import type { Verdict } from "../events/payload.ts";
 import type { AcceptedDelivery, AppliedData, OperatorActionData, Outcome, StoredEvent } from "../events/types.ts";
 import type { Decision, Grant, Priority, QuotaState } from "../projections/knack/budget.ts";
-import type { PaymentRow } from "../projections/paymentRow.ts";
+import type { PaymentRow, Trouble } from "../projections/paymentRow.ts";
 
 /**
  * The storage boundary: everything persistent, behind promises, so a network database
@@ -15,11 +15,14 @@ export interface Storage {
 	readonly location: string;
 	readonly events: EventStore;
 	readonly readModel: ReadModelStore;
+	/** the read model's rows as operators ask for them, each question by an index */
+	readonly payments: PaymentQueries;
 	readonly queries: OperatorQueries;
 	readonly cursors: CursorStore;
 	readonly transfer: LogTransfer;
 	readonly budget: KnackBudgetStore;
 	readonly sessions: ConsoleSessionStore;
+	readonly jobs: OperatorJobStore;
 	readonly probe: StoreProbe;
 	close(): Promise<void>;
 }
@@ -145,6 +148,63 @@ export interface ReadModelStore {
 	/** Every row, by CityBase id. */
 	rows(): AsyncIterable<PaymentRow>;
 	count(): Promise<number>;
+}
+
+/**
+ * Which stuck payments the Stuck page asks for; every field narrows. `stuckBefore`: stuck
+ * since before that time (the page's age filter).
+ */
+export interface StuckFilter {
+	app?: string;
+	status?: string;
+	trouble?: Trouble;
+	stuckBefore?: number;
+}
+
+/** A place in the list of stuck payments, which is ordered by when each got stuck, then by id. */
+export interface StuckCursor {
+	stuckSince: number;
+	citybaseId: number;
+}
+
+/** How many payments are stuck with this app, status and trouble: the store keeps these as the rows change. */
+export interface StuckCount {
+	app: string;
+	status: string;
+	trouble: Trouble;
+	n: number;
+}
+
+/** A payment a search found, by which of its keys (lower-cased) and what that key is. */
+export interface PaymentMatch {
+	row: PaymentRow;
+	key: string;
+	field: SearchField;
+}
+
+export type SearchField = "payment" | "invoice" | "transaction" | "reservation" | "message" | "refund record";
+
+/**
+ * The questions operators ask of the payments read model. Each reads an index and at
+ * most `limit` rows (or the few stuck counts), so its cost stays the same however many
+ * payments the log holds or how many are stuck.
+ */
+export interface PaymentQueries {
+	/** Stuck payments matching `filter`, oldest first: the `limit` just after `after`, or just before `before`. */
+	stuck(filter: StuckFilter, page: { after?: StuckCursor; before?: StuckCursor; limit: number }): Promise<PaymentRow[]>;
+	/** Every (app, status, trouble) with stuck payments, and how many. */
+	stuckCounts(): Promise<StuckCount[]>;
+	/** How many stuck payments match, counted up to `cap` (so a count stops there). */
+	countStuck(filter: StuckFilter, cap: number): Promise<number>;
+	/**
+	 * Payments with a key (CityBase id, invoice, a Knack record id) that starts with
+	 * `prefix` (lower-cased, as keys are kept), by key then payment: an exact key first.
+	 */
+	search(prefix: string, limit: number): Promise<PaymentMatch[]>;
+	/** Payments by their last delivery's position, newest first: the `limit` just before `before`, or just after `after`. */
+	recent(page: { before?: number; after?: number; limit: number }): Promise<PaymentRow[]>;
+	/** The log position the read model has folded to. */
+	foldedTo(): Promise<number>;
 }
 
 /** Read-only questions about the log that only operators ask. */
@@ -300,6 +360,62 @@ export interface ConsoleSessionStore {
 	delete(idHash: string): Promise<void>;
 	/** Drops every session last seen before `lastSeenBefore` or created before `createdBefore`; resolves with how many. */
 	prune(lastSeenBefore: number, createdBefore: number): Promise<number>;
+}
+
+/** What one payment's part of an operator job came to. */
+export interface JobResult {
+	state: "done" | "nothing" | "failed" | "quota";
+	/** as the CLI would print it (`outcomeText`) */
+	text: string;
+}
+
+/**
+ * Operator work that outlives the request that asked for it (Retry all shown): who asked,
+ * for which payments, and how far it got. Its audit is an event in the log, recorded
+ * before any Knack call (`audited`); `auditFrom` is the log's end before that event, where
+ * a job taken over looks for it. A job is run by the instance that holds its lease, renewed
+ * as it goes: one whose holder stopped is taken over by another instance, or by the same
+ * one once it starts again.
+ */
+export interface OperatorJob {
+	id: string;
+	who: string;
+	by: "console" | "cli";
+	/** what was asked, in words: "Retry all shown: 50 stuck payments (Street Banner, Knack 5xx)" */
+	what: string;
+	payments: number[];
+	createdAt: number;
+	state: "running" | "finished" | "stopped";
+	/** by CityBase payment id, for the payments done so far */
+	results: Record<string, JobResult>;
+	/** why it stopped before the end (the daily quota's reserve), else null */
+	note: string | null;
+	holder: string | null;
+	leaseUntil: number;
+	auditFrom: number;
+	audited: boolean;
+	finishedAt: number | null;
+}
+
+/** Operator jobs: mutable operational state, as claims and sessions are (no event records it, no export carries it). */
+export interface OperatorJobStore {
+	create(job: OperatorJob): Promise<void>;
+	get(id: string): Promise<OperatorJob | null>;
+	/** The newest jobs first. */
+	recent(limit: number): Promise<OperatorJob[]>;
+	/** The jobs that cover this payment, newest first. */
+	covering(citybaseId: number): Promise<OperatorJob[]>;
+	/** Takes the oldest running job whose lease ran out, for `holder` until `leaseUntil`; null when there is none. */
+	takeOver(holder: string, now: number, leaseUntil: number): Promise<OperatorJob | null>;
+	/**
+	 * Saves the job's progress and renews its lease, if `holder` still holds it; false when
+	 * another took it over meanwhile (then this holder must stop).
+	 */
+	save(
+		id: string,
+		holder: string,
+		changes: Partial<Pick<OperatorJob, "results" | "leaseUntil" | "audited" | "state" | "note" | "finishedAt">>,
+	): Promise<boolean>;
 }
 
 export interface OpenOptions {

@@ -87,8 +87,11 @@ test("two services and a forced replay of the whole log share one cap: at most 1
 	// Every payment in the log when it started (the 8, and live ones already recorded), none failed.
 	expect(stderr).toMatch(/replay --force: (8|9|1\d) payment statuses replayed \(\d+ Knack writes\), 0 failed/);
 	const calls = sandbox.calls();
+	const busiest = busiestSecond(calls, appIds.STREET_BANNER);
+	// The figure, for runs beside a CPU hog (docs/RUNBOOK.md, "Knack's cap on a loaded machine").
+	console.log(`busiest second at Knack: ${busiest} calls of ${calls.length}, cap 10`);
 	expect(calls.filter((c) => c.status === 429)).toEqual([]);
-	expect(busiestSecond(calls, appIds.STREET_BANNER)).toBeLessThanOrEqual(10);
+	expect(busiest).toBeLessThanOrEqual(10);
 	// The replay really ran beside the live postbacks: both kinds of call are in the log.
 	expect(calls.filter((c) => c.method === "GET" && c.objectKey === "object_181").length).toBeGreaterThanOrEqual(8);
 

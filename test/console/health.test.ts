@@ -6,8 +6,8 @@ import { checkPage, haveChromium, signedIn, startConsole } from "./browser.ts";
 
 /**
  * Health on every console page: while `GET /` is FAILING or DEGRADED a banner says
- * why, check by check, and goes once the trouble is fixed; the navigation counts what
- * is waiting for Knack. Knack refusing our keys is the sandbox answering 401.
+ * why, check by check, and goes once the trouble is fixed; the navigation counts the
+ * payments not complete in Knack. Knack refusing our keys is the sandbox answering 401.
  */
 
 let h: Harness;
@@ -53,7 +53,7 @@ describe.skipIf(!haveChromium)("health in the console", () => {
 		await until((hh) => hh.status === "OK" && hh.checks.backlog?.pending === 0);
 		await page.goto(url("/admin/stuck"));
 		expect(await page.locator("section.health").count()).toBe(0);
-		expect(await navCount(page)).toBe("0 deliveries waiting for Knack");
+		expect(await navCount(page)).toBe("0 payments not complete in Knack");
 		await checkPage(page, "20-stuck-nothing");
 
 		h.sandbox.inject({
@@ -71,7 +71,7 @@ describe.skipIf(!haveChromium)("health in the console", () => {
 			expect(await banner.textContent()).toMatch(
 				/Knack \(failing since [A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d{2}:\d{2} [AP]M CT\): STREET_BANNER: Knack refused our credentials \(401\) on the last 3 calls: check the app id and API key/,
 			);
-			expect(await navCount(page)).toBe("3 deliveries waiting for Knack");
+			expect(await navCount(page)).toBe("3 payments not complete in Knack");
 		}
 		await checkPage(page, "21-health-failing");
 		// The count in the navigation is the Stuck page's.
@@ -83,7 +83,7 @@ describe.skipIf(!haveChromium)("health in the console", () => {
 		await until((hh) => hh.checks.knack?.state === "ok");
 		await page.reload();
 		expect(await page.locator("section.health").count()).toBe(0);
-		expect(await page.locator("main").textContent()).toContain("3 deliveries are not complete in Knack");
+		expect(await page.locator("main").textContent()).toContain("3 payments are not complete in Knack");
 		await context.close();
 	});
 

@@ -1,6 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { stuckDeliveries } from "../../src/application/operator/stuck.ts";
-import { stuckView } from "../../src/console/views/stuck.ts";
 import { cli, cliEnv, knackWrites, postUnfinished, seeded, successful } from "../cli/support.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 import { adminToken, csrfOf, formBody, operatorWith, signIn } from "./support.ts";
@@ -257,19 +255,6 @@ describe("find, see stuck, retry", () => {
 		const search = await (await operator.get(`/admin?q=${encodeURIComponent('"><script>x</script>')}`)).text();
 		expect(search).not.toContain("<script>x");
 		expect(search).toContain("&quot;&gt;&lt;script&gt;x&lt;/script&gt;");
-	});
-});
-
-describe("the Stuck page at its limit", () => {
-	test("says it shows only the oldest, and how many wait in all, instead of passing them off as all", async () => {
-		for (const id of [8801, 8802, 8803]) await postUnfinished(h, successful(id));
-		const deps = { storage: h.service.storage, fieldMap: "UAT" as const };
-		const rows = await stuckDeliveries(deps, 2);
-		const page = stuckView(rows, 2, 3).text;
-		expect(page).toContain("Only the oldest 2 are shown, of 3 deliveries waiting for Knack in all.");
-		expect(page).toContain("The oldest 2 deliveries not complete in Knack.");
-		const all = stuckView(await stuckDeliveries(deps, 500), 500, 3).text;
-		expect(all).not.toContain("Only the oldest");
 	});
 });
 

@@ -1,34 +1,38 @@
 /**
- * Deployment parity checks: docker-compose.yml, Dockerfile, .dockerignore and
- * env-template, read as files (no Docker engine needed).
+ * Deployment parity checks: docker-compose.yml, docker-compose.production-ha.yml,
+ * Dockerfile, .dockerignore and env-template, read as files (no engine needed; the engine
+ * runs them in scripts/container-check.sh).
  *
  * Two linters from the devDependencies run here and in CI: dclint validates the compose
- * file against the compose-spec schema, dockerfile-utils lints the Dockerfile. Neither
- * `docker compose config` nor hadolint can run on these machines: the Docker client has
- * no compose plugin, Debian (bookworm) offers only the Python docker-compose 1.29, and
- * hadolint is in neither Debian nor npm (the npm "hadolint" wrapper downloads the binary
- * from outside at install time). Checks that would only ever be skipped are not kept.
+ * files against the compose-spec schema, dockerfile-utils lints the Dockerfile (hadolint
+ * is in neither Debian nor npm). What only an engine can tell (that compose accepts the
+ * files with .env copied from env-template, that the image builds and the profiles run)
+ * is the container check's: scripts/container-check.sh, with Debian's docker-compose 1.29
+ * through podman.
  *
  * CITYBASE_DEPLOY_ROOT points the checks at another checkout (used to prove that
  * each check fails on a broken copy); it defaults to the repository root.
  */
 import { describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
 const root = resolve(process.env.CITYBASE_DEPLOY_ROOT ?? join(import.meta.dir, "..", ".."));
 const read = (name: string) => readFileSync(join(root, name), "utf8");
 
 // ---------------------------------------------------------------------------
-// docker-compose.yml
+// docker-compose.yml and docker-compose.production-ha.yml
 // ---------------------------------------------------------------------------
 
 type Dict = Record<string, unknown>;
 const isDict = (v: unknown): v is Dict => typeof v === "object" && v !== null && !Array.isArray(v);
 
-function loadCompose(): { services: Record<string, Dict>; volumes: Dict } {
-	const doc = Bun.YAML.parse(read("docker-compose.yml"));
-	if (!isDict(doc) || !isDict(doc.services)) throw new Error("docker-compose.yml has no services");
+const haFile = "docker-compose.production-ha.yml";
+
+function loadCompose(file = "docker-compose.yml"): { services: Record<string, Dict>; volumes: Dict } {
+	const doc = Bun.YAML.parse(read(file));
+	if (!isDict(doc) || !isDict(doc.services)) throw new Error(`${file} has no services`);
 	return {
 		services: doc.services as Record<string, Dict>,
 		volumes: isDict(doc.volumes) ? doc.volumes : {},
@@ -59,6 +63,25 @@ function envFilesOf(service: Dict): string[] {
 
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
 
+/** Every `${…}` interpolation in a compose file's text, outside comments. */
+function interpolations(file: string): string[] {
+	const text = read(file)
+		.split("\n")
+		.map((line) => line.replace(/(^|\s)#.*$/, ""))
+		.join("\n");
+	const found: string[] = [];
+	for (let at = text.indexOf("${"); at >= 0; at = text.indexOf("${", at + 2)) {
+		let depth = 0;
+		let end = at;
+		for (; end < text.length; end++) {
+			if (text.startsWith("${", end)) depth++;
+			if (text[end] === "}" && --depth === 0) break;
+		}
+		found.push(text.slice(at, end + 1));
+	}
+	return found;
+}
+
 const profiles = [
 	{
 		profile: "development",
@@ -88,14 +111,59 @@ const profiles = [
 
 /** production-ha: two instances on one PostgreSQL log behind a proxy, on production's port. */
 const ha = {
-	profile: "production-ha",
 	instances: ["citybase-production-ha-1", "citybase-production-ha-2"],
 	postgres: "postgres",
 	proxy: "citybase-proxy-production-ha",
 } as const;
 
+/** Every dict in a parsed compose file, however deep, for keys an older compose refuses. */
+function* dicts(value: unknown): Generator<Dict> {
+	if (Array.isArray(value)) for (const item of value) yield* dicts(item);
+	if (!isDict(value)) return;
+	yield value;
+	for (const item of Object.values(value)) yield* dicts(item);
+}
+
+describe.each(["docker-compose.yml", haFile])("%s runs under docker-compose 1.29 as well as Compose v2", (file) => {
+	// biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not a JavaScript template
+	test("no nested default in a variable (1.29 mangles `${A:-x${B}}`)", () => {
+		for (const expression of interpolations(file)) expect(expression.slice(2)).not.toContain("${");
+	});
+
+	test("no depends_on with restart (Compose 2.17 and later only)", () => {
+		for (const service of Object.values(loadCompose(file).services)) {
+			for (const condition of dicts(service.depends_on)) expect(condition).not.toHaveProperty("restart");
+		}
+	});
+
+	test("passes dclint: the compose-spec schema and dclint's error rules", () => {
+		// Errors only: its warnings are key-order and quoting style. no-unbound-port-interfaces
+		// is off because development publishes on every interface on purpose; the bridge-only
+		// binding of the others is checked below.
+		const run = Bun.spawnSync(
+			[
+				process.execPath,
+				join(import.meta.dir, "..", "..", "node_modules", "dclint", "bin", "dclint.cjs"),
+				join(root, file),
+				"--quiet",
+				"--formatter",
+				"json",
+				"--disable-rule",
+				"no-unbound-port-interfaces",
+			],
+			{ cwd: root },
+		);
+		const problems = JSON.parse(run.stdout.toString() || "null");
+		expect({ exit: run.exitCode, problems, stderr: run.stderr.toString() }).toEqual({
+			exit: 0,
+			problems: [],
+			stderr: "",
+		});
+	});
+});
+
 describe("docker-compose.yml", () => {
-	test("has exactly the four single-instance profiles, one service each, and production-ha", () => {
+	test("has exactly the four single-instance profiles, one service each", () => {
 		const { services } = loadCompose();
 		const byProfile: Record<string, string[]> = {};
 		for (const [name, service] of Object.entries(services)) {
@@ -103,9 +171,14 @@ describe("docker-compose.yml", () => {
 			expect(list, `service ${name} must belong to exactly one profile`).toHaveLength(1);
 			for (const p of list) byProfile[p] = [...(byProfile[p] ?? []), name];
 		}
-		expect(Object.keys(byProfile).sort()).toEqual(["development", "production", "production-ha", "staging", "uat"]);
+		expect(Object.keys(byProfile).sort()).toEqual(["development", "production", "staging", "uat"]);
 		for (const { profile, service } of profiles) expect(byProfile[profile]).toEqual([service]);
-		expect(byProfile[ha.profile]?.sort()).toEqual([...ha.instances, ha.postgres, ha.proxy].sort());
+	});
+
+	test("every profile starts with .env copied from env-template unchanged: no variable it must be given", () => {
+		// Compose interpolates the whole file before it picks a profile's services
+		// (docker/compose#11977): one required variable would stop all four.
+		expect(interpolations("docker-compose.yml").filter((e) => !/^\$\{[A-Z0-9_]+:?-[^}]*\}$/.test(e))).toEqual([]);
 	});
 
 	test.each(profiles)(
@@ -163,93 +236,88 @@ describe("docker-compose.yml", () => {
 		expect(mounts.some((m) => m.startsWith("./src:/app/src"))).toBe(true);
 		expect(environmentOf(dev).KNACK_SANDBOX_PORT).toBe("5001");
 	});
+});
 
-	describe("production-ha", () => {
-		const service = (name: string): Dict => {
-			const s = loadCompose().services[name];
-			if (!s) throw new Error(`no service ${name}`);
-			return s;
-		};
+describe(haFile, () => {
+	const service = (name: string): Dict => {
+		const s = loadCompose(haFile).services[name];
+		if (!s) throw new Error(`no service ${name}`);
+		return s;
+	};
+	/** The one required variable, with a message naming it and this file. */
+	const password =
+		/^\$\{POSTGRES_PASSWORD:\?set POSTGRES_PASSWORD in \.env[^}]*docker-compose\.production-ha\.yml[^}]*\}$/;
 
-		test.each(ha.instances)("%s: a production instance on the postgres service, started once it is healthy", (name) => {
-			const s = service(name);
-			expect(s.build).toBeDefined();
-			expect(s.restart).toBe("unless-stopped");
-			expect(envFilesOf(s)).toContain(".env");
-			// Only the proxy reaches the instances.
-			expect(s.ports).toBeUndefined();
-			const env = environmentOf(s);
-			expect(env.CITYBASE_ENV).toBe("production");
-			expect(env.PORT).toBe("5000");
-			expect(env.HOST).toBe("0.0.0.0");
-			// .env's DATABASE_URL, else the postgres service with .env's password: never a literal one.
-			// biome-ignore lint/suspicious/noTemplateCurlyInString: compose's interpolation, not a JavaScript template
-			expect(env.DATABASE_URL).toBe("${DATABASE_URL:-postgres://citybase:${POSTGRES_PASSWORD}@postgres:5432/citybase}");
-			const dependsOn = s.depends_on;
-			expect(isDict(dependsOn) && isDict(dependsOn[ha.postgres]) && dependsOn[ha.postgres]).toMatchObject({
-				condition: "service_healthy",
-			});
-		});
+	test("holds production-ha alone: two instances, PostgreSQL and the proxy, no profiles", () => {
+		const { services } = loadCompose(haFile);
+		expect(Object.keys(services).sort()).toEqual([...ha.instances, ha.postgres, ha.proxy].sort());
+		for (const s of Object.values(services)) expect(s.profiles).toBeUndefined();
+	});
 
-		test("postgres: a pinned official image, a fixed-name volume, pg_isready, the password from .env", () => {
-			const { volumes } = loadCompose();
-			const s = service(ha.postgres);
-			expect(String(s.image)).toMatch(/^postgres:\d+\.\d+-[a-z]+$/);
-			expect(s.restart).toBe("unless-stopped");
-			const data = strings(s.volumes).find((v) => v.endsWith(":/var/lib/postgresql/data"));
-			const volume = data?.split(":")[0] ?? "";
-			expect(volume).toMatch(/^[a-z0-9][a-z0-9_.-]*$/);
-			expect(volumes[volume]).toEqual({ name: volume });
-			const healthcheck = isDict(s.healthcheck) ? s.healthcheck : {};
-			expect(strings(healthcheck.test).join(" ")).toContain("pg_isready");
-			expect(environmentOf(s).POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD:\?[^}]*\}$/);
-		});
+	test("POSTGRES_PASSWORD is the one variable it requires, and the message names it and this file", () => {
+		const required = interpolations(haFile).filter((e) => e.includes(":?"));
+		expect(required.length).toBeGreaterThan(0);
+		for (const expression of required) expect(expression).toMatch(password);
+	});
 
-		test("the proxy: a pinned official image, production's port, its committed config balancing over both instances with GET / checks", () => {
-			const s = service(ha.proxy);
-			expect(String(s.image)).toMatch(/^haproxy:\d+\.\d+\.\d+(-[a-z]+)?$/);
-			expect(s.restart).toBe("unless-stopped");
-			expect(strings(s.ports)).toEqual(["172.17.0.1:13100:8080"]);
-			const mount = strings(s.volumes).find((v) => v.endsWith(":/usr/local/etc/haproxy/haproxy.cfg:ro"));
-			expect(mount?.split(":")[0]).toBe("./deploy/haproxy.cfg");
-			const config = read("deploy/haproxy.cfg");
-			expect(config).toMatch(/^\s*bind :8080$/m);
-			expect(config).toMatch(/^\s*option httpchk GET \/$/m);
-			expect(config).toMatch(/^\s*default-server check\b/m);
-			for (const instance of ha.instances)
-				expect(config).toMatch(new RegExp(`^\\s*server \\S+ ${instance}:5000\\b`, "m"));
-		});
-
-		test("no literal password anywhere in the file", () => {
-			const text = read("docker-compose.yml");
-			expect(text).not.toMatch(/^\s*-?\s*[A-Z_]*PASSWORD[A-Z_]*[:=]\s*(?!\$\{)\S/m);
-			expect(text).not.toMatch(/postgres(ql)?:\/\/[^:\s]+:(?!\$\{)[^@\s]+@/);
+	test.each(ha.instances)("%s: a production instance on the postgres service, started once it is healthy", (name) => {
+		const s = service(name);
+		expect(s.build).toBeDefined();
+		expect(s.restart).toBe("unless-stopped");
+		expect(envFilesOf(s)).toContain(".env");
+		// Only the proxy reaches the instances.
+		expect(s.ports).toBeUndefined();
+		const env = environmentOf(s);
+		expect(env.CITYBASE_ENV).toBe("production");
+		expect(env.PORT).toBe("5000");
+		expect(env.HOST).toBe("0.0.0.0");
+		// The postgres service with .env's password: never a literal one.
+		const [, user, secret, rest] = /^postgres:\/\/([^:]+):(\$\{[^}]*\})@(.*)$/.exec(env.DATABASE_URL ?? "") ?? [];
+		expect({ user, rest }).toEqual({ user: "citybase", rest: "postgres:5432/citybase" });
+		expect(secret).toMatch(password);
+		const dependsOn = s.depends_on;
+		expect(isDict(dependsOn) && isDict(dependsOn[ha.postgres]) && dependsOn[ha.postgres]).toEqual({
+			condition: "service_healthy",
 		});
 	});
 
-	test("passes dclint: the compose-spec schema and dclint's error rules", () => {
-		// Errors only: its warnings are key-order and quoting style. no-unbound-port-interfaces
-		// is off because development publishes on every interface on purpose; the bridge-only
-		// binding of the other three is checked above.
-		const run = Bun.spawnSync(
-			[
-				process.execPath,
-				join(import.meta.dir, "..", "..", "node_modules", "dclint", "bin", "dclint.cjs"),
-				join(root, "docker-compose.yml"),
-				"--quiet",
-				"--formatter",
-				"json",
-				"--disable-rule",
-				"no-unbound-port-interfaces",
-			],
-			{ cwd: root },
-		);
-		const problems = JSON.parse(run.stdout.toString() || "null");
-		expect({ exit: run.exitCode, problems, stderr: run.stderr.toString() }).toEqual({
-			exit: 0,
-			problems: [],
-			stderr: "",
-		});
+	test("postgres: a pinned official image, a fixed-name volume, pg_isready, the password from .env", () => {
+		const { volumes } = loadCompose(haFile);
+		const s = service(ha.postgres);
+		expect(String(s.image)).toMatch(/^postgres:\d+\.\d+-[a-z]+$/);
+		expect(s.restart).toBe("unless-stopped");
+		const data = strings(s.volumes).find((v) => v.endsWith(":/var/lib/postgresql/data"));
+		const volume = data?.split(":")[0] ?? "";
+		expect(volume).toMatch(/^[a-z0-9][a-z0-9_.-]*$/);
+		expect(volumes[volume]).toEqual({ name: volume });
+		const healthcheck = isDict(s.healthcheck) ? s.healthcheck : {};
+		expect(strings(healthcheck.test).join(" ")).toContain("pg_isready");
+		expect(environmentOf(s).POSTGRES_PASSWORD).toMatch(password);
+	});
+
+	test("the proxy: a pinned official image, production's port, its committed config balancing over both instances by readiness", () => {
+		const s = service(ha.proxy);
+		expect(String(s.image)).toMatch(/^haproxy:\d+\.\d+\.\d+(-[a-z]+)?$/);
+		expect(s.restart).toBe("unless-stopped");
+		expect(strings(s.ports)).toEqual(["172.17.0.1:13100:8080"]);
+		const mount = strings(s.volumes).find((v) => v.endsWith(":/usr/local/etc/haproxy/haproxy.cfg:ro"));
+		expect(mount?.split(":")[0]).toBe("./deploy/haproxy.cfg");
+		const config = read("deploy/haproxy.cfg");
+		expect(config).toMatch(/^\s*bind :8080$/m);
+		// HTTP/1.1 with a Host, on readiness: `option httpchk GET /` sent HTTP/1.0 without
+		// one (answered 200 whatever the state), and GET / fails for what all instances share.
+		expect(config).toMatch(/^\s*option httpchk$/m);
+		expect(config).toMatch(/^\s*http-check send meth GET uri \/readyz ver HTTP\/1\.1 hdr Host \S+$/m);
+		expect(config).toMatch(/^\s*default-server check\b/m);
+		expect(config).toMatch(/^\s*option redispatch\b/m);
+		for (const instance of ha.instances)
+			expect(config).toMatch(new RegExp(`^\\s*server \\S+ ${instance}:5000\\b`, "m"));
+	});
+
+	test("no literal password anywhere in the file", () => {
+		const text = read(haFile);
+		expect(text).not.toMatch(/^\s*-?\s*[A-Z_]*PASSWORD[A-Z_]*[:=]\s*(?!\$\{)\S/m);
+		expect(text).not.toMatch(/postgres(ql)?:\/\/[^:\s]+:(?!\$\{)[^@\s]+@/);
 	});
 });
 
@@ -375,6 +443,39 @@ describe("Dockerfile", () => {
 		}
 	});
 
+	/** The Dockerfile's own `bun install …`, run as a dry run over a copy of what its stage copies first. */
+	function dockerInstall(packageJson: string) {
+		const install = instructions().find((i) => i.keyword === "RUN" && /\bbun install\b/.test(i.args));
+		const command =
+			/\bbun install\b[^;&|]*/
+				.exec(install?.args ?? "")?.[0]
+				.trim()
+				.split(/\s+/) ?? [];
+		expect(command.slice(0, 2)).toEqual(["bun", "install"]);
+		const dir = mkdtempSync(join(tmpdir(), "citybase-docker-install-"));
+		try {
+			writeFileSync(join(dir, "package.json"), packageJson);
+			for (const name of ["package-lock.json", "bunfig.toml"]) writeFileSync(join(dir, name), read(name));
+			const run = Bun.spawnSync([process.execPath, ...command.slice(1), "--dry-run"], { cwd: dir });
+			return { exit: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	}
+
+	test("its `bun install --production --frozen-lockfile` accepts package-lock.json as it stands (a dry run)", () => {
+		const { exit, output } = dockerInstall(read("package.json"));
+		expect({ exit, output: exit === 0 ? "" : output }).toEqual({ exit: 0, output: "" });
+	});
+
+	test("…and refuses a package.json the lock does not satisfy, so the check can fail", () => {
+		const pkg = JSON.parse(read("package.json")) as { dependencies: Record<string, string> };
+		pkg.dependencies["left-pad"] = "^1.3.0";
+		const { exit, output } = dockerInstall(JSON.stringify(pkg));
+		expect(exit).not.toBe(0);
+		expect(output).toContain("left-pad was added");
+	});
+
 	test("runs as a non-root user", () => {
 		const users = finalStage().filter((i) => i.keyword === "USER");
 		expect(users.length, "a USER instruction in the final stage").toBeGreaterThan(0);
@@ -397,7 +498,7 @@ describe("Dockerfile", () => {
 		expect(exposed.map((p) => p.replace(/\/tcp$/, ""))).toContain("5000");
 	});
 
-	test("has a HEALTHCHECK on GET / that needs no curl or wget", () => {
+	test("has a HEALTHCHECK on GET /readyz that needs no curl or wget", () => {
 		const checks = finalStage().filter((i) => i.keyword === "HEALTHCHECK");
 		expect(checks).toHaveLength(1);
 		const args = checks[0]?.args ?? "";
@@ -406,6 +507,8 @@ describe("Dockerfile", () => {
 		// The slim and distroless Bun images ship neither curl nor wget.
 		expect(args).not.toMatch(/\b(curl|wget)\b/);
 		expect(args).toMatch(/127\.0\.0\.1|localhost/);
+		// Readiness, not GET /: a FAILING health may be a trouble every instance shares.
+		expect(args).toContain("/readyz");
 	});
 
 	test("CMD runs bun src/index.ts", () => {

@@ -14,7 +14,8 @@ import { freshStore, notSqlite, type TestStore } from "../support/store.ts";
  * The failures of the health issue, each against a real service process, seen the way
  * a city monitor sees them: by polling `GET /` alone. Each goes wrong, is seen, clears,
  * and is seen cleared; each change of state is logged exactly once however often the
- * monitor polls.
+ * monitor polls. Beside it, what a balancer reads from `GET /readyz` in the same fault:
+ * not ready only while this instance's store refuses writes, never for Knack or the backlog.
  */
 
 const transaction = "5f7100000000000000000001";
@@ -90,6 +91,11 @@ async function waitFor<T>(read: () => Promise<T> | T, wanted: (value: T) => bool
 	return last;
 }
 
+async function readiness(service: ServiceProcess): Promise<{ code: number; status: string; reason: string }> {
+	const response = await fetch(`${service.url}/readyz`);
+	return { code: response.status, ...((await response.json()) as { status: string; reason: string }) };
+}
+
 /** Polls `GET /` as a monitor would, until the answer is the one wanted. */
 const until = (service: ServiceProcess, wanted: (a: Answer) => boolean) => waitFor(() => health(service), wanted);
 
@@ -154,10 +160,17 @@ test.skipIf(notSqlite)(
 			expect(failing.code).toBe(503);
 			expect(failing.checks.store?.state).toBe("failing");
 			expect(failing.checks.store?.reason).toContain("database or disk is full");
+			expect(await readiness(service)).toMatchObject({ code: 503, status: "NOT_READY" });
+			expect((await readiness(service)).reason).toContain("database or disk is full");
 			expect((await post(service, voided(refused))).status).toBe(503);
 			// Nothing is pending and nothing is posted: only the service's own probe can see the space come back.
 			rmSync(filler);
 			expect((await until(service, (a) => a.status === "OK")).code).toBe(200);
+			expect(await readiness(service)).toEqual({
+				code: 200,
+				status: "READY",
+				reason: "the event log accepts writes",
+			});
 
 			// Full while a postback is at Knack: its writes there are done, their record is not.
 			sandbox.inject({ method: "PUT", objectKey: "object_180", delayMs: 500 });
@@ -203,6 +216,8 @@ test("Knack refusing our credentials (401 to every call): FAILING naming Knack c
 	expect(failing.checks.knack?.state).toBe("failing");
 	expect(failing.checks.knack?.reason).toContain("STREET_BANNER: Knack refused our credentials (401)");
 	expect(failing.checks.store?.state).toBe("ok");
+	// Every instance shares Knack's refusal: a balancer reading this would empty its pool.
+	expect(await readiness(service)).toMatchObject({ code: 200, status: "READY" });
 
 	sandbox.clearFaults();
 	expect((await post(service, voided())).status).toBe(200);
@@ -222,6 +237,7 @@ test("Knack answering 500 for a while: DEGRADED (still 200), then OK once it rec
 	expect(degraded.code).toBe(200);
 	expect(degraded.checks.knack?.state).toBe("degraded");
 	expect(degraded.checks.knack?.reason).toContain("STREET_BANNER: Knack's last answer was 500");
+	expect((await readiness(service)).code).toBe(200);
 	expect((await during).status).toBe(500);
 
 	sandbox.clearFaults();
@@ -248,6 +264,7 @@ test("a backlog older than the threshold: DEGRADED naming the backlog, OK once i
 	expect(degraded.checks.backlog).toMatchObject({ state: "degraded", pending: 1 });
 	expect(degraded.checks.backlog?.reason).toStartWith("1 delivery not yet in Knack, the oldest for");
 	expect(degraded.checks.knack?.state).toBe("ok");
+	expect((await readiness(service)).code).toBe(200);
 
 	sandbox.clearFaults();
 	expect((await post(service, voided(id))).status).toBe(200);

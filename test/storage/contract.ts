@@ -6,7 +6,13 @@ import { parseDelivery } from "../../src/events/payload.ts";
 import { EventTypes, type Outcome, type StoredEvent } from "../../src/events/types.ts";
 import type { PaymentRow } from "../../src/projections/paymentRow.ts";
 import { createPaymentsReadModel } from "../../src/projections/payments.ts";
-import { type ClaimRequest, type ImportedEvent, type Storage, TransferError } from "../../src/storage/storage.ts";
+import {
+	type ClaimRequest,
+	type ImportedEvent,
+	type OperatorJob,
+	type Storage,
+	TransferError,
+} from "../../src/storage/storage.ts";
 import { doubtOf, oldDoubt } from "../support/events.ts";
 import { postback } from "../support/payloads.ts";
 
@@ -671,6 +677,12 @@ export function storageContract(name: string, open: OpenStore): void {
 				deliveries,
 				lastDeliverySeq: 1,
 				updatedAt: 5,
+				receivedAt: 5,
+				open: [],
+				stuckSince: null,
+				stuckStatus: null,
+				trouble: null,
+				lastError: null,
 			});
 			const countAccepted = (page: StoredEvent[], rows: Map<number, PaymentRow>) => {
 				for (const e of page) {
@@ -701,6 +713,209 @@ export function storageContract(name: string, open: OpenStore): void {
 				const folded = await Promise.all([1, 2, 3].map(() => storage.readModel.foldPage(4, countAccepted)));
 				expect(folded.reduce((a, b) => a + b, 0)).toBe(12);
 				expect((await storage.readModel.get(1300))?.deliveries).toBe(6);
+			});
+		});
+
+		describe("the read model's questions: stuck payments, search, recent", () => {
+			/** A row as a test wants it; stuck when `stuckSince` is given. */
+			const row = (citybaseId: number, extra: Partial<PaymentRow> = {}): PaymentRow => {
+				const stuckSince = extra.stuckSince ?? null;
+				return {
+					citybaseId,
+					app: "STREET_BANNER",
+					invoice: `INV2022-${citybaseId}`,
+					latestStatus: "successful",
+					totalAmount: "60.0",
+					knackRecordId: `5F${String(citybaseId).padStart(22, "0")}`,
+					parentRecordId: null,
+					knackRecords: {},
+					deliveries: 1,
+					lastDeliverySeq: citybaseId,
+					updatedAt: 5,
+					receivedAt: 5,
+					open:
+						stuckSince === null
+							? []
+							: [{ seq: citybaseId, receivedAt: stuckSince, status: "successful", deadLettered: false }],
+					stuckSince,
+					stuckStatus: stuckSince === null ? null : "successful",
+					trouble: stuckSince === null ? null : "knack-5xx",
+					lastError: null,
+					...extra,
+				};
+			};
+			/** A delivery of each payment, then a fold of them that sets their rows as they are given. */
+			const setRows = async (...rows: PaymentRow[]) => {
+				for (const r of rows) await append(storage, r.citybaseId);
+				await storage.readModel.foldPage(100, (_page, state) => {
+					for (const r of rows) state.set(r.citybaseId, r);
+				});
+			};
+			const ids = (rows: PaymentRow[]) => rows.map((r) => r.citybaseId);
+
+			// Six stuck payments, got stuck at times 10..60; one more not stuck.
+			const stuckRows = [
+				row(101, { stuckSince: 30 }),
+				row(102, { stuckSince: 10, app: "SMART_MOBILITY" }),
+				row(103, { stuckSince: 20, trouble: "dead-lettered" }),
+				row(104, { stuckSince: 20, stuckStatus: "refunded" }),
+				row(105, { stuckSince: 50, app: "SMART_MOBILITY", trouble: "quota" }),
+				row(106, { stuckSince: 60 }),
+				row(107),
+			];
+
+			test("stuck payments oldest first, a page at a time either way, and counted by app, status and trouble", async () => {
+				await setRows(...stuckRows);
+				const first = await storage.payments.stuck({}, { limit: 4 });
+				expect(ids(first)).toEqual([102, 103, 104, 101]);
+				expect(first[0]).toEqual(stuckRows[1] as PaymentRow);
+				const last = first.at(-1) as PaymentRow;
+				const after = { stuckSince: last.stuckSince as number, citybaseId: last.citybaseId };
+				const second = await storage.payments.stuck({}, { after, limit: 4 });
+				expect(ids(second)).toEqual([105, 106]);
+				const back = { stuckSince: 50, citybaseId: 105 };
+				expect(ids(await storage.payments.stuck({}, { before: back, limit: 3 }))).toEqual([103, 104, 101]);
+				expect(
+					(await storage.payments.stuckCounts()).sort((a, b) =>
+						`${a.app}${a.status}${a.trouble}`.localeCompare(`${b.app}${b.status}${b.trouble}`),
+					),
+				).toEqual([
+					{ app: "SMART_MOBILITY", status: "successful", trouble: "knack-5xx", n: 1 },
+					{ app: "SMART_MOBILITY", status: "successful", trouble: "quota", n: 1 },
+					{ app: "STREET_BANNER", status: "refunded", trouble: "knack-5xx", n: 1 },
+					{ app: "STREET_BANNER", status: "successful", trouble: "dead-lettered", n: 1 },
+					{ app: "STREET_BANNER", status: "successful", trouble: "knack-5xx", n: 2 },
+				]);
+				expect(await storage.payments.countStuck({}, 1000)).toBe(6);
+			});
+
+			test("each filter narrows the list and its count; an age filter's count stops at its cap", async () => {
+				await setRows(...stuckRows);
+				const both = async (filter: Parameters<Storage["payments"]["stuck"]>[0]) => ({
+					ids: ids(await storage.payments.stuck(filter, { limit: 10 })),
+					n: await storage.payments.countStuck(filter, 1000),
+				});
+				expect(await both({ app: "SMART_MOBILITY" })).toEqual({ ids: [102, 105], n: 2 });
+				expect(await both({ status: "refunded" })).toEqual({ ids: [104], n: 1 });
+				expect(await both({ trouble: "knack-5xx" })).toEqual({ ids: [102, 104, 101, 106], n: 4 });
+				expect(await both({ app: "STREET_BANNER", trouble: "knack-5xx" })).toEqual({ ids: [104, 101, 106], n: 3 });
+				expect(await both({ stuckBefore: 30 })).toEqual({ ids: [102, 103, 104], n: 3 });
+				expect(await both({ stuckBefore: 30, app: "STREET_BANNER" })).toEqual({ ids: [103, 104], n: 2 });
+				expect(await both({ app: "NOWHERE" })).toEqual({ ids: [], n: 0 });
+				expect(await storage.payments.countStuck({ stuckBefore: 100 }, 4)).toBe(4);
+			});
+
+			test("counts follow the rows as they change, and go with the read model's reset", async () => {
+				await setRows(...stuckRows);
+				await setRows(row(101), row(102, { stuckSince: 10, app: "SMART_MOBILITY", trouble: "dead-lettered" }));
+				expect(await storage.payments.countStuck({}, 1000)).toBe(5);
+				expect(await storage.payments.countStuck({ app: "SMART_MOBILITY", trouble: "dead-lettered" }, 1000)).toBe(1);
+				expect(await storage.payments.countStuck({ app: "SMART_MOBILITY", trouble: "knack-5xx" }, 1000)).toBe(0);
+				expect(ids(await storage.payments.stuck({ trouble: "knack-5xx" }, { limit: 10 }))).toEqual([104, 106]);
+				await storage.readModel.reset();
+				expect(await storage.payments.stuckCounts()).toEqual([]);
+				expect(await storage.payments.stuck({}, { limit: 10 })).toEqual([]);
+				expect(await storage.payments.search("inv", 10)).toEqual([]);
+			});
+
+			test("search: any key by its start, lower-cased, exact first; a key a row no longer has is gone", async () => {
+				await setRows(
+					row(2022, { invoice: "INV2022-100250", knackRecords: { "2022:successful:message": "6B00AA" } }),
+					row(20221, { invoice: "INV2022-100251", parentRecordId: "64ABC" }),
+					row(3, { invoice: "OTHER-3" }),
+				);
+				const found = async (prefix: string) =>
+					(await storage.payments.search(prefix, 10)).map((m) => [m.row.citybaseId, m.field, m.key]);
+				expect(await found("inv2022")).toEqual([
+					[2022, "invoice", "inv2022-100250"],
+					[20221, "invoice", "inv2022-100251"],
+				]);
+				expect(await found("2022")).toEqual([
+					[2022, "payment", "2022"],
+					[20221, "payment", "20221"],
+				]);
+				expect(await found("6b00")).toEqual([[2022, "message", "6b00aa"]]);
+				expect(await found("64abc")).toEqual([[20221, "reservation", "64abc"]]);
+				expect(await found("5f0000000000000000000003")).toEqual([[3, "transaction", "5f0000000000000000000003"]]);
+				expect((await storage.payments.search("inv2022-100250", 10))[0]?.row).toMatchObject({
+					citybaseId: 2022,
+					invoice: "INV2022-100250",
+				});
+				expect(await storage.payments.search("inv", 1)).toHaveLength(1);
+				await setRows(row(3, { invoice: "RENAMED-3" }));
+				expect(await found("other")).toEqual([]);
+				expect(await found("renamed")).toEqual([[3, "invoice", "renamed-3"]]);
+			});
+
+			test("recent payments newest first by their last delivery, a page at a time either way; and how far the fold got", async () => {
+				await setRows(
+					row(1, { lastDeliverySeq: 30 }),
+					row(2, { lastDeliverySeq: 10 }),
+					row(3, { lastDeliverySeq: 20 }),
+				);
+				expect(ids(await storage.payments.recent({ limit: 2 }))).toEqual([1, 3]);
+				expect(ids(await storage.payments.recent({ before: 20, limit: 2 }))).toEqual([2]);
+				expect(ids(await storage.payments.recent({ after: 10, limit: 1 }))).toEqual([3]);
+				expect(ids(await storage.payments.recent({ after: 10, limit: 2 }))).toEqual([1, 3]);
+				expect(await storage.payments.foldedTo()).toBe(await storage.events.lastSeq());
+			});
+		});
+
+		describe("operator jobs", () => {
+			const job = (id: string, createdAt: number, extra: Partial<OperatorJob> = {}): OperatorJob => ({
+				id,
+				who: "Ana Ruiz",
+				by: "console",
+				what: "Retry all shown: 2 stuck payments",
+				payments: [101, 102],
+				createdAt,
+				state: "running",
+				results: {},
+				note: null,
+				holder: "a",
+				leaseUntil: 1000,
+				auditFrom: 7,
+				audited: false,
+				finishedAt: null,
+				...extra,
+			});
+
+			test("a job is kept as given, listed newest first, and found by each payment it covers", async () => {
+				await storage.jobs.create(job("j1", 1));
+				await storage.jobs.create(job("j2", 2, { state: "finished", finishedAt: 9, audited: true, holder: null }));
+				expect(await storage.jobs.get("j1")).toEqual(job("j1", 1));
+				expect(await storage.jobs.get("nope")).toBeNull();
+				expect((await storage.jobs.recent(10)).map((j) => j.id)).toEqual(["j2", "j1"]);
+				expect((await storage.jobs.recent(1)).map((j) => j.id)).toEqual(["j2"]);
+				await storage.jobs.create(job("j3", 3, { payments: [102, 103] }));
+				expect((await storage.jobs.covering(102)).map((j) => j.id)).toEqual(["j3", "j2", "j1"]);
+				expect((await storage.jobs.covering(103)).map((j) => j.id)).toEqual(["j3"]);
+				expect(await storage.jobs.covering(104)).toEqual([]);
+			});
+
+			test("its holder saves progress; once another took it over, the first holder's saves are refused", async () => {
+				await storage.jobs.create(job("j1", 1));
+				const results = { "101": { state: "done" as const, text: "3 written, 0 already done" } };
+				expect(await storage.jobs.save("j1", "a", { results, leaseUntil: 2000, audited: true })).toBe(true);
+				expect(await storage.jobs.get("j1")).toEqual(job("j1", 1, { results, leaseUntil: 2000, audited: true }));
+				expect(await storage.jobs.takeOver("b", 1500, 9000)).toBeNull();
+				expect(await storage.jobs.takeOver("b", 2000, 9000)).toEqual(
+					job("j1", 1, { results, leaseUntil: 9000, audited: true, holder: "b" }),
+				);
+				expect(await storage.jobs.save("j1", "a", { state: "finished" })).toBe(false);
+				expect(await storage.jobs.save("j1", "b", { state: "finished", note: "stopped", finishedAt: 9 })).toBe(true);
+				expect(await storage.jobs.get("j1")).toMatchObject({ state: "finished", note: "stopped", finishedAt: 9 });
+				expect(await storage.jobs.takeOver("c", 99_999, 100_000)).toBeNull();
+			});
+
+			test("the oldest running job whose lease ran out is taken over, by one taker only", async () => {
+				await storage.jobs.create(job("j2", 2, { leaseUntil: 0 }));
+				await storage.jobs.create(job("j1", 1, { leaseUntil: 0 }));
+				await storage.jobs.create(job("j0", 0, { state: "finished" }));
+				const taken = await Promise.all(["x", "y", "z"].map((h) => storage.jobs.takeOver(h, 10, 5000)));
+				const ids = taken.map((t) => t?.id ?? null).filter((id) => id !== null);
+				expect(new Set(ids).size).toBe(ids.length);
+				expect(ids.sort()).toEqual(ids.length === 2 ? ["j1", "j2"] : ["j1"]);
 			});
 		});
 

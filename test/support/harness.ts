@@ -4,7 +4,7 @@ import { createServiceLogger } from "../../src/logging/setup.ts";
 import { defaultSandboxOptions } from "../../src/sandbox/defaults.ts";
 import { type KnackSandbox, startKnackSandbox } from "../../src/sandbox/knack.ts";
 import { sandboxCredentials } from "../../src/sandboxCredentials.ts";
-import { type Service, startService } from "../../src/service.ts";
+import { type Service, type ServiceOptions, startService } from "../../src/service.ts";
 import { freshStore, type TestStore } from "./store.ts";
 
 /**
@@ -32,6 +32,8 @@ export interface HarnessOptions {
 	store?: TestStore;
 	/** also log to CloudWatch Logs at this endpoint (the local emulator) */
 	cloudWatchEndpoint?: string;
+	/** the HTTP app made of the service's context (`startService`'s `app`) */
+	app?: ServiceOptions["app"];
 }
 
 export const appIds = {
@@ -90,6 +92,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 		knackCredentials: sandboxCredentials,
 		clock: options.startAt ? clockFrom(options.startAt) : Date.now,
 		recovery: options.recovery ?? false,
+		app: options.app,
 	});
 	return {
 		service,

@@ -22,6 +22,8 @@ export function serviceEnv(knackApiUrl: string, env: Record<string, string> = {}
 		KNACK_STREET_BANNER_API_KEY: sandboxCredentials.STREET_BANNER.apiKey,
 		KNACK_SMART_MOBILITY_APP_ID: sandboxCredentials.SMART_MOBILITY.appId,
 		KNACK_SMART_MOBILITY_API_KEY: sandboxCredentials.SMART_MOBILITY.apiKey,
+		// No balancer polls readiness here: stop at once unless a test asks for the drain.
+		SHUTDOWN_DRAIN_SECONDS: "0",
 		...env,
 	};
 }

@@ -51,6 +51,30 @@ export function failureText(failure: Pick<EffectFailedData, "knackStatus" | "err
 	return `${failure.knackStatus ?? noAnswer}: ${failure.error}`;
 }
 
+/** A failed call and what Knack answered, on one line: `PUT object_180/5f1… 400: field_3352 is invalid`. */
+export function failureLine(
+	failure: Pick<EffectFailedData, "method" | "objectKey" | "recordId" | "knackStatus" | "error">,
+): string {
+	return `${callTarget(failure.method, failure.objectKey, failure.recordId)} ${failureText(failure)}`;
+}
+
+/**
+ * What Knack said, out of the JSON it wraps its errors in when it does (`{"errors":
+ * [{"message": …}]}`, `{"errors": "…"}`, `{"message": …}`): the words a person reads.
+ * Anything else is its text as it came.
+ */
+export function knackWords(error: string): string {
+	try {
+		const body = JSON.parse(error) as { errors?: unknown; message?: unknown };
+		const errors = Array.isArray(body.errors) ? body.errors : [body.errors ?? body];
+		const words = errors.map((e) => (typeof e === "string" ? e : (e as { message?: unknown })?.message));
+		if (words.length > 0 && words.every((w) => typeof w === "string")) return words.join("; ");
+	} catch {
+		// not JSON: Knack's text as it came
+	}
+	return error;
+}
+
 /** What a failed write's status cell says: "failed 500", "failed (no answer)". */
 export function failedStatus(knackStatus: number | null): string {
 	return `failed ${knackStatus ?? `(${noAnswer})`}`;

@@ -1,5 +1,7 @@
 import type { Payment } from "../../events/payload.ts";
 import { EventTypes } from "../../events/types.ts";
+import type { PaymentRow, Trouble } from "../../projections/paymentRow.ts";
+import type { StuckCount, StuckCursor, StuckFilter } from "../../storage/storage.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { type Assessment, assess, type DeliveryState, type StatusHistory, statusHistories } from "./history.ts";
 
@@ -45,4 +47,94 @@ export async function stuckDeliveries(
 		rows.push({ delivery, payment: accepted.payment, assessment: assess(history, deps.fieldMap), attempts });
 	}
 	return rows;
+}
+
+/** How many stuck payments a page shows. */
+export const STUCK_PAGE_SIZE = 50;
+/** An age filter's count stops here: it reads an index entry per payment it counts. */
+export const AGE_COUNT_CAP = 1000;
+
+/** The age filter's choices: stuck for longer than each. */
+export const stuckAges = { "1h": 3_600_000, "1d": 86_400_000, "7d": 604_800_000 } as const;
+export type StuckAge = keyof typeof stuckAges;
+
+/** What an operator asks of the Stuck page (or `cli stuck`): filters, and where in the list. */
+export interface StuckQuery {
+	app?: string;
+	status?: string;
+	trouble?: Trouble;
+	olderThan?: StuckAge;
+	after?: StuckCursor;
+	before?: StuckCursor;
+}
+
+export interface StuckPage {
+	/** one row per payment, its deliveries folded together, oldest first */
+	rows: PaymentRow[];
+	/** every stuck payment, whatever the filters */
+	total: number;
+	/** those the filters leave: exact, or at least `n` when an age filter reached AGE_COUNT_CAP */
+	matching: { n: number; atLeast: boolean };
+	/** where the next and previous pages start; null at either end */
+	next: StuckCursor | null;
+	previous: StuckCursor | null;
+	/** the (app, status, trouble) combinations stuck now, for the filters' choices */
+	counts: StuckCount[];
+	/** log events the read model has not folded yet (it trails the log by a moment) */
+	behind: number;
+}
+
+/**
+ * What Knack is still owed, one row per payment (the read model's: a payment CityBase sent
+ * twice is one row), a page at a time. Costs the same whether 10 or 100,000 payments are
+ * stuck: each question reads an index and a page (`PaymentQueries`).
+ */
+export async function stuckPayments(
+	deps: Pick<OperatorDeps, "storage">,
+	query: StuckQuery,
+	now: number,
+): Promise<StuckPage> {
+	const { payments, events } = deps.storage;
+	const filter: StuckFilter = {
+		app: query.app,
+		status: query.status,
+		trouble: query.trouble,
+		stuckBefore: query.olderThan ? now - stuckAges[query.olderThan] : undefined,
+	};
+	const backwards = query.before !== undefined && query.after === undefined;
+	const limit = STUCK_PAGE_SIZE + 1;
+	const [found, counts, n, folded, last] = await Promise.all([
+		backwards
+			? payments.stuck(filter, { before: query.before, limit })
+			: payments.stuck(filter, { after: query.after, limit }),
+		payments.stuckCounts(),
+		payments.countStuck(filter, AGE_COUNT_CAP),
+		payments.foldedTo(),
+		events.lastSeq(),
+	]);
+	const more = found.length > STUCK_PAGE_SIZE;
+	const rows = backwards ? found.slice(-STUCK_PAGE_SIZE) : found.slice(0, STUCK_PAGE_SIZE);
+	const first = rows[0];
+	const lastRow = rows.at(-1);
+	const hasPrevious = backwards ? more : query.after !== undefined;
+	const hasNext = backwards ? true : more;
+	return {
+		rows,
+		total: counts.reduce((sum, c) => sum + c.n, 0),
+		matching: { n, atLeast: filter.stuckBefore !== undefined && n >= AGE_COUNT_CAP },
+		next: hasNext && lastRow ? cursorOf(lastRow) : null,
+		previous: hasPrevious && first ? cursorOf(first) : null,
+		counts,
+		behind: Math.max(0, last - folded),
+	};
+}
+
+const cursorOf = (row: PaymentRow): StuckCursor => ({
+	stuckSince: row.stuckSince as number,
+	citybaseId: row.citybaseId,
+});
+
+/** How many payments are stuck: what the navigation shows beside "Stuck payments". */
+export async function stuckCount(deps: Pick<OperatorDeps, "storage">): Promise<number> {
+	return (await deps.storage.payments.stuckCounts()).reduce((sum, c) => sum + c.n, 0);
 }

@@ -1,5 +1,6 @@
 import { chicagoParts } from "../../austinTime.ts";
 import type { EffectKind } from "../../events/types.ts";
+import type { Trouble } from "../../projections/paymentRow.ts";
 import { html } from "../html.ts";
 
 const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -46,4 +47,34 @@ const stateLabels = {
 /** A delivery's state as a badge whose words say it all; colour only repeats them. */
 export function stateBadge(state: keyof typeof stateLabels) {
 	return html`<span class="badge badge-${state}">${stateLabels[state]}</span>`;
+}
+
+/** Why a payment is stuck, in the words of the Stuck page (its filter and its list). */
+export const troubleLabels: Record<Trouble, string> = {
+	"knack-5xx": "Knack down or no answer (5xx, timeout)",
+	"knack-4xx": "Knack refused the write (4xx)",
+	quota: "Knack's limit (429)",
+	"dead-lettered": "Dead-lettered: recovery gave up",
+	none: "No error yet",
+};
+
+/** `1 payment`, `2 payments`, with thousands separated. */
+export function counted(n: number, singular: string, plural = `${singular}s`): string {
+	return `${n.toLocaleString("en-US")} ${n === 1 ? singular : plural}`;
+}
+
+/** A span of time as a person says it, to the nearest unit that matters: `45 seconds`, `3 minutes`, `2 hours 10 minutes`, `4 days`. */
+export function durationText(ms: number): string {
+	const seconds = Math.max(1, Math.round(ms / 1000));
+	if (seconds < 90) return counted(seconds, "second");
+	const minutes = Math.round(seconds / 60);
+	if (minutes < 90) return counted(minutes, "minute");
+	const hours = Math.floor(minutes / 60);
+	if (hours < 48) return `${counted(hours, "hour")}${minutes % 60 ? ` ${counted(minutes % 60, "minute")}` : ""}`;
+	return counted(Math.floor(hours / 24), "day");
+}
+
+/** The page of the console for an operator job (a retry of many payments). */
+export function jobPath(id: string): string {
+	return `/admin/jobs/${encodeURIComponent(id)}`;
 }

@@ -13,14 +13,14 @@ export interface Chrome {
 	current?: "search" | "stuck";
 	/** what `GET /` says right now */
 	health: ConsoleHealth;
+	/** how many payments are stuck; null when the store could not say */
+	stuck: number | null;
 }
 
 export interface ConsoleHealth {
 	status: CheckState;
 	/** the checks that are not ok, in the report's order */
 	troubles: { title: string; state: CheckState; reason: string; since: number }[];
-	/** deliveries not yet in Knack, as the health monitor last counted them; null before its first count */
-	waiting: number | null;
 }
 
 export function page(chrome: Chrome, main: Html): Html {
@@ -43,7 +43,7 @@ export function page(chrome: Chrome, main: Html): Html {
 ${
 	session
 		? html`<nav aria-label="Console">
-<ul>${link("/admin", "Find a payment", "search")}${link("/admin/stuck", html`Stuck payments${waitingCount(chrome.health.waiting)}`, "stuck")}</ul>
+<ul>${link("/admin", "Find a payment", "search")}${link("/admin/stuck", html`Stuck payments${stuckCount(chrome.stuck)}`, "stuck")}</ul>
 </nav>
 <form class="signout" method="post" action="/admin/logout">
 <span>Signed in as <strong>${session.name}</strong></span>
@@ -63,9 +63,9 @@ ${main}
 }
 
 /** The count beside "Stuck payments": read as part of the link, so a screen reader says what it counts. */
-function waitingCount(waiting: number | null): Html | string {
-	if (waiting === null) return "";
-	return html` <span class="count count-${waiting === 0 ? "none" : "some"}">${waiting.toLocaleString("en-US")}<span class="visually-hidden"> ${waiting === 1 ? "delivery" : "deliveries"} waiting for Knack</span></span>`;
+function stuckCount(stuck: number | null): Html | string {
+	if (stuck === null) return "";
+	return html` <span class="count count-${stuck === 0 ? "none" : "some"}">${stuck.toLocaleString("en-US")}<span class="visually-hidden"> ${stuck === 1 ? "payment" : "payments"} not complete in Knack</span></span>`;
 }
 
 const headline = {

@@ -8,12 +8,13 @@ import {
 import { isUnfinished, latestPayment } from "../../application/operator/search.ts";
 import type { PaymentTimeline } from "../../application/operator/timeline.ts";
 import { EventTypes, isOutcome, type StoredEvent } from "../../events/types.ts";
+import type { OperatorJob } from "../../storage/storage.ts";
 import { type Html, html } from "../html.ts";
-import { paymentPath, stateBadge, timeCell } from "./format.ts";
+import { jobPath, paymentPath, stateBadge, timeCell } from "./format.ts";
 import { scrolling } from "./layout.ts";
 
 /** One payment's timeline, as `payments show` tells it: deliveries, Knack writes, repairs, what is unfinished. */
-export function paymentView(payment: PaymentTimeline, notices: Html | string = ""): Html {
+export function paymentView(payment: PaymentTimeline, jobs: OperatorJob[] = [], notices: Html | string = ""): Html {
 	const latest = latestPayment(payment);
 	const unfinished = isUnfinished(payment);
 	return html`<h1>Payment ${payment.citybaseId}</h1>
@@ -33,7 +34,7 @@ ${unfinished ? html`<a class="button" href="${paymentPath(payment.citybaseId, "r
 ${unfinishedSection(payment)}
 ${deliveriesSection(payment)}
 ${writesSection(payment.timeline)}
-${repairsSection(payment.timeline)}`;
+${repairsSection(payment, jobs)}`;
 }
 
 function unfinishedSection(payment: PaymentTimeline): Html {
@@ -117,21 +118,38 @@ const resultCells: Record<EffectDescription["state"], (effect: EffectDescription
 	doubted: (_, note) => html`<span class="note">in doubt${note}</span>`,
 };
 
-function repairsSection(timeline: StoredEvent[]): Html {
-	const repairs = timeline.filter((e) => e.type === EventTypes.operatorAction);
+/**
+ * Who repaired it by hand: its own repairs, in its events, and the retries of many payments
+ * it was part of (each one action in the log, naming every payment it covers).
+ */
+function repairsSection(payment: PaymentTimeline, jobs: OperatorJob[]): Html {
+	const repairs = payment.timeline
+		.filter((e) => e.type === EventTypes.operatorAction)
+		.map(({ recordedAt, data }) => ({
+			at: recordedAt,
+			who: data.who,
+			by: data.by,
+			what: html`${data.what}`,
+			result: data.result,
+		}));
+	const retries = jobs.map((job) => ({
+		at: job.createdAt,
+		who: job.who,
+		by: job.by,
+		what: html`<a href="${jobPath(job.id)}">${job.what}</a>`,
+		result: job.results[payment.citybaseId]?.text ?? (job.state === "running" ? "not reached yet" : "not retried"),
+	}));
+	const rows = [...repairs, ...retries].sort((a, b) => a.at - b.at);
 	return html`<section aria-labelledby="repairs">
 <h2 id="repairs">Repairs by people</h2>
 ${
-	repairs.length === 0
+	rows.length === 0
 		? html`<p>No one has repaired this payment by hand.</p>`
 		: scrolling(
 				"repairs",
 				html`<table>
 <thead><tr><th scope="col">Time</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">What</th><th scope="col">Result</th></tr></thead>
-<tbody>${repairs.map((e) => {
-					const { data } = e;
-					return html`<tr><td>${timeCell(e.recordedAt)}</td><td>${data.who}</td><td>${data.by}</td><td>${data.what}</td><td>${data.result}</td></tr>`;
-				})}</tbody>
+<tbody>${rows.map((r) => html`<tr><td>${timeCell(r.at)}</td><td>${r.who}</td><td>${r.by}</td><td>${r.what}</td><td>${r.result}</td></tr>`)}</tbody>
 </table>`,
 			)
 }

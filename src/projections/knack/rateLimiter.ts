@@ -14,6 +14,12 @@ import { type BudgetPolicy, type Decision, decide, type Priority, priorityRank }
  *   then) unless a caller of a higher class arrives.
  * - A caller whose deadline passes while it waits is told so at once; one the daily
  *   quota refuses is told so, with when it resets, and is never retried in a loop.
+ * - A grant is counted from the moment the store was asked, but its call goes out only
+ *   once the store has answered. On a loaded machine that answer can come 100 ms and more
+ *   later, and a call sent that late can land in a second that is already full at Knack
+ *   (11 in a second was seen beside a CPU hog). So a grant answered more than
+ *   STALE_GRANT_MS late is not used: it stays counted (a slot lost, never the cap) and the
+ *   caller asks again. budget.ts's MARGIN_MS covers the lateness a used grant may have.
  */
 export type Admission =
 	| { ok: true }
@@ -27,10 +33,19 @@ export interface RateLimiter {
 /** Above this rate the limit is treated as no limit (tests and benchmarks raise it out of the way). */
 const UNLIMITED = 10_000;
 
+/** A grant the store answered later than this after it was asked is not used (see above); under MARGIN_MS. */
+export const STALE_GRANT_MS = 50;
+/**
+ * Stale grants in a row one caller lets go before it takes one anyway: a store that is
+ * slow on every answer (a database far away) must slow Knack calls, not stop them.
+ */
+const MAX_STALE_GRANTS = 3;
+
 interface Waiter {
 	priority: Priority;
 	deadline: number;
 	order: number;
+	staleGrants: number;
 	resolve(admission: Admission): void;
 	reject(error: unknown): void;
 }
@@ -72,7 +87,7 @@ class AppQueue {
 
 	enqueue(priority: Priority, deadline: number): Promise<Admission> {
 		return new Promise((resolve, reject) => {
-			const waiter = { priority, deadline, order: this.arrivals++, resolve, reject };
+			const waiter = { priority, deadline, order: this.arrivals++, staleGrants: 0, resolve, reject };
 			const head = this.waiters[0];
 			this.waiters.push(waiter);
 			this.waiters.sort(
@@ -111,6 +126,7 @@ class AppQueue {
 					continue;
 				}
 				if (decision.kind === "grant") {
+					if (this.clock() - now > STALE_GRANT_MS && head.staleGrants++ < MAX_STALE_GRANTS) continue;
 					this.remove(head);
 					head.resolve({ ok: true });
 				} else if (decision.kind === "quota") {

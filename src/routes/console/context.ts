@@ -1,10 +1,10 @@
 import type { Actor, OperatorDeps } from "../../application/operator/deps.ts";
+import { stuckCount } from "../../application/operator/stuck.ts";
 import type { Html } from "../../console/html.ts";
 import type { Session, SessionStore } from "../../console/session.ts";
 import { type Chrome, type ConsoleHealth, page } from "../../console/views/layout.ts";
 import type { AppContext } from "../../context.ts";
 import { healthChecks } from "../../health/checks.ts";
-import type { HealthReport } from "../../health/monitor.ts";
 import { htmlResponse } from "./http.ts";
 
 /** What the console's routes share: the app's context, the sessions, and the operator functions' dependencies. */
@@ -13,7 +13,13 @@ export interface ConsoleContext {
 	sessions: SessionStore;
 	/** the service's storage, Knack client (so its rate limit is shared) and settings, with this operator's name */
 	operator(session: Session): OperatorDeps;
-	render(title: string, session: Session | null, main: Html, options?: RenderOptions): Response;
+	render(title: string, session: Session | null, main: Html, options?: RenderOptions): Promise<Response>;
+	/**
+	 * Folds what the payments read model has not seen yet (it trails the log by up to a
+	 * second), a page at most, so a payment that just failed is on the Stuck page and in a
+	 * search; a longer catch-up (after an upgrade) is left to the service, and the pages say so.
+	 */
+	fresh(): Promise<void>;
 }
 
 export interface RenderOptions {
@@ -30,8 +36,21 @@ export function consoleContext(app: AppContext, sessions: SessionStore): Console
 			const actor: Actor = { who: session.name, by: "console" };
 			return { ...app.operator, actor };
 		},
-		render(title, session, main, { status, current, headers } = {}) {
-			const chrome = { title, session, environment: app.config.environment, current, health: consoleHealth(app) };
+		async fresh() {
+			await app.readModel.catchUp(1).catch((error) => {
+				app.logger.warn("console could not bring the read model up to date", { error: (error as Error).message });
+			});
+		},
+		async render(title, session, main, { status, current, headers } = {}) {
+			const stuck = session ? await navigationCount(app) : null;
+			const chrome = {
+				title,
+				session,
+				environment: app.config.environment,
+				current,
+				health: consoleHealth(app),
+				stuck,
+			};
 			return htmlResponse(page(chrome, main), status, headers);
 		},
 	};
@@ -45,11 +64,18 @@ function consoleHealth(app: AppContext): ConsoleHealth {
 		if (!check || check.state === "ok") return [];
 		return [{ title, state: check.state, reason: check.reason, since: check.since }];
 	});
-	return { status: report.status, troubles, waiting: waitingForKnack(report) };
+	return { status: report.status, troubles };
 }
 
-/** Deliveries not yet in Knack, as health last sampled them (every few seconds); null before the first sample. */
-export function waitingForKnack(report: HealthReport): number | null {
-	const pending = report.checks.backlog?.facts?.pending;
-	return typeof pending === "number" ? pending : null;
+/**
+ * How many payments are stuck, for the navigation: the store keeps the count, so every
+ * page can show it. A page is still drawn when the store cannot answer (null: no count).
+ */
+async function navigationCount(app: AppContext): Promise<number | null> {
+	try {
+		return await stuckCount(app.operator);
+	} catch (error) {
+		app.logger.warn("could not count the stuck payments for the console", { error: (error as Error).message });
+		return null;
+	}
 }

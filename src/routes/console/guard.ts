@@ -44,7 +44,7 @@ function admit(
 	});
 }
 
-export function forged(c: ConsoleContext, session: Session | null): Response {
+export function forged(c: ConsoleContext, session: Session | null): Promise<Response> {
 	return c.render(
 		"Refused",
 		session,

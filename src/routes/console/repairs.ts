@@ -1,6 +1,8 @@
 import { Elysia } from "elysia";
 import { type DryRunStatus, dryRunReplay, runReplay } from "../../application/operator/replay.ts";
 import type { StatusOutcome } from "../../application/operator/replayer.ts";
+import { planRetryAll } from "../../application/operator/retryAll.ts";
+import { STUCK_PAGE_SIZE } from "../../application/operator/stuck.ts";
 import {
 	type Disagreement,
 	deliveriesToFix,
@@ -10,12 +12,15 @@ import {
 	verifyInvoices,
 } from "../../application/operator/verify.ts";
 import type { Session } from "../../console/session.ts";
+import { counted, jobPath } from "../../console/views/format.ts";
+import { retryAllConfirmView } from "../../console/views/jobs.ts";
 import { retryConfirmView, retryResultView } from "../../console/views/repair.ts";
+import { describeFilters, filterParams, stuckPath } from "../../console/views/stuck.ts";
 import { fixConfirmView, fixResultView, verifyView } from "../../console/views/verify.ts";
 import type { ConsoleContext } from "./context.ts";
 import { signedIn, signedInPost } from "./guard.ts";
-import { field } from "./http.ts";
-import { notFound, paymentOf } from "./pages.ts";
+import { field, redirect } from "./http.ts";
+import { notFound, paymentOf, stuckQuery } from "./pages.ts";
 
 /**
  * Retry, Verify and Fix for one payment, each the CLI's own operator function. A
@@ -59,7 +64,59 @@ export function repairRoutes(c: ConsoleContext) {
 		);
 	};
 
+	/** The payments and the page they were shown on, from the Stuck page's form or the confirmation's. */
+	const shownOf = (fields: URLSearchParams) => {
+		const query = stuckQuery(fields);
+		const pageNumber = Math.max(1, Number(fields.get("page")) || 1);
+		const filters = describeFilters(query);
+		const back = filterParams(query);
+		return {
+			payments: paymentList(fields.get("payments")),
+			shown: `page ${pageNumber} of the stuck payments${filters ? `, ${filters}` : ""}`,
+			back: stuckPath(back),
+			fields: [...back, ["page", String(pageNumber)]] as [string, string][],
+		};
+	};
+
+	const retryAllConfirm = async (session: Session, fields: URLSearchParams) => {
+		const shown = shownOf(fields);
+		if (shown.payments.length === 0) return redirect(shown.back);
+		const plan = await planRetryAll(c.operator(session), shown.payments);
+		return c.render(
+			`Retry ${counted(plan.payments.length, "payment")}`,
+			session,
+			retryAllConfirmView({
+				plan,
+				shown: shown.shown,
+				back: shown.back,
+				session,
+				environment,
+				fields: [["payments", plan.payments.map((p) => p.citybaseId).join(",")], ...shown.fields],
+			}),
+			{ current: "stuck" },
+		);
+	};
+
 	return new Elysia({ name: "console-repairs" })
+		.get(
+			"/admin/stuck/retry",
+			signedIn(c, (session, request) => retryAllConfirm(session, new URL(request.url).searchParams)),
+		)
+		.post(
+			"/admin/stuck/retry",
+			signedInPost(c, async (session, body) => {
+				const fields = formFields(body);
+				if (fields.get("confirm") !== "yes") return retryAllConfirm(session, fields);
+				const shown = shownOf(fields);
+				if (shown.payments.length === 0) return redirect(shown.back);
+				const job = await c.app.jobs.startRetryAll(
+					{ who: session.name, by: "console" },
+					`Retry all shown: ${counted(shown.payments.length, "payment")}, ${shown.shown}`,
+					shown.payments,
+				);
+				return redirect(jobPath(job.id));
+			}),
+		)
 		.get("/admin/payments/:id/retry", signedIn(c, retryConfirm))
 		.post(
 			"/admin/payments/:id/retry",
@@ -120,6 +177,25 @@ export function repairRoutes(c: ConsoleContext) {
 				);
 			}),
 		);
+}
+
+/** A form's text fields, as URL parameters are read. */
+function formFields(body: unknown): URLSearchParams {
+	const fields = new URLSearchParams();
+	for (const name of ["confirm", "payments", "app", "status", "why", "age", "page"]) {
+		const value = field(body, name);
+		if (value !== undefined) fields.set(name, value);
+	}
+	return fields;
+}
+
+/** The payment ids of a Retry all shown, at most a page's worth; anything that is not an id is left out. */
+function paymentList(value: string | null): number[] {
+	const ids = (value ?? "")
+		.split(",")
+		.filter((id) => /^\d{1,15}$/.test(id.trim()))
+		.map(Number);
+	return [...new Set(ids)].slice(0, STUCK_PAGE_SIZE);
 }
 
 function selection(citybaseId: number) {

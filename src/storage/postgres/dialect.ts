@@ -121,18 +121,29 @@ export const postgresDialect: Dialect = {
 			deliveries: r.deliveries,
 			last_delivery_seq: r.lastDeliverySeq,
 			updated_at: r.updatedAt,
+			received_at: r.receivedAt,
+			open_deliveries: r.open,
+			stuck_since: r.stuckSince,
+			stuck_status: r.stuckStatus === null ? null : toStoredText(r.stuckStatus),
+			trouble: r.trouble,
+			last_error: r.lastError,
 		}));
 		yield* command(
 			`insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id,
-			 parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at)
+			 parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at, received_at, open_deliveries,
+			 stuck_since, stuck_status, trouble, last_error)
 			 select * from json_to_recordset(?::json) as r(citybase_id int8, app text, invoice text,
 			 latest_status text, total_amount text, knack_record_id text, parent_record_id text, knack_records json,
-			 deliveries int8, last_delivery_seq int8, updated_at int8)
+			 deliveries int8, last_delivery_seq int8, updated_at int8, received_at int8, open_deliveries json,
+			 stuck_since int8, stuck_status text, trouble text, last_error json)
 			 on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
 			 latest_status = excluded.latest_status, total_amount = excluded.total_amount,
 			 knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
 			 knack_records = excluded.knack_records, deliveries = excluded.deliveries,
-			 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at`,
+			 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at,
+			 received_at = excluded.received_at, open_deliveries = excluded.open_deliveries,
+			 stuck_since = excluded.stuck_since, stuck_status = excluded.stuck_status, trouble = excluded.trouble,
+			 last_error = excluded.last_error`,
 			JSON.stringify(records),
 		);
 	},

@@ -1,12 +1,15 @@
+import { sql } from "drizzle-orm";
 import {
 	bigint,
 	bigserial,
+	boolean,
 	customType,
 	doublePrecision,
 	index,
 	integer,
 	json,
 	pgTable,
+	primaryKey,
 	text,
 } from "drizzle-orm/pg-core";
 
@@ -61,19 +64,62 @@ export const claims = pgTable("claims", {
 	expiresAt: int64("expires_at").notNull(),
 });
 
-export const payments = pgTable("payments", {
-	citybaseId: int64("citybase_id").primaryKey(),
-	app: text("app").notNull(),
-	invoice: text("invoice").notNull(),
-	latestStatus: text("latest_status").notNull(),
-	totalAmount: text("total_amount").notNull(),
-	knackRecordId: text("knack_record_id").notNull(),
-	parentRecordId: text("parent_record_id"),
-	knackRecords: json("knack_records").notNull(),
-	deliveries: int64("deliveries").notNull(),
-	lastDeliverySeq: int64("last_delivery_seq").notNull(),
-	updatedAt: int64("updated_at").notNull(),
-});
+/**
+ * Text compared byte by byte whatever the database's collation: a search is a range of
+ * keys that start with what was typed, which a language's collation (en_US ignores
+ * punctuation at first) does not keep together.
+ */
+const byteText = customType<{ data: string; driverData: string }>({ dataType: () => 'text collate "C"' });
+
+export const payments = pgTable(
+	"payments",
+	{
+		citybaseId: int64("citybase_id").primaryKey(),
+		app: text("app").notNull(),
+		invoice: text("invoice").notNull(),
+		latestStatus: text("latest_status").notNull(),
+		totalAmount: text("total_amount").notNull(),
+		knackRecordId: text("knack_record_id").notNull(),
+		parentRecordId: text("parent_record_id"),
+		knackRecords: json("knack_records").notNull(),
+		deliveries: int64("deliveries").notNull(),
+		lastDeliverySeq: int64("last_delivery_seq").notNull(),
+		updatedAt: int64("updated_at").notNull(),
+		receivedAt: int64("received_at").notNull().default(0),
+		open: json("open_deliveries").notNull().default([]),
+		stuckSince: int64("stuck_since"),
+		stuckStatus: text("stuck_status"),
+		trouble: text("trouble"),
+		lastError: json("last_error"),
+	},
+	(t) => [
+		index("payments_stuck")
+			.on(t.app, t.stuckStatus, t.trouble, t.stuckSince, t.citybaseId)
+			.where(sql`stuck_since is not null`),
+		index("payments_recent").on(t.lastDeliverySeq),
+	],
+);
+
+export const stuckCounts = pgTable(
+	"stuck_counts",
+	{
+		app: text("app").notNull(),
+		status: text("status").notNull(),
+		trouble: text("trouble").notNull(),
+		n: int64("n").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.app, t.status, t.trouble] })],
+);
+
+export const paymentKeys = pgTable(
+	"payment_keys",
+	{
+		key: byteText("key").notNull(),
+		citybaseId: int64("citybase_id").notNull(),
+		field: text("field").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.key, t.citybaseId] })],
+);
 
 export const checkpoints = pgTable("checkpoints", {
 	name: text("name").primaryKey(),
@@ -115,3 +161,33 @@ export const consoleSessions = pgTable("console_sessions", {
 export const healthProbe = pgTable("health_probe", {
 	at: int64("at").notNull(),
 });
+
+export const operatorJobs = pgTable(
+	"operator_jobs",
+	{
+		id: text("id").primaryKey(),
+		who: text("who").notNull(),
+		by: text("by").notNull(),
+		what: text("what").notNull(),
+		payments: json("payments").notNull(),
+		createdAt: int64("created_at").notNull(),
+		state: text("state").notNull(),
+		results: json("results").notNull(),
+		note: text("note"),
+		holder: text("holder"),
+		leaseUntil: int64("lease_until").notNull(),
+		auditFrom: int64("audit_from").notNull(),
+		audited: boolean("audited").notNull(),
+		finishedAt: int64("finished_at"),
+	},
+	(t) => [index("operator_jobs_created_at").on(t.createdAt)],
+);
+
+export const operatorJobPayments = pgTable(
+	"operator_job_payments",
+	{
+		citybaseId: int64("citybase_id").notNull(),
+		jobId: text("job_id").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.citybaseId, t.jobId] })],
+);

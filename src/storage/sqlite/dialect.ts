@@ -63,12 +63,16 @@ const LEDGER = `"__drizzle_migrations"`;
 /** A page's changed rows, several to a statement. */
 const upsertPayments = textFor(
 	(rows) => `insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id,
-	 parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at) values ${placeholders(rows, 11)}
+	 parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at, received_at, open_deliveries,
+	 stuck_since, stuck_status, trouble, last_error) values ${placeholders(rows, 17)}
 	 on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
 	 latest_status = excluded.latest_status, total_amount = excluded.total_amount,
 	 knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
 	 knack_records = excluded.knack_records, deliveries = excluded.deliveries,
-	 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at`,
+	 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at,
+	 received_at = excluded.received_at, open_deliveries = excluded.open_deliveries,
+	 stuck_since = excluded.stuck_since, stuck_status = excluded.stuck_status, trouble = excluded.trouble,
+	 last_error = excluded.last_error`,
 );
 
 export const sqliteDialect: Dialect = {
@@ -99,6 +103,12 @@ export const sqliteDialect: Dialect = {
 					r.deliveries,
 					r.lastDeliverySeq,
 					r.updatedAt,
+					r.receivedAt,
+					JSON.stringify(r.open),
+					r.stuckSince,
+					r.stuckStatus,
+					r.trouble,
+					r.lastError && JSON.stringify(r.lastError),
 				]),
 			);
 		}

@@ -1,4 +1,5 @@
-import { blob, index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { sql } from "drizzle-orm";
+import { blob, index, integer, primaryKey, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /**
  * The SQLite file's tables, from which drizzle-kit generates the migrations in drizzle/
@@ -45,20 +46,60 @@ export const claims = sqliteTable("claims", {
 });
 
 /** The payments read model: one row per CityBase payment, a fold over the log, dropped and rebuilt at will. */
-export const payments = sqliteTable("payments", {
-	citybaseId: integer("citybase_id").primaryKey(),
-	app: text("app").notNull(),
-	invoice: text("invoice").notNull(),
-	latestStatus: text("latest_status").notNull(),
-	totalAmount: text("total_amount").notNull(),
-	knackRecordId: text("knack_record_id").notNull(),
-	parentRecordId: text("parent_record_id"),
-	/** Knack record ids written for this payment, by effect key */
-	knackRecords: text("knack_records", { mode: "json" }).notNull(),
-	deliveries: integer("deliveries").notNull(),
-	lastDeliverySeq: integer("last_delivery_seq").notNull(),
-	updatedAt: integer("updated_at").notNull(),
-});
+export const payments = sqliteTable(
+	"payments",
+	{
+		citybaseId: integer("citybase_id").primaryKey(),
+		app: text("app").notNull(),
+		invoice: text("invoice").notNull(),
+		latestStatus: text("latest_status").notNull(),
+		totalAmount: text("total_amount").notNull(),
+		knackRecordId: text("knack_record_id").notNull(),
+		parentRecordId: text("parent_record_id"),
+		/** Knack record ids written for this payment, by effect key */
+		knackRecords: text("knack_records", { mode: "json" }).notNull(),
+		deliveries: integer("deliveries").notNull(),
+		lastDeliverySeq: integer("last_delivery_seq").notNull(),
+		updatedAt: integer("updated_at").notNull(),
+		receivedAt: integer("received_at").notNull().default(0),
+		/** its deliveries not finished in Knack (projections/paymentRow.ts), JSON */
+		open: text("open_deliveries", { mode: "json" }).notNull().default(sql`'[]'`),
+		stuckSince: integer("stuck_since"),
+		stuckStatus: text("stuck_status"),
+		trouble: text("trouble"),
+		lastError: text("last_error", { mode: "json" }),
+	},
+	(t) => [
+		// The Stuck page reads one range of it per (app, status, trouble) it shows, oldest first.
+		index("payments_stuck")
+			.on(t.app, t.stuckStatus, t.trouble, t.stuckSince, t.citybaseId)
+			.where(sql`stuck_since is not null`),
+		index("payments_recent").on(t.lastDeliverySeq),
+	],
+);
+
+/** How many payments are stuck, by (app, status, trouble): the Stuck page's counts without counting rows. */
+export const stuckCounts = sqliteTable(
+	"stuck_counts",
+	{
+		app: text("app").notNull(),
+		status: text("status").notNull(),
+		trouble: text("trouble").notNull(),
+		n: integer("n").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.app, t.status, t.trouble] })],
+);
+
+/** Every payment's search keys, lower-cased (its id, invoice and Knack record ids): search is a range of this index. */
+export const paymentKeys = sqliteTable(
+	"payment_keys",
+	{
+		key: text("key").notNull(),
+		citybaseId: integer("citybase_id").notNull(),
+		field: text("field").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.key, t.citybaseId] })],
+);
 
 /** How far each read model has folded the log, and the operators' named cursors. */
 export const checkpoints = sqliteTable("checkpoints", {
@@ -111,3 +152,35 @@ export const consoleSessions = sqliteTable("console_sessions", {
 export const healthProbe = sqliteTable("health_probe", {
 	at: integer("at").notNull(),
 });
+
+/** Operator jobs (Retry all shown): operational state, as sessions are; the audit of each is an event in the log. */
+export const operatorJobs = sqliteTable(
+	"operator_jobs",
+	{
+		id: text("id").primaryKey(),
+		who: text("who").notNull(),
+		by: text("by").notNull(),
+		what: text("what").notNull(),
+		payments: text("payments", { mode: "json" }).notNull(),
+		createdAt: integer("created_at").notNull(),
+		state: text("state").notNull(),
+		results: text("results", { mode: "json" }).notNull(),
+		note: text("note"),
+		holder: text("holder"),
+		leaseUntil: integer("lease_until").notNull(),
+		auditFrom: integer("audit_from").notNull(),
+		audited: integer("audited", { mode: "boolean" }).notNull(),
+		finishedAt: integer("finished_at"),
+	},
+	(t) => [index("operator_jobs_created_at").on(t.createdAt)],
+);
+
+/** Which jobs cover a payment: its page names the retries of many payments it was part of. */
+export const operatorJobPayments = sqliteTable(
+	"operator_job_payments",
+	{
+		citybaseId: integer("citybase_id").notNull(),
+		jobId: text("job_id").notNull(),
+	},
+	(t) => [primaryKey({ columns: [t.citybaseId, t.jobId] })],
+);
