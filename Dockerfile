@@ -39,11 +39,6 @@ WORKDIR /app
 COPY package.json package-lock.json bunfig.toml build-ca.pem* ./
 RUN if [ -f build-ca.pem ]; then export NODE_EXTRA_CA_CERTS=/app/build-ca.pem; fi; \
     bun install --production --frozen-lockfile --ignore-scripts --omit=peer
-# The one install step the scripts would have run: postgres.js's repair after a
-# PostgreSQL restart (see the script). It fails the build if the driver is not the
-# version it repairs.
-COPY scripts/repairPostgresDriver.ts ./scripts/
-RUN bun scripts/repairPostgresDriver.ts
 
 # An empty, non-root-owned /data for the runtime stage (a named volume created
 # from it inherits the owner, so the service can create the SQLite file and its

@@ -180,7 +180,11 @@ async function main(): Promise<void> {
 	const intake64 = sweep.find((p) => p.connections === 64)?.samples ?? [];
 	const instanceRow = (store: StoreKind, instances: number) =>
 		`intake, Knack 0 ms, 64 conn, ${store}, ${instances} instance${instances > 1 ? "s" : ""}`;
-	postgres = wanted(instanceRow("postgres", 1)) || wanted(instanceRow("postgres", 2)) ? await benchPostgres() : null;
+	const postgresAppendRow = "store: appendDelivery, 16 in flight, postgres";
+	postgres =
+		wanted(instanceRow("postgres", 1)) || wanted(instanceRow("postgres", 2)) || wanted(postgresAppendRow)
+			? await benchPostgres()
+			: null;
 	const stores: StoreKind[] = postgres ? ["sqlite", "postgres"] : ["sqlite"];
 	for (const store of stores) {
 		for (const instances of [1, 2]) {
@@ -235,6 +239,12 @@ async function main(): Promise<void> {
 	);
 	await measure("store: appendDelivery, 1 in flight", plan.runs, (i) => storeRun(dir, plan.storeSeconds, 1, i));
 	await measure("store: appendDelivery, 64 in flight", plan.runs, (i) => storeRun(dir, plan.storeSeconds, 64, i));
+	if (postgres) {
+		const server = postgres;
+		await measure(postgresAppendRow, plan.runs, async (i) =>
+			storeRun(dir, plan.storeSeconds, 16, i, await server.createDatabase()),
+		);
+	}
 	await measure(`store: recordOutcomes, ${whole(plan.logged)} deliveries logged`, plan.runs, (i) =>
 		outcomeRun(dir, plan.logged, outcomeCalls, i),
 	);

@@ -182,10 +182,18 @@ function timings(latencies: number[], seconds: number): Sample {
  * a time, each append is its own transaction: in WAL mode with synchronous=FULL, one
  * WAL fsync per append. With more in flight, the store may commit several in one
  * transaction (group commit), which this shows. The validation that builds each
- * verdict is done before the clock starts.
+ * verdict is done before the clock starts. On PostgreSQL each append is a round trip
+ * to the server, and its driver's share of the cost shows.
  */
-export async function storeRun(dir: string, seconds: number, inFlight: number, run: number): Promise<Sample> {
-	const storage = await openStorage({ databasePath: join(dir, `append-${inFlight}-${run}.sqlite`) });
+export async function storeRun(
+	dir: string,
+	seconds: number,
+	inFlight: number,
+	run: number,
+	/** a new PostgreSQL database to append to instead of a SQLite file */
+	databaseUrl: string | null = null,
+): Promise<Sample> {
+	const storage = await openStorage({ databasePath: join(dir, `append-${inFlight}-${run}.sqlite`), databaseUrl });
 	const store = storage.events;
 	// Ids may repeat: the log keeps every delivery, duplicates included.
 	const prepared = Array.from({ length: 1000 }, (_, i) => {

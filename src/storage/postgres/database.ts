@@ -22,12 +22,15 @@ export function redactedLocation(url: string): string {
  */
 export async function openDatabase(url: string, { readOnly = false } = {}) {
 	const client = postgres(url, {
-		onnotice: () => {},
-		// No array types are read or bound as such (ids go as one text literal cast in SQL),
-		// and postgres.js fetches them on every new connection from an event handler whose
-		// promise nobody holds: a server closing that connection meanwhile rejected it
-		// unhandled, which ends a Bun process (1 of 4 PostgreSQL chaos runs with a restart).
+		onnotice: false,
+		// Every type bound or read here is built in (ids go as one text literal cast to int8[] in
+		// SQL): there is nothing to look up in pg_catalog, on this connection or another.
 		fetch_types: false,
+		// After a failed connect the pool refuses every query at once until its next attempt,
+		// whose wait grows to 20 s by default: after an outage of seconds the service would keep
+		// answering 503 for as long again with the server back. A refused connect costs the
+		// server nothing, so try again within half a second.
+		backoff: (attempt: number) => Math.min(0.05 * attempt, 0.5),
 		types: {
 			// Positions, ids and times are int8; every one fits a JS number (< 2^53).
 			int8: { to: 20, from: [20], serialize: String, parse: Number },

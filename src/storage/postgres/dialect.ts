@@ -39,15 +39,18 @@ export function postgresExecutor(client: postgres.Sql): Executor & {
 			next = work.next(result);
 		}
 	}
+	// postgres.js types begin's result for an array-returning callback; ours return what the work does.
+	const begin = <T>(mode: string, fn: (tx: postgres.TransactionSql) => Promise<T>) =>
+		client.begin(mode, fn) as Promise<unknown> as Promise<T>;
 	return {
 		...executor(
 			(work) => drive(client, work),
-			(work) => client.begin((tx) => drive(tx, work())) as Promise<never>,
+			(work) => begin("", (tx) => drive(tx, work())),
 		),
 		snapshot: (read) =>
-			client.begin("isolation level repeatable read read only", (tx) =>
+			begin("isolation level repeatable read read only", (tx) =>
 				read({ query: (text, ...params) => drive(tx, query(text, ...params)) }),
-			) as Promise<never>,
+			),
 	};
 }
 
