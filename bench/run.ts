@@ -304,8 +304,16 @@ async function main(): Promise<void> {
 		);
 		console.log(logSizeReport(logSizes, plan.logSizes.at(-1) as number));
 	}
-	// CI's smoke writes its charts into the run's temp folder, so the tree stays clean.
-	const charts = writeCharts(quick ? dir : join(repoRoot, "docs", "bench"), sweep, logSizes, quick ? ", --quick" : "");
+	// docs/bench is redrawn only by a run that measured both charted scenarios in full: CI's
+	// smoke and a run of a few rows (--only) draw into the run's temp folder, so the tree keeps
+	// the full run's charts.
+	const complete = !quick && (!only || (wanted("connections sweep") && wanted(logSizeName)));
+	const charts = writeCharts(
+		complete ? join(repoRoot, "docs", "bench") : dir,
+		sweep,
+		logSizes,
+		quick ? ", --quick" : "",
+	);
 	if (charts.length > 0) console.log(`\ncharts: ${charts.join(", ")}`);
 	if (quick) {
 		console.log("bench smoke done (--quick: one short run each, figures not comparable with a full run)");
