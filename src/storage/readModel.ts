@@ -14,14 +14,44 @@ export type StoredPaymentRow = Omit<PaymentRow, "knackRecords" | "open" | "lastE
 	lastError: string | null;
 };
 
+/**
+ * The read model's columns, once: each with its PaymentRow field and PostgreSQL's type
+ * ("json" for a column that holds JSON text), in the order both dialects' upserts write them.
+ */
+export const paymentTable = [
+	["citybase_id", "citybaseId", "int8"],
+	["app", "app", "text"],
+	["invoice", "invoice", "text"],
+	["latest_status", "latestStatus", "text"],
+	["total_amount", "totalAmount", "text"],
+	["knack_record_id", "knackRecordId", "text"],
+	["parent_record_id", "parentRecordId", "text"],
+	["knack_records", "knackRecords", "json"],
+	["deliveries", "deliveries", "int8"],
+	["last_delivery_seq", "lastDeliverySeq", "int8"],
+	["updated_at", "updatedAt", "int8"],
+	["received_at", "receivedAt", "int8"],
+	["open_deliveries", "open", "json"],
+	["stuck_since", "stuckSince", "int8"],
+	["stuck_status", "stuckStatus", "text"],
+	["trouble", "trouble", "text"],
+	["last_error", "lastError", "json"],
+] as const satisfies readonly (readonly [string, keyof PaymentRow, "int8" | "text" | "json"])[];
+
+/** An upsert's column list and its conflict clause, the same in both dialects. */
+export const paymentUpsert = {
+	columns: paymentTable.map(([column]) => column).join(", "),
+	onConflict: `on conflict (citybase_id) do update set ${paymentTable
+		.slice(1)
+		.map(([column]) => `${column} = excluded.${column}`)
+		.join(", ")}`,
+};
+
 /** The row's columns as PaymentRow's fields, the JSON ones as their text; `p`: a table alias and its dot, or "". */
 export const paymentColumns = (d: Dialect, p = "") =>
-	`${p}citybase_id as "citybaseId", ${p}app as "app", ${p}invoice as "invoice", ${p}latest_status as "latestStatus",
-	 ${p}total_amount as "totalAmount", ${p}knack_record_id as "knackRecordId", ${p}parent_record_id as "parentRecordId",
-	 ${d.json(`${p}knack_records`)} as "knackRecords", ${p}deliveries as "deliveries",
-	 ${p}last_delivery_seq as "lastDeliverySeq", ${p}updated_at as "updatedAt", ${p}received_at as "receivedAt",
-	 ${d.json(`${p}open_deliveries`)} as "open", ${p}stuck_since as "stuckSince", ${p}stuck_status as "stuckStatus",
-	 ${p}trouble as "trouble", ${d.json(`${p}last_error`)} as "lastError"`;
+	paymentTable
+		.map(([column, field, type]) => `${type === "json" ? d.json(p + column) : p + column} as "${field}"`)
+		.join(", ");
 
 /** A stored row as the read model's row: text from a postback decoded, JSON parsed. */
 export const paymentRowOf =

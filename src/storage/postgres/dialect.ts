@@ -1,4 +1,5 @@
 import type postgres from "postgres";
+import { paymentTable, paymentUpsert } from "../readModel.ts";
 import { command, type Dialect, type Executor, executor, type Lock, query, type Step, type Work } from "../sql.ts";
 
 type Connection = postgres.Sql | postgres.TransactionSql;
@@ -85,6 +86,11 @@ const toStoredText = (value: string) =>
 const fromStoredText = (stored: string) =>
 	stored.startsWith(MARK) ? (JSON.parse(stored.slice(MARK.length)) as string) : stored;
 
+/** A page's rows as one JSON parameter, read back into typed columns by json_to_recordset. */
+const upsertPayments = `insert into payments (${paymentUpsert.columns})
+ select * from json_to_recordset(?::json) as r(${paymentTable.map(([column, , type]) => `${column} ${type}`).join(", ")})
+ ${paymentUpsert.onConflict}`;
+
 export const postgresDialect: Dialect = {
 	locks: (lock: Lock) =>
 		typeof lock === "string"
@@ -128,24 +134,7 @@ export const postgresDialect: Dialect = {
 			trouble: r.trouble,
 			last_error: r.lastError,
 		}));
-		yield* command(
-			`insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id,
-			 parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at, received_at, open_deliveries,
-			 stuck_since, stuck_status, trouble, last_error)
-			 select * from json_to_recordset(?::json) as r(citybase_id int8, app text, invoice text,
-			 latest_status text, total_amount text, knack_record_id text, parent_record_id text, knack_records json,
-			 deliveries int8, last_delivery_seq int8, updated_at int8, received_at int8, open_deliveries json,
-			 stuck_since int8, stuck_status text, trouble text, last_error json)
-			 on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
-			 latest_status = excluded.latest_status, total_amount = excluded.total_amount,
-			 knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
-			 knack_records = excluded.knack_records, deliveries = excluded.deliveries,
-			 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at,
-			 received_at = excluded.received_at, open_deliveries = excluded.open_deliveries,
-			 stuck_since = excluded.stuck_since, stuck_status = excluded.stuck_status, trouble = excluded.trouble,
-			 last_error = excluded.last_error`,
-			JSON.stringify(records),
-		);
+		yield* command(upsertPayments, JSON.stringify(records));
 	},
 	ledger: {
 		table: LEDGER,

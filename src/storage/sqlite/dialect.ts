@@ -1,4 +1,5 @@
 import type { Database, SQLQueryBindings, Statement } from "bun:sqlite";
+import { paymentTable, paymentUpsert } from "../readModel.ts";
 import {
 	chunks,
 	command,
@@ -62,17 +63,8 @@ const LEDGER = `"__drizzle_migrations"`;
 
 /** A page's changed rows, several to a statement. */
 const upsertPayments = textFor(
-	(rows) => `insert into payments (citybase_id, app, invoice, latest_status, total_amount, knack_record_id,
-	 parent_record_id, knack_records, deliveries, last_delivery_seq, updated_at, received_at, open_deliveries,
-	 stuck_since, stuck_status, trouble, last_error) values ${placeholders(rows, 17)}
-	 on conflict (citybase_id) do update set app = excluded.app, invoice = excluded.invoice,
-	 latest_status = excluded.latest_status, total_amount = excluded.total_amount,
-	 knack_record_id = excluded.knack_record_id, parent_record_id = excluded.parent_record_id,
-	 knack_records = excluded.knack_records, deliveries = excluded.deliveries,
-	 last_delivery_seq = excluded.last_delivery_seq, updated_at = excluded.updated_at,
-	 received_at = excluded.received_at, open_deliveries = excluded.open_deliveries,
-	 stuck_since = excluded.stuck_since, stuck_status = excluded.stuck_status, trouble = excluded.trouble,
-	 last_error = excluded.last_error`,
+	(rows) =>
+		`insert into payments (${paymentUpsert.columns}) values ${placeholders(rows, paymentTable.length)} ${paymentUpsert.onConflict}`,
 );
 
 export const sqliteDialect: Dialect = {
@@ -91,25 +83,12 @@ export const sqliteDialect: Dialect = {
 		for (const chunk of chunks(rows)) {
 			yield* command(
 				upsertPayments(chunk.length),
-				...chunk.flatMap((r) => [
-					r.citybaseId,
-					r.app,
-					r.invoice,
-					r.latestStatus,
-					r.totalAmount,
-					r.knackRecordId,
-					r.parentRecordId,
-					JSON.stringify(r.knackRecords),
-					r.deliveries,
-					r.lastDeliverySeq,
-					r.updatedAt,
-					r.receivedAt,
-					JSON.stringify(r.open),
-					r.stuckSince,
-					r.stuckStatus,
-					r.trouble,
-					r.lastError && JSON.stringify(r.lastError),
-				]),
+				...chunk.flatMap((r) =>
+					paymentTable.map(([, field, type]) => {
+						const value = r[field];
+						return type === "json" && value !== null ? JSON.stringify(value) : value;
+					}),
+				),
 			);
 		}
 	},
