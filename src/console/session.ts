@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { constantTimeEqual } from "../routes/postbackAuth.ts";
+import { constantTimeEqual } from "../constantTime.ts";
 import type { ConsoleSessionStore, StoredConsoleSession } from "../storage/storage.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { openapi } from "@elysiajs/openapi";
 import { Elysia } from "elysia";
+import { constantTimeEqual } from "../constantTime.ts";
 import type { AppContext } from "../context.ts";
-import { constantTimeEqual } from "./postbackAuth.ts";
 
 /**
  * Operator endpoints: metrics and the API documentation. With ADMIN_TOKEN set they

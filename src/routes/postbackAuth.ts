@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { constantTimeEqual } from "../constantTime.ts";
 
 /**
  * Postback authentication (POSTBACK_TOKENS): a token may arrive in any of the ways a
@@ -29,12 +29,6 @@ export function isAuthenticated(request: Request, tokens: readonly string[]): bo
 		for (const token of tokens) ok = constantTimeEqual(presented, token) || ok;
 	}
 	return ok;
-}
-
-/** Compares digests, so neither the content nor the length of a secret leaks through timing. */
-export function constantTimeEqual(a: string, b: string): boolean {
-	const digest = (s: string) => createHash("sha256").update(s).digest();
-	return timingSafeEqual(digest(a), digest(b));
 }
 
 /**

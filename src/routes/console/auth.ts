@@ -1,7 +1,8 @@
 import { Elysia } from "elysia";
 import { operatorName } from "../../application/operator/audit.ts";
 import { type LoginView, loginView } from "../../console/views/login.ts";
-import { constantTimeEqual, createFailureThrottle } from "../postbackAuth.ts";
+import { constantTimeEqual } from "../../constantTime.ts";
+import { createFailureThrottle } from "../postbackAuth.ts";
 import type { ConsoleContext } from "./context.ts";
 import { failSafe, forged, signedInPost } from "./guard.ts";
 import { adminPath, clearSessionCookie, field, redirect, sameOrigin, sessionIdOf, setSessionCookie } from "./http.ts";
