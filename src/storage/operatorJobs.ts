@@ -7,7 +7,12 @@ import type { OperatorJob, OperatorJobStore } from "./storage.ts";
  * instances never both take one; every later write names its holder, so one that lost
  * the job to another learns it at its next save.
  */
-type StoredJob = Record<keyof OperatorJob, unknown>;
+/** A job as read: its JSON columns as their text, `audited` as the database's boolean (SQLite's 0 or 1). */
+type StoredJob = Omit<OperatorJob, "payments" | "results" | "audited"> & {
+	payments: string;
+	results: string;
+	audited: boolean | number;
+};
 
 const columns = (d: Dialect, j = "") =>
 	`${j}id as "id", ${j}who as "who", ${j}"by" as "by", ${j}what as "what", ${d.json(`${j}payments`)} as "payments",
@@ -16,20 +21,10 @@ const columns = (d: Dialect, j = "") =>
 	 ${j}finished_at as "finishedAt"`;
 
 const toJob = (r: StoredJob): OperatorJob => ({
-	id: r.id as string,
-	who: r.who as string,
-	by: r.by as OperatorJob["by"],
-	what: r.what as string,
-	payments: JSON.parse(r.payments as string),
-	createdAt: r.createdAt as number,
-	state: r.state as OperatorJob["state"],
-	results: JSON.parse(r.results as string),
-	note: (r.note as string | null) ?? null,
-	holder: (r.holder as string | null) ?? null,
-	leaseUntil: r.leaseUntil as number,
-	auditFrom: r.auditFrom as number,
+	...r,
+	payments: JSON.parse(r.payments),
+	results: JSON.parse(r.results),
 	audited: Boolean(r.audited),
-	finishedAt: r.finishedAt as number | null,
 });
 
 const coveredPayments = textFor(
