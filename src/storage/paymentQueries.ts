@@ -1,4 +1,4 @@
-import { paymentColumns, paymentRowOf, type StoredPaymentRow } from "./readModel.ts";
+import { foldedTo, paymentColumns, paymentRowOf, type StoredPaymentRow } from "./readModel.ts";
 import type { Dialect, Executor } from "./sql.ts";
 import type { PaymentMatch, PaymentQueries, SearchField, StuckCount, StuckCursor, StuckFilter } from "./storage.ts";
 
@@ -137,10 +137,7 @@ export function createPaymentQueries(db: Executor, d: Dialect): PaymentQueries {
 			return rows.map(toRow);
 		},
 
-		async foldedTo() {
-			const [row] = await db.query<{ position: number }>("select position from checkpoints where name = 'payments'");
-			return row?.position ?? 0;
-		},
+		foldedTo: () => db.run(foldedTo()),
 	};
 }
 

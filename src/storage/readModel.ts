@@ -1,10 +1,20 @@
 import type { PaymentRow } from "../projections/paymentRow.ts";
 import { type EventRow, eventColumns, pages, toEvent } from "./eventLog.ts";
 import { applyIndexChanges, indexChanges, resetIndex } from "./readModelIndex.ts";
-import { command, type Dialect, type Executor, lock, query } from "./sql.ts";
+import { command, type Dialect, type Executor, lock, query, type Work } from "./sql.ts";
 import type { CursorStore, ReadModelStore } from "./storage.ts";
 
 const CHECKPOINT = "payments";
+
+/** A named position in `checkpoints` (the read model's own, a replay's cursor); 0 before any. */
+function* checkpointAt(name: string): Work<number> {
+	const [row] = yield* query<{ position: number }>("select position from checkpoints where name = ?", name);
+	return row?.position ?? 0;
+}
+
+/** How far the read model has folded the log. */
+export const foldedTo = () => checkpointAt(CHECKPOINT);
+
 const SET_CHECKPOINT =
 	"insert into checkpoints (name, position) values (?, ?) on conflict (name) do update set position = excluded.position";
 
@@ -82,13 +92,8 @@ export function createReadModelStore(exec: Executor, d: Dialect): ReadModelStore
 		foldPage: (pageSize, fold) =>
 			exec.transaction(function* () {
 				yield* lock(d, "readModel");
-				const [checkpoint] = yield* query<{ position: number }>(
-					"select position from checkpoints where name = ?",
-					CHECKPOINT,
-				);
-				const events = (yield* query<EventRow>(page, checkpoint?.position ?? 0, pageSize)).map((row) =>
-					toEvent(d, row),
-				);
+				const checkpoint = yield* foldedTo();
+				const events = (yield* query<EventRow>(page, checkpoint, pageSize)).map((row) => toEvent(d, row));
 				const last = events.at(-1);
 				if (last === undefined) return 0;
 				const ids = [...new Set(events.map((e) => e.citybaseId).filter((id) => id !== null))];
@@ -132,10 +137,7 @@ export function createReadModelStore(exec: Executor, d: Dialect): ReadModelStore
 /** Named log positions, kept beside the read model's checkpoint. */
 export function createCursorStore(exec: Executor): CursorStore {
 	return {
-		async read(name) {
-			const [row] = await exec.query<{ position: number }>("select position from checkpoints where name = ?", name);
-			return row?.position ?? 0;
-		},
+		read: (name) => exec.run(checkpointAt(name)),
 		write: (name, position) => exec.run(command(SET_CHECKPOINT, name, position)),
 		clear: (name) => exec.run(command("delete from checkpoints where name = ?", name)),
 	};
