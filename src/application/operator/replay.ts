@@ -36,6 +36,29 @@ export interface DryRunSummary {
 	interrupted: boolean;
 }
 
+/**
+ * What a replay of one status would send, judged against the claims held now: a live
+ * claim's holder is named (the replay waits for it), a lapsed one is inherited (an insert
+ * its holder may have sent is looked for in Knack first).
+ */
+export function plannedStatus(
+	deps: Pick<OperatorDeps, "fieldMap">,
+	history: StatusHistory,
+	claims: Map<string, { holder: string; expiresAt: number }>,
+	force: boolean,
+	now: number,
+): { assessment: Assessment; calls: PlannedCall[]; heldBy: string | null } {
+	const assessment = assess(history, deps.fieldMap);
+	const claim = claims.get(claimKey(history.citybaseId, history.status));
+	const live = claim !== undefined && leaseRunning(claim, now);
+	const calls = plannedCalls(assessment, {
+		force,
+		fieldMap: deps.fieldMap,
+		inheritedClaim: claim !== undefined && !live,
+	});
+	return { assessment, calls, heldBy: claim && live ? claim.holder : null };
+}
+
 export async function dryRunReplay(
 	deps: OperatorDeps,
 	selection: Selection,
@@ -44,20 +67,12 @@ export async function dryRunReplay(
 	const claims = await deps.storage.queries.currentClaims();
 	const summary: DryRunSummary = { calls: 0, perApp: new Map(), statuses: 0, nothing: 0, interrupted: false };
 	for await (const { history, scanned } of selectedStatuses(deps.storage, selection)) {
-		const assessment = assess(history, deps.fieldMap);
-		const claim = claims.get(claimKey(history.citybaseId, history.status));
-		const live = claim !== undefined && leaseRunning(claim, Date.now());
-		const calls = plannedCalls(assessment, {
-			force: options.force,
-			fieldMap: deps.fieldMap,
-			inheritedClaim: claim !== undefined && !live,
-		});
+		const { assessment, calls, heldBy } = plannedStatus(deps, history, claims, options.force, Date.now());
 		summary.calls += calls.length;
 		const app = assessment.delivery.payment.app;
 		if (calls.length > 0) summary.perApp.set(app, (summary.perApp.get(app) ?? 0) + calls.length);
 		if (calls.length > 0) summary.statuses++;
 		else summary.nothing++;
-		const heldBy = claim && live ? claim.holder : null;
 		await options.onStatus({ history, assessment, calls, heldBy });
 		await options.onProgress?.(scanned);
 		if (options.signal?.aborted) {

@@ -1,8 +1,7 @@
 import type { OperatorJob } from "../../storage/storage.ts";
 import type { Actor, OperatorDeps } from "./deps.ts";
-import { plannedCalls } from "./dryRun.ts";
-import { assess, type StatusHistory, statusHistories } from "./history.ts";
-import { type ReplayCost, replayCost } from "./replay.ts";
+import { type StatusHistory, statusHistories } from "./history.ts";
+import { plannedStatus, type ReplayCost, replayCost } from "./replay.ts";
 
 /**
  * Retry all shown: the payments an operator sees on a page of the Stuck list, retried as
@@ -41,13 +40,9 @@ export async function planRetryAll(deps: OperatorDeps, citybaseIds: number[], no
 		let calls = 0;
 		let heldBy: string | null = null;
 		for (const history of histories.filter(needsRetry)) {
-			const claim = claims.get(`${history.citybaseId}:${history.status}`);
-			calls += plannedCalls(assess(history, deps.fieldMap), {
-				force: false,
-				fieldMap: deps.fieldMap,
-				inheritedClaim: claim !== undefined && claim.expiresAt <= now,
-			}).length;
-			if (claim && claim.expiresAt > now) heldBy = claim.holder;
+			const planned = plannedStatus(deps, history, claims, false, now);
+			calls += planned.calls.length;
+			heldBy = planned.heldBy ?? heldBy;
 		}
 		perApp.set(latest.app, (perApp.get(latest.app) ?? 0) + calls);
 		payments.push({ citybaseId, app: latest.app, invoice: latest.invoice, calls, heldBy });
