@@ -1,6 +1,7 @@
 import type { PaymentRow } from "../../projections/paymentRow.ts";
 import type { PaymentMatch, SearchField } from "../../storage/storage.ts";
 import type { OperatorDeps } from "./deps.ts";
+import { keysetPage } from "./keysetPage.ts";
 import { findPayments, type PaymentTimeline } from "./timeline.ts";
 
 /** How many payments a search lists at most. */
@@ -103,13 +104,10 @@ export async function recentPayments(
 	const found = await deps.storage.payments.recent(
 		backwards ? { after: page.after, limit } : { before: page.before, limit },
 	);
-	const more = found.length > RECENT_PAGE_SIZE;
-	const rows = backwards ? found.slice(-RECENT_PAGE_SIZE) : found.slice(0, RECENT_PAGE_SIZE);
-	const hasOlder = backwards ? true : more;
-	const hasNewer = backwards ? more : page.before !== undefined;
+	const { rows, hasNext, hasPrevious } = keysetPage(found, RECENT_PAGE_SIZE, backwards, page.before !== undefined);
 	return {
 		rows,
-		older: hasOlder ? (rows.at(-1)?.lastDeliverySeq ?? null) : null,
-		newer: hasNewer ? (rows[0]?.lastDeliverySeq ?? null) : null,
+		older: hasNext ? (rows.at(-1)?.lastDeliverySeq ?? null) : null,
+		newer: hasPrevious ? (rows[0]?.lastDeliverySeq ?? null) : null,
 	};
 }

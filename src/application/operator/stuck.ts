@@ -4,6 +4,7 @@ import type { PaymentRow, Trouble } from "../../projections/paymentRow.ts";
 import type { StuckCount, StuckCursor, StuckFilter } from "../../storage/storage.ts";
 import type { OperatorDeps } from "./deps.ts";
 import { type Assessment, assess, type DeliveryState, type StatusHistory, statusHistories } from "./history.ts";
+import { keysetPage } from "./keysetPage.ts";
 
 /**
  * What Knack is still owed, as an operator sees it (the CLI's `pending`, the console's
@@ -112,12 +113,9 @@ export async function stuckPayments(
 		payments.foldedTo(),
 		events.lastSeq(),
 	]);
-	const more = found.length > STUCK_PAGE_SIZE;
-	const rows = backwards ? found.slice(-STUCK_PAGE_SIZE) : found.slice(0, STUCK_PAGE_SIZE);
+	const { rows, hasNext, hasPrevious } = keysetPage(found, STUCK_PAGE_SIZE, backwards, query.after !== undefined);
 	const first = rows[0];
 	const lastRow = rows.at(-1);
-	const hasPrevious = backwards ? more : query.after !== undefined;
-	const hasNext = backwards ? true : more;
 	return {
 		rows,
 		total: counts.reduce((sum, c) => sum + c.n, 0),
