@@ -1,5 +1,7 @@
 import { failureLine } from "../application/operator/describeEvent.ts";
 import {
+	cursorText,
+	parseCursor,
 	STUCK_PAGE_SIZE,
 	type StuckAge,
 	type StuckQuery,
@@ -53,7 +55,7 @@ Exits 3 when any payment is stuck (0 when none is), so a cron job can alert on i
 				`the payments read model is ${counted(page.behind, "event")} behind the log (read-only store): run rebuild`,
 			);
 		}
-		const next = page.next ? `${page.next.stuckSince}.${page.next.citybaseId}` : null;
+		const next = page.next ? cursorText(page.next) : null;
 
 		if (flag(args, "json")) {
 			const list = new JsonArray(ctx.out);
@@ -110,14 +112,14 @@ function queryOf(args: Parameters<Command["run"]>[0]): StuckQuery {
 	const age = stringOption(args, "older-than");
 	if (age !== undefined && !(age in stuckAges)) throw new UsageError("--older-than must be 1h, 1d or 7d");
 	const after = stringOption(args, "after");
-	const cursor = after === undefined ? undefined : /^(\d{1,16})\.(\d{1,16})$/.exec(after);
-	if (cursor === null)
+	const cursor = after === undefined ? undefined : parseCursor(after);
+	if (after !== undefined && cursor === undefined)
 		throw new UsageError("--after takes the place the last page printed, such as 1755544620000.70000123");
 	return {
 		app: stringOption(args, "app"),
 		status: stringOption(args, "status"),
 		trouble: why as Trouble | undefined,
 		olderThan: age as StuckAge | undefined,
-		after: cursor ? { stuckSince: Number(cursor[1]), citybaseId: Number(cursor[2]) } : undefined,
+		after: cursor,
 	};
 }

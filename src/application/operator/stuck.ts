@@ -127,6 +127,15 @@ export async function stuckPayments(
 	};
 }
 
+/** A place in the list as written in a URL or printed by the CLI: `stuckSince.citybaseId`. */
+export const cursorText = (cursor: StuckCursor) => `${cursor.stuckSince}.${cursor.citybaseId}`;
+
+/** The place `cursorText` wrote; undefined for anything else. */
+export function parseCursor(text: string): StuckCursor | undefined {
+	const match = /^(\d{1,16})\.(\d{1,16})$/.exec(text);
+	return match ? { stuckSince: Number(match[1]), citybaseId: Number(match[2]) } : undefined;
+}
+
 const cursorOf = (row: PaymentRow): StuckCursor => ({
 	stuckSince: row.stuckSince as number,
 	citybaseId: row.citybaseId,

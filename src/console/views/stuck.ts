@@ -1,5 +1,6 @@
 import { callTarget, knackWords } from "../../application/operator/describeEvent.ts";
 import {
+	cursorText,
 	STUCK_PAGE_SIZE,
 	type StuckAge,
 	type StuckPage,
@@ -8,7 +9,7 @@ import {
 } from "../../application/operator/stuck.ts";
 import { truncate } from "../../application/operator/text.ts";
 import type { PaymentRow, Trouble } from "../../projections/paymentRow.ts";
-import type { OperatorJob } from "../../storage/storage.ts";
+import type { OperatorJob, StuckCursor } from "../../storage/storage.ts";
 import { type Html, html } from "../html.ts";
 import { counted, durationText, effectKindLabels, jobPath, paymentPath, timeCell, troubleLabels } from "./format.ts";
 import { jobsTable } from "./jobs.ts";
@@ -173,9 +174,9 @@ const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(
 
 function pager(page: StuckPage, query: StuckQuery, pageNumber: number): Html | string {
 	if (!page.previous && !page.next) return "";
-	const at = (direction: "after" | "before", cursor: { stuckSince: number; citybaseId: number }, n: number) => {
+	const at = (direction: "after" | "before", cursor: StuckCursor, n: number) => {
 		const params = filterParams(query);
-		params.set(direction, `${cursor.stuckSince}.${cursor.citybaseId}`);
+		params.set(direction, cursorText(cursor));
 		params.set("page", String(n));
 		return stuckPath(params);
 	};
@@ -196,10 +197,4 @@ ${[...params].map(([name, value]) => html`<input type="hidden" name="${name}" va
 <button type="submit" class="button">Retry all ${counted(rows.length, "payment")} shown…</button>
 <p class="hint">The next page lists what would be sent to Knack and how long it takes; nothing is sent until you confirm there.</p>
 </form>`;
-}
-
-/** The place in the list, from the page's URL: `after` or `before` a payment (`stuckSince.citybaseId`). */
-export function cursorParam(value: string | null): { stuckSince: number; citybaseId: number } | undefined {
-	const match = /^(\d{1,16})\.(\d{1,16})$/.exec(value ?? "");
-	return match ? { stuckSince: Number(match[1]), citybaseId: Number(match[2]) } : undefined;
 }

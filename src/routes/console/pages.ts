@@ -1,7 +1,13 @@
 import { Elysia } from "elysia";
 import { recentActivity } from "../../application/operator/activity.ts";
 import { recentPayments, searchMatches } from "../../application/operator/search.ts";
-import { type StuckAge, type StuckQuery, stuckAges, stuckPayments } from "../../application/operator/stuck.ts";
+import {
+	parseCursor,
+	type StuckAge,
+	type StuckQuery,
+	stuckAges,
+	stuckPayments,
+} from "../../application/operator/stuck.ts";
 import { findPayments, type PaymentTimeline } from "../../application/operator/timeline.ts";
 import { html } from "../../console/html.ts";
 import { todayView } from "../../console/views/chart.ts";
@@ -9,7 +15,7 @@ import { paymentPath, troubleLabels } from "../../console/views/format.ts";
 import { jobView } from "../../console/views/jobs.ts";
 import { paymentView } from "../../console/views/payment.ts";
 import { listedMatch, listedTimeline, recentView, resultsView, searchView } from "../../console/views/search.ts";
-import { cursorParam, stuckView } from "../../console/views/stuck.ts";
+import { stuckView } from "../../console/views/stuck.ts";
 import type { Trouble } from "../../projections/paymentRow.ts";
 import type { ConsoleContext } from "./context.ts";
 import { signedIn } from "./guard.ts";
@@ -111,8 +117,8 @@ export function stuckQuery(params: URLSearchParams): StuckQuery {
 		status: text("status"),
 		trouble: why !== undefined && why in troubleLabels ? (why as Trouble) : undefined,
 		olderThan: age !== undefined && age in stuckAges ? (age as StuckAge) : undefined,
-		after: cursorParam(params.get("after")),
-		before: cursorParam(params.get("before")),
+		after: parseCursor(params.get("after") ?? ""),
+		before: parseCursor(params.get("before") ?? ""),
 	};
 }
 
