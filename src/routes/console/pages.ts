@@ -83,7 +83,7 @@ export function pageRoutes(c: ConsoleContext) {
 				await c.fresh();
 				const now = c.app.clock();
 				const [page, jobs] = await Promise.all([stuckPayments(deps, query, now), deps.storage.jobs.recent(JOBS_SHOWN)]);
-				const pageNumber = Math.max(1, Math.min(1_000_000, Number(params.get("page")) || 1));
+				const pageNumber = pageNumberOf(params);
 				return c.render("Stuck payments", session, stuckView({ page, query, pageNumber, now, jobs }), {
 					current: "stuck",
 				});
@@ -120,6 +120,11 @@ export function stuckQuery(params: URLSearchParams): StuckQuery {
 		after: parseCursor(params.get("after") ?? ""),
 		before: parseCursor(params.get("before") ?? ""),
 	};
+}
+
+/** The Stuck page's number as the operator moved through the list, from its URL or form (1 when absent or nonsense). */
+export function pageNumberOf(params: URLSearchParams): number {
+	return Math.max(1, Math.min(1_000_000, Number(params.get("page")) || 1));
 }
 
 /** A log position from a URL, or undefined. */

@@ -20,7 +20,7 @@ import { fixConfirmView, fixResultView, verifyView } from "../../console/views/v
 import type { ConsoleContext } from "./context.ts";
 import { signedIn, signedInPost } from "./guard.ts";
 import { field, redirect } from "./http.ts";
-import { notFound, paymentOf, stuckQuery } from "./pages.ts";
+import { notFound, pageNumberOf, paymentOf, stuckQuery } from "./pages.ts";
 
 /**
  * Retry, Verify and Fix for one payment, each the CLI's own operator function. A
@@ -67,7 +67,7 @@ export function repairRoutes(c: ConsoleContext) {
 	/** The payments and the page they were shown on, from the Stuck page's form or the confirmation's. */
 	const shownOf = (fields: URLSearchParams) => {
 		const query = stuckQuery(fields);
-		const pageNumber = Math.max(1, Number(fields.get("page")) || 1);
+		const pageNumber = pageNumberOf(fields);
 		const filters = describeFilters(query);
 		const back = filterParams(query);
 		return {
